@@ -1,0 +1,613 @@
+"""MLPClassifier: scikit-learn's interface, fastmlp's engine.
+
+The estimator orchestrates: it validates input, encodes labels, owns the
+epoch loop (shuffling, early stopping, learning-rate schedules, divergence
+guard, callbacks) and hands every numerical pass to :class:`~fastmlp.network.Network`.
+"""
+
+import copy
+import math
+import numbers
+import time
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from fastmlp import kernels
+from fastmlp.base import BaseEstimator, ClassifierMixin, ConvergenceWarning
+from fastmlp.exceptions import DivergenceError
+from fastmlp.network import Network, TrainingInput, Workspace
+from fastmlp.solvers import AdamOptimizer, SGDOptimizer
+
+SOLVERS = ("sgd", "adam")
+LEARNING_RATES = ("constant", "invscaling", "adaptive")
+WEIGHT_INITS = ("glorot", "normal")
+DTYPES = (None, "float32", "float64")
+
+
+class MLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
+
+    Parameters keep the names, meanings and defaults of
+    :class:`sklearn.neural_network.MLPClassifier` (solvers ``"sgd"`` and
+    ``"adam"``), plus:
+
+    Parameters
+    ----------
+    loss : {"log_loss", "squared_error"}, default="log_loss"
+        ``"squared_error"`` is the per-sample sum over outputs of
+        ``(y_hat - y) ** 2``, as in the teaching notebook.
+    output_activation : {"softmax", "logistic"}, default="softmax"
+        One output unit per class either way.
+    weight_init : {"glorot", "normal"}, default="glorot"
+        ``"glorot"`` draws uniform weights as scikit-learn does; ``"normal"``
+        draws N(0, 1) * ``init_scale`` for weights and biases, as the notebook.
+    init_scale : float, default=0.01
+        Standard deviation of the ``"normal"`` initialization.
+    dtype : {None, "float32", "float64"}, default=None
+        Float type of parameters and arithmetic. None: float32 for uint8 and
+        float32 input, float64 otherwise.
+    callbacks : sequence of callables, default=None
+        Each is called as ``callback(model, info)`` after every epoch, with
+        ``info`` a dict of ``epoch``, ``loss``, ``seconds``, ``n_samples`` and
+        ``validation_score``.
+
+    Notes
+    -----
+    uint8 input (such as raw MNIST) is read as 8-bit intensities and scaled by
+    1/255 batch by batch, so the data set is never copied to float. Input of
+    shape (n, h, w) is flattened to (n, h * w).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coefs_ : list of ndarray, the i-th of shape (layer_i, layer_i+1)
+    intercepts_ : list of ndarray, the i-th of shape (layer_i+1,)
+    n_features_in_ : int
+    loss_ : float
+        The last epoch's training loss.
+    loss_curve_ : list of float
+        Training loss after every epoch.
+    best_loss_ : float or None
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch when ``early_stopping=True``.
+    best_validation_score_ : float or None
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Training samples seen (scikit-learn's time step).
+    n_layers_ : int
+    n_outputs_ : int
+    out_activation_ : str
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] | int = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state=None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        loss: str = "log_loss",
+        output_activation: str = "softmax",
+        weight_init: str = "glorot",
+        init_scale: float = 0.01,
+        dtype: str | None = None,
+        callbacks: Sequence[Callable] | None = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.loss = loss
+        self.output_activation = output_activation
+        self.weight_init = weight_init
+        self.init_scale = init_scale
+        self.dtype = dtype
+        self.callbacks = callbacks
+
+    # -- fitted parameters, as views of the network's flat buffer ------------------------
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        return self._fitted_network().coefs
+
+    @coefs_.setter
+    def coefs_(self, values: Sequence[np.ndarray]) -> None:
+        _assign_layers(self._fitted_network().coefs, values, "coefs_")
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        return self._fitted_network().intercepts
+
+    @intercepts_.setter
+    def intercepts_(self, values: Sequence[np.ndarray]) -> None:
+        _assign_layers(self._fitted_network().intercepts, values, "intercepts_")
+
+    @property
+    def n_layers_(self) -> int:
+        return self._fitted_network().n_layers + 1
+
+    @property
+    def n_outputs_(self) -> int:
+        return self._fitted_network().layer_sizes[-1]
+
+    @property
+    def out_activation_(self) -> str:
+        return self.output_activation
+
+    def _fitted_network(self) -> Network:
+        try:
+            return self.__dict__["_network"]
+        except KeyError:
+            # AttributeError keeps hasattr() and scikit-learn's check_is_fitted working
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet; call fit() first."
+            ) from None
+
+    # -- public API -------------------------------------------------------------------
+
+    def fit(self, X, y, coef_init=None, intercept_init=None) -> "MLPClassifier":
+        """Train on (X, y) for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            uint8 (scaled by 1/255), integer, float32 or float64.
+        y : array-like of shape (n_samples,)
+            Class labels of any sortable type.
+        coef_init : list of ndarray, optional
+            Initial weights shaped like ``coefs_``: (n_in, n_out) per layer.
+        intercept_init : list of ndarray, optional
+            Initial biases shaped like ``intercepts_``.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, incremental=False, coef_init=coef_init, intercept_init=intercept_init)
+
+    def partial_fit(self, X, y, classes=None) -> "MLPClassifier":
+        """One epoch over (X, y), keeping weights and optimizer state between calls.
+
+        ``classes`` (all labels that will ever appear) is required on the
+        first call, as in scikit-learn.
+        """
+        if self.solver not in SOLVERS:
+            raise ValueError(f"partial_fit needs solver in {SOLVERS}; got {self.solver!r}.")
+        first_call = "_network" not in self.__dict__
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if not first_call and classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes)!r} differs from the classes of the first "
+                f"partial_fit call, {self.classes_!r}."
+            )
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), in the model's dtype.
+
+        With a logistic output layer the unit outputs are normalized to sum to 1.
+        """
+        network = self._fitted_network()
+        X = self._validate_X(X, reset=False)
+        proba = network.forward(X)
+        if self.output_activation == "logistic":
+            proba /= np.maximum(proba.sum(axis=1, keepdims=True), np.finfo(proba.dtype).tiny)
+        return proba
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Natural log of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class label for each sample, shape (n_samples,)."""
+        network = self._fitted_network()
+        X = self._validate_X(X, reset=False)
+        return self.classes_[np.argmax(network.forward(X), axis=1)]
+
+    # -- training loop ----------------------------------------------------------------
+
+    def _fit(self, X, y, incremental, coef_init=None, intercept_init=None, classes=None):
+        self._validate_params()
+        fitted = "_network" in self.__dict__
+        reset = not fitted or not (self.warm_start or incremental)
+        X = self._validate_X(X, reset=reset)
+        y = self._encode_y(y, X.shape[0], reset=reset, classes=classes)
+        rng = self._rng()
+        if reset:
+            self._initialize(X, rng)
+        if coef_init is not None:
+            self.coefs_ = coef_init
+        if intercept_init is not None:
+            self.intercepts_ = intercept_init
+        if not incremental or "_optimizer" not in self.__dict__:
+            self._optimizer = self._make_optimizer()
+
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
+            X, y, X_val, y_val = _stratified_split(X, y, self.validation_fraction, rng)
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        network = self._network
+        per_sample = batch_size == 1 and self._optimizer.plain
+        workspace = None if per_sample else Workspace(network, batch_size, X)
+        inputs = TrainingInput(X, network.dtype, sparse_first_layer=per_sample)
+        max_iter = 1 if incremental else self.max_iter
+
+        for _ in range(max_iter):
+            started = time.perf_counter()
+            rows = rng.permutation(n_samples) if self.shuffle else np.arange(n_samples)
+            snapshot = network.params.copy(), copy.deepcopy(self._optimizer)
+            if per_sample:
+                loss = network.train_per_sample(
+                    inputs, y, rows, self._optimizer.learning_rate, self.alpha
+                )
+            else:
+                loss = network.train_batches(
+                    workspace, inputs, y, rows, self._optimizer, self.alpha
+                )
+            if not math.isfinite(loss):
+                network.params[:], self._optimizer = snapshot
+                raise DivergenceError(
+                    f"Training diverged in epoch {self.n_iter_ + 1}: the loss became "
+                    f"{loss}. The weights of the last finite epoch were restored. Lower "
+                    f"learning_rate_init (now {self.learning_rate_init}), or scale the "
+                    "input features to about [0, 1]."
+                )
+            self.n_iter_ += 1
+            self.t_ += n_samples
+            self.loss_ = loss
+            self.loss_curve_.append(loss)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+            validation_score = None
+            if early_stopping:
+                validation_score = self._update_validation(X_val, y_val)
+                if self.verbose:
+                    print(f"Validation score: {validation_score:f}")
+            else:
+                self._update_no_improvement(loss)
+            self._optimizer.iteration_ends(self.t_)
+            info = {
+                "epoch": self.n_iter_,
+                "loss": loss,
+                "seconds": time.perf_counter() - started,
+                "n_samples": n_samples,
+                "validation_score": validation_score,
+            }
+            for callback in self.callbacks or ():
+                callback(self, info)
+            if incremental:
+                break
+            if self._no_improvement_count > self.n_iter_no_change:
+                if early_stopping:
+                    msg = (
+                        f"Validation score did not improve more than tol={self.tol:f} for "
+                        f"{self.n_iter_no_change} consecutive epochs."
+                    )
+                else:
+                    msg = (
+                        f"Training loss did not improve more than tol={self.tol:f} for "
+                        f"{self.n_iter_no_change} consecutive epochs."
+                    )
+                if self._optimizer.trigger_stopping(msg, self.verbose):
+                    break
+                self._no_improvement_count = 0
+        else:
+            if not incremental:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                    "the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        if early_stopping:
+            network.params[:] = self._best_params
+        return self
+
+    def _update_validation(self, X_val, y_val) -> float:
+        network = self._network
+        score = float(np.mean(np.argmax(network.forward(X_val), axis=1) == y_val))
+        self.validation_scores_.append(score)
+        if score < self.best_validation_score_ + self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if score > self.best_validation_score_:
+            self.best_validation_score_ = score
+            self._best_params = network.params.copy()
+        return score
+
+    def _update_no_improvement(self, loss: float) -> None:
+        if loss > self.best_loss_ - self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+
+    # -- setup ------------------------------------------------------------------------
+
+    def _initialize(self, X: np.ndarray, rng: np.random.Generator) -> None:
+        hidden = _hidden_sizes(self.hidden_layer_sizes)
+        layer_sizes = (X.shape[1], *hidden, len(self.classes_))
+        network = Network(
+            layer_sizes, self.activation, self.output_activation, self.loss, self._dtype(X)
+        )
+        for coef, intercept in zip(network.coefs, network.intercepts, strict=True):
+            fan_in, fan_out = coef.shape
+            if self.weight_init == "normal":
+                coef[:] = rng.standard_normal(coef.shape) * self.init_scale
+                intercept[:] = rng.standard_normal(fan_out) * self.init_scale
+            else:
+                # Glorot & Bengio (2010), with scikit-learn's factor for logistic units
+                factor = 2.0 if self.activation == "logistic" else 6.0
+                bound = math.sqrt(factor / (fan_in + fan_out))
+                coef[:] = rng.uniform(-bound, bound, coef.shape)
+                intercept[:] = rng.uniform(-bound, bound, fan_out)
+        self._network = network
+        self.__dict__.pop("_optimizer", None)
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+            self._best_params = network.params.copy()
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _make_optimizer(self):
+        n_params, dtype = self._network.params.size, self._network.dtype
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                n_params, dtype, self.learning_rate_init, self.learning_rate, self.momentum,
+                self.nesterovs_momentum, self.power_t,
+            )
+        return AdamOptimizer(
+            n_params, dtype, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+        )
+
+    def _rng(self) -> np.random.Generator:
+        state = self.random_state
+        if isinstance(state, np.random.RandomState):
+            state = state.randint(np.iinfo(np.int32).max)
+        return np.random.default_rng(state)
+
+    def _dtype(self, X: np.ndarray) -> np.dtype:
+        if self.dtype is not None:
+            return np.dtype(self.dtype)
+        return np.dtype(np.float32 if X.dtype in (np.uint8, np.float32) else np.float64)
+
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} training "
+                "samples; it is clipped to the sample count.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return min(int(self.batch_size), n_samples)
+
+    # -- validation -------------------------------------------------------------------
+
+    def _validate_params(self) -> None:
+        def check(condition: bool, message: str) -> None:
+            if not condition:
+                raise ValueError(message)
+
+        _hidden_sizes(self.hidden_layer_sizes)
+        for name, allowed in (
+            ("activation", tuple(kernels.HIDDEN_ACTIVATIONS)),
+            ("solver", SOLVERS),
+            ("learning_rate", LEARNING_RATES),
+            ("loss", tuple(kernels.LOSSES)),
+            ("output_activation", tuple(kernels.OUTPUT_ACTIVATIONS)),
+            ("weight_init", WEIGHT_INITS),
+            ("dtype", DTYPES),
+        ):
+            value = getattr(self, name)
+            check(
+                isinstance(value, str | type(None)) and value in allowed,
+                f"{name}={value!r} is not supported; choose one of {allowed}.",
+            )
+        for name in ("learning_rate_init", "epsilon", "init_scale"):
+            value = getattr(self, name)
+            check(_is_real(value) and value > 0, f"{name} must be a positive number; got {value!r}.")
+        for name in ("alpha", "tol", "power_t"):
+            value = getattr(self, name)
+            check(_is_real(value) and value >= 0, f"{name} must be >= 0; got {value!r}.")
+        for name in ("max_iter", "n_iter_no_change"):
+            value = getattr(self, name)
+            check(_is_int(value) and value >= 1, f"{name} must be an integer >= 1; got {value!r}.")
+        check(
+            self.batch_size == "auto" or (_is_int(self.batch_size) and self.batch_size >= 1),
+            f"batch_size must be 'auto' or an integer >= 1; got {self.batch_size!r}.",
+        )
+        check(
+            _is_real(self.momentum) and 0 <= self.momentum <= 1,
+            f"momentum must be in [0, 1]; got {self.momentum!r}.",
+        )
+        for name in ("beta_1", "beta_2"):
+            value = getattr(self, name)
+            check(_is_real(value) and 0 <= value < 1, f"{name} must be in [0, 1); got {value!r}.")
+        check(
+            _is_real(self.validation_fraction) and 0 < self.validation_fraction < 1,
+            f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}.",
+        )
+
+    def _validate_X(self, X, reset: bool) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim == 3:
+            X = X.reshape(X.shape[0], -1)
+        if X.ndim != 2:
+            raise ValueError(
+                f"X must be 2-D (n_samples, n_features) or 3-D images (n_samples, h, w); "
+                f"got an array of shape {X.shape}. Reshape it, e.g. X.reshape(len(X), -1)."
+            )
+        if X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(
+                f"X has shape {X.shape}; at least 1 sample and 1 feature are required."
+            )
+        if X.dtype != np.uint8:
+            if X.dtype.kind not in "biuf":
+                try:
+                    X = X.astype(np.float64)
+                except (TypeError, ValueError) as error:
+                    raise ValueError(
+                        f"X must hold numbers; got dtype {X.dtype} that cannot be converted "
+                        f"to float ({error})."
+                    ) from None
+            dtype = np.dtype(self.dtype) if self.dtype else None
+            if dtype is None:
+                fitted = "_network" in self.__dict__ and not reset
+                dtype = self._network.dtype if fitted else self._dtype(X)
+            if X.dtype != dtype:
+                X = X.astype(dtype)
+            if not np.isfinite(X).all():
+                bad = np.argwhere(~np.isfinite(X))[0]
+                raise ValueError(
+                    f"Input X contains NaN or infinity (first at row {bad[0]}, column "
+                    f"{bad[1]}); remove or impute those values before calling fit or predict."
+                )
+        X = np.ascontiguousarray(X)
+        if reset:
+            self.n_features_in_ = X.shape[1]
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return X
+
+    def _encode_y(self, y, n_samples: int, reset: bool, classes=None) -> np.ndarray:
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(
+                f"y must be 1-D (n_samples,) class labels; got shape {y.shape}. "
+                "Multi-label targets are not supported."
+            )
+        if y.shape[0] != n_samples:
+            raise ValueError(
+                f"y has {y.shape[0]} labels but X has {n_samples} samples; they must match."
+            )
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinity; every sample needs a class label.")
+        if reset:
+            found = np.unique(y if classes is None else np.concatenate([np.unique(classes), y]))
+            if found.shape[0] < 2:
+                raise ValueError(
+                    f"The classifier needs samples of at least 2 classes in y; got only "
+                    f"{found.tolist()}."
+                )
+            self.classes_ = found
+        index = np.searchsorted(self.classes_, y)
+        index = np.minimum(index, len(self.classes_) - 1)
+        unknown = self.classes_[index] != y
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels {np.unique(y[unknown]).tolist()[:10]} not seen at the first "
+                f"fit; the model knows {self.classes_.tolist()}."
+            )
+        return index.astype(np.int64)
+
+
+def _hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:
+    sizes = (
+        (hidden_layer_sizes,) if _is_int(hidden_layer_sizes) else tuple(hidden_layer_sizes)
+    )
+    if not all(_is_int(n) and n >= 1 for n in sizes):
+        raise ValueError(
+            f"hidden_layer_sizes must be positive integers, e.g. (100,) or (128, 64); "
+            f"got {hidden_layer_sizes!r}."
+        )
+    return tuple(int(n) for n in sizes)
+
+
+def _assign_layers(targets: list[np.ndarray], values, name: str) -> None:
+    values = list(values)
+    if len(values) != len(targets):
+        raise ValueError(f"{name} needs {len(targets)} arrays, one per layer; got {len(values)}.")
+    for layer, (target, value) in enumerate(zip(targets, values, strict=True)):
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(
+                f"{name}[{layer}] must have shape {target.shape}; got {value.shape}."
+            )
+        target[...] = value
+
+
+def _stratified_split(X, y, fraction, rng):
+    """Hold out about ``fraction`` of every class for validation."""
+    val_rows = []
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        val_rows.append(members[: int(round(fraction * len(members)))])
+    val_rows = np.sort(np.concatenate(val_rows))
+    if val_rows.size == 0 or val_rows.size == y.size:
+        raise ValueError(
+            f"validation_fraction={fraction} leaves an empty training or validation set for "
+            f"{y.size} samples; change validation_fraction or set early_stopping=False."
+        )
+    train = np.ones(y.size, dtype=bool)
+    train[val_rows] = False
+    return (np.ascontiguousarray(X[train]), y[train],
+            np.ascontiguousarray(X[val_rows]), y[val_rows])
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

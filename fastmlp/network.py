@@ -1,0 +1,274 @@
+"""The network: parameters in one flat buffer, and the passes over a batch.
+
+All weights and biases of the network live in one contiguous array (weights
+first, each layer's ``(n_in, n_out)`` matrix row-major, then the biases);
+``coefs`` and ``intercepts`` are views into it. Gradients use the same layout,
+so one kernel call updates the whole network and a snapshot is one copy.
+
+Per layer, the two large products (forward ``A @ W`` and backward ``A.T @ delta``
+plus ``delta @ W.T``) go through NumPy's BLAS; every elementwise pass around
+them is a fused Numba kernel from :mod:`fastmlp.kernels`. Batch buffers are
+allocated once per fit (:class:`Workspace`), never per step.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from fastmlp import kernels
+
+PREDICT_CHUNK_ROWS = 4096
+# Below this fraction of non-zero inputs the per-sample path reads a CSR copy.
+SPARSE_DENSITY = 0.5
+
+
+def input_scale(X: np.ndarray, dtype: np.dtype) -> np.generic:
+    """uint8 inputs are 8-bit intensities, scaled to [0, 1] batch by batch."""
+    return np.dtype(dtype).type(1 / 255 if X.dtype == np.uint8 else 1)
+
+
+class Network:
+    """A fully connected feed-forward network and its forward/backward passes.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Units per layer, input first: ``(784, 16, 10)`` is 784-16-10.
+    hidden_activation : {"identity", "logistic", "tanh", "relu"}
+    output_activation : {"logistic", "softmax"}
+    loss : {"squared_error", "log_loss"}
+    dtype : float32 or float64
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        hidden_activation: str,
+        output_activation: str,
+        loss: str,
+        dtype: np.dtype,
+    ) -> None:
+        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        self.dtype = np.dtype(dtype)
+        self.hidden_kind = kernels.HIDDEN_ACTIVATIONS[hidden_activation]
+        self.output_kind = kernels.OUTPUT_ACTIVATIONS[output_activation]
+        self.loss_kind = kernels.LOSSES[loss]
+        shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
+        self.layer_shapes = np.array(shapes, dtype=np.int64)
+        sizes = [n_in * n_out for n_in, n_out in shapes] + [n_out for _, n_out in shapes]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.n_weights = int(offsets[len(shapes)])
+        self.weight_offsets = offsets[: len(shapes)]
+        self.bias_offsets = offsets[len(shapes) : 2 * len(shapes)]
+        self.params = np.zeros(int(offsets[-1]), dtype=self.dtype)
+        self.coefs, self.intercepts = self.views(self.params)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers (hidden layers + output)."""
+        return len(self.layer_shapes)
+
+    def views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per-layer (coefs, intercepts) views into a flat buffer laid out like params."""
+        coefs, intercepts = [], []
+        for (n_in, n_out), w_off, b_off in zip(
+            self.layer_shapes, self.weight_offsets, self.bias_offsets, strict=True
+        ):
+            coefs.append(flat[w_off : w_off + n_in * n_out].reshape(n_in, n_out))
+            intercepts.append(flat[b_off : b_off + n_out])
+        return coefs, intercepts
+
+    def weights_squared_norm(self) -> float:
+        """Sum of squared weights (biases excluded), for the L2 penalty's loss term."""
+        weights = self.params[: self.n_weights]
+        return float(np.dot(weights, weights))
+
+    # -- prediction --------------------------------------------------------------------
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Output activations for every row of X, in chunks to bound memory.
+
+        X: (n, d) uint8, float32 or float64, C-contiguous. Returns (n, k) in
+        the network's dtype.
+        """
+        n = X.shape[0]
+        out = np.empty((n, self.layer_sizes[-1]), dtype=self.dtype)
+        chunk = min(PREDICT_CHUNK_ROWS, max(n, 1))
+        buffers = [np.empty((chunk, width), dtype=self.dtype) for width in self.layer_sizes]
+        rows = np.arange(n, dtype=np.int64)
+        scale = input_scale(X, self.dtype)
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            m = stop - start
+            A = buffers[0][:m]
+            kernels.gather_rows(X, rows, start, stop, scale, A)
+            for layer in range(self.n_layers):
+                Z = buffers[layer + 1][:m] if layer < self.n_layers - 1 else out[start:stop]
+                np.matmul(A, self.coefs[layer], out=Z)
+                if layer < self.n_layers - 1:
+                    kernels.bias_activation(Z, self.intercepts[layer], self.hidden_kind)
+                else:
+                    kernels.output_activation(Z, self.intercepts[layer], self.output_kind)
+                A = Z
+        return out
+
+    def loss(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0) -> float:
+        """Mean loss over (X, y) plus the L2 term, without changing parameters."""
+        return self.gradients(X, y, alpha)[0]
+
+    def gradients(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0):
+        """Mean loss and its gradient over all of (X, y) taken as one batch.
+
+        Returns (loss, grads) with grads a new flat array laid out like params.
+        For checks and tests; training never materializes a full-data batch.
+        """
+        inputs = TrainingInput(X, self.dtype)
+        n = X.shape[0]
+        ws = Workspace(self, n, X)
+        rows = np.arange(n, dtype=np.int64)
+        loss = self._forward_loss(ws, inputs, rows, y, 0, n)
+        self._backward(ws, inputs, rows, 0, n)
+        grads = ws.grads.copy()
+        if alpha:
+            loss += 0.5 * alpha * self.weights_squared_norm()
+            grads[: self.n_weights] += alpha / n * self.params[: self.n_weights]
+        return loss / n, grads
+
+    # -- training ----------------------------------------------------------------------
+
+    def _forward_loss(self, ws, inputs, rows, y_batch, start, stop) -> float:
+        """Forward pass of one batch into ws, ending with the output delta; returns
+        the summed loss of the batch."""
+        m = stop - start
+        A = ws.inputs[:m]
+        kernels.gather_rows(inputs.X, rows, start, stop, inputs.scale, A)
+        for layer in range(self.n_layers):
+            Z = ws.activations[layer][:m]
+            np.matmul(A, self.coefs[layer], out=Z)
+            if layer < self.n_layers - 1:
+                kernels.bias_activation(Z, self.intercepts[layer], self.hidden_kind)
+            A = Z
+        return kernels.output_delta(
+            Z, self.intercepts[-1], y_batch, self.output_kind, self.loss_kind,
+            self.dtype.type(1 / m), ws.deltas[-1][:m], ws.grad_intercepts[-1],
+        )
+
+    def _backward(self, ws, inputs, rows, start, stop) -> None:
+        """Gradients of the batch whose forward pass is in ws, into ws.grads."""
+        m = stop - start
+        for layer in range(self.n_layers - 1, -1, -1):
+            delta = ws.deltas[layer][:m]
+            prev = ws.inputs[:m] if layer == 0 else ws.activations[layer - 1][:m]
+            np.matmul(prev.T, delta, out=ws.grad_coefs[layer])
+            if layer > 0:
+                below = ws.deltas[layer - 1][:m]
+                np.matmul(delta, self.coefs[layer].T, out=below)
+                kernels.hidden_delta(below, prev, self.hidden_kind, ws.grad_intercepts[layer - 1])
+
+    def train_batches(
+        self,
+        workspace: "Workspace",
+        inputs: "TrainingInput",
+        y: np.ndarray,
+        rows: np.ndarray,
+        optimizer,
+        alpha: float,
+    ) -> float:
+        """One epoch of mini-batch steps over the rows of inputs; returns the loss.
+
+        y: (n,) int64 class indices in the same order as the input; rows:
+        (n,) int64, the epoch's sample order. The loss is scikit-learn's: batch
+        losses (mean data loss + 0.5 * alpha * ||W||^2 / batch size) averaged
+        with batch-size weights; NaN as soon as a batch diverges.
+        """
+        ws = workspace
+        n = rows.shape[0]
+        y_epoch = y[rows]
+        total = 0.0
+        for start in range(0, n, ws.batch_size):
+            stop = min(start + ws.batch_size, n)
+            batch_loss = self._forward_loss(ws, inputs, rows, y_epoch[start:stop], start, stop)
+            if alpha:
+                batch_loss += 0.5 * alpha * self.weights_squared_norm()
+            if not np.isfinite(batch_loss):
+                return float("nan")
+            total += batch_loss
+            self._backward(ws, inputs, rows, start, stop)
+            optimizer.update(self.params, ws.grads, alpha / (stop - start), self.n_weights)
+        return total / n
+
+    def train_per_sample(
+        self,
+        inputs: "TrainingInput",
+        y: np.ndarray,
+        rows: np.ndarray,
+        learning_rate: float,
+        alpha: float,
+    ) -> float:
+        """One epoch of plain SGD with batch size 1, entirely inside one kernel."""
+        widths = self.layer_shapes[:, 1]
+        act_offsets = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+        acts = np.zeros(int(widths.sum()), dtype=self.dtype)
+        deltas = np.zeros_like(acts)
+        csr = inputs.csr if inputs.csr is not None else _EMPTY_CSR(inputs.X.dtype)
+        f = self.dtype.type
+        total = kernels.sgd_per_sample_epoch(
+            inputs.X, *csr, inputs.csr is not None, y, rows, inputs.scale, self.params,
+            self.layer_shapes, self.weight_offsets, self.bias_offsets, self.hidden_kind,
+            self.output_kind, self.loss_kind, f(learning_rate), f(alpha), acts, deltas,
+            act_offsets,
+        )
+        if alpha:
+            # scikit-learn charges every one-sample batch the L2 term at that step's
+            # weights; the epoch's final weights stand in for them here (reporting only).
+            total += 0.5 * alpha * self.weights_squared_norm() * rows.shape[0]
+        return total / rows.shape[0]
+
+
+def _EMPTY_CSR(dtype):
+    return (np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, dtype))
+
+
+class TrainingInput:
+    """The training matrix as the kernels read it.
+
+    X stays in its own dtype (uint8 stays uint8); ``scale`` converts it batch by
+    batch. For the per-sample path (``sparse_first_layer=True``), when at most
+    ``SPARSE_DENSITY`` of the entries are non-zero, a compressed-row copy
+    (``csr``) lets the first layer skip the zeros: on MNIST, 150 of 784 pixels
+    per image. Mini-batches do not use it: there BLAS on the dense batch was
+    faster on every shape measured.
+    """
+
+    def __init__(self, X: np.ndarray, dtype: np.dtype, sparse_first_layer: bool = False) -> None:
+        self.X = X
+        self.scale = input_scale(X, dtype)
+        self.csr = None
+        if sparse_first_layer and density(X) <= SPARSE_DENSITY:
+            self.csr = kernels.to_csr(X)
+
+
+def density(X: np.ndarray, max_rows: int = 2000) -> float:
+    """Fraction of non-zero entries, estimated on evenly spaced rows."""
+    step = max(1, X.shape[0] // max_rows)
+    sample = X[::step]
+    return float(np.count_nonzero(sample)) / max(sample.size, 1)
+
+
+class Workspace:
+    """Per-fit batch buffers: inputs, activations, deltas and the flat gradient.
+
+    Allocated once for a batch size; the last, smaller batch of an epoch uses
+    leading rows (``buf[:m]`` stays C-contiguous).
+    """
+
+    def __init__(self, network: Network, batch_size: int, X: np.ndarray) -> None:
+        dtype = network.dtype
+        self.batch_size = batch_size
+        self.scale = input_scale(X, dtype)
+        self.inputs = np.empty((batch_size, X.shape[1]), dtype=dtype)
+        widths = network.layer_shapes[:, 1]
+        self.activations = [np.empty((batch_size, w), dtype=dtype) for w in widths]
+        self.deltas = [np.empty((batch_size, w), dtype=dtype) for w in widths]
+        self.grads = np.zeros_like(network.params)
+        self.grad_coefs, self.grad_intercepts = network.views(self.grads)

@@ -1,0 +1,132 @@
+"""Stochastic optimizers: SGD (with momentum) and Adam, as scikit-learn defines them.
+
+An optimizer owns its state (velocities, moments) as flat buffers shaped like
+the network's flat parameter buffer, and updates all parameters in one kernel
+call. Learning-rate schedules and the "should we stop" decision follow
+``sklearn.neural_network._stochastic_optimizers`` so that hyper-parameters mean
+the same thing in both libraries.
+"""
+
+import math
+
+import numpy as np
+
+from fastmlp import kernels
+
+
+class SGDOptimizer:
+    """Stochastic gradient descent with momentum and a learning-rate schedule.
+
+    Parameters
+    ----------
+    n_params : int
+        Length of the flat parameter buffer.
+    dtype : numpy dtype
+        The model's float dtype; state and scalars are kept in it.
+    learning_rate_init : float
+    lr_schedule : {"constant", "invscaling", "adaptive"}
+    momentum : float
+    nesterov : bool
+    power_t : float
+        Exponent of the "invscaling" schedule.
+    """
+
+    def __init__(
+        self,
+        n_params: int,
+        dtype: np.dtype,
+        learning_rate_init: float = 0.1,
+        lr_schedule: str = "constant",
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        power_t: float = 0.5,
+    ) -> None:
+        self.dtype = np.dtype(dtype)
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.lr_schedule = lr_schedule
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.power_t = power_t
+        self.velocity = np.zeros(n_params, dtype=self.dtype)
+
+    @property
+    def plain(self) -> bool:
+        """True when a step is ``p -= lr * g``: no velocity to carry."""
+        return self.momentum == 0
+
+    def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
+        """One step on the flat buffers; ``decay`` is the L2 share alpha / batch size."""
+        f = self.dtype.type
+        kernels.sgd_update(
+            params, grads, self.velocity, f(self.learning_rate), f(self.momentum),
+            bool(self.nesterov), f(decay), n_weights,
+        )
+
+    def iteration_ends(self, time_step: int) -> None:
+        """Epoch end: the "invscaling" schedule decays with samples seen."""
+        if self.lr_schedule == "invscaling":
+            self.learning_rate = float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
+        """No improvement for a while: stop, or (adaptive) divide the rate by 5."""
+        if self.lr_schedule != "adaptive":
+            if verbose:
+                print(msg + " Stopping.")
+            return True
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + " Setting learning rate to %f" % self.learning_rate)
+        return False
+
+
+class AdamOptimizer:
+    """Adam (Kingma & Ba, 2014) with scikit-learn's bias-corrected step size."""
+
+    def __init__(
+        self,
+        n_params: int,
+        dtype: np.dtype,
+        learning_rate_init: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
+        self.dtype = np.dtype(dtype)
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.ms = np.zeros(n_params, dtype=self.dtype)
+        self.vs = np.zeros(n_params, dtype=self.dtype)
+
+    plain = False
+
+    def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
+        """One step on the flat buffers; ``decay`` is the L2 share alpha / batch size."""
+        self.t += 1
+        lr_t = (
+            self.learning_rate_init
+            * math.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        f = self.dtype.type
+        kernels.adam_update(
+            params, grads, self.ms, self.vs, f(lr_t), f(self.beta_1), f(self.beta_2),
+            f(self.epsilon), f(decay), n_weights,
+        )
+
+    def iteration_ends(self, time_step: int) -> None:
+        """Adam has no schedule."""
+
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
+        """Adam always stops when progress stalls."""
+        if verbose:
+            print(msg + " Stopping.")
+        return True
