@@ -174,6 +174,51 @@ def output_activation(Z, b, kind):
 # -- loss and backward -----------------------------------------------------------------
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _output_row(row, b, target, out_kind, loss_kind, scale, d):
+    """One sample's output layer: row <- g(row + b); d <- scale * dL/dz.
+
+    row, b, d: (k,) F; target: int64 class index; scale: F. Returns the
+    sample's loss as float64.
+    """
+    k = row.shape[0]
+    one = row.dtype.type(1)
+    two = row.dtype.type(2)
+    zero = row.dtype.type(0)
+    loss = 0.0
+    if out_kind == SOFTMAX:
+        z_target = row[target] + b[target]
+        m, log_total = _softmax_row(row, b)
+        if loss_kind == LOG_LOSS:
+            # -log p_target = logsumexp(z) - z_target, exact even when p underflows
+            loss = m + log_total - z_target
+            for j in range(k):
+                d[j] = (row[j] - (one if j == target else zero)) * scale
+        else:
+            # d/dz_j of sum_c (p_c - y_c)^2 = p_j (g_j - sum_c g_c p_c)
+            dot = zero
+            for j in range(k):
+                err = row[j] - (one if j == target else zero)
+                loss += err * err
+                d[j] = two * err
+                dot += d[j] * row[j]
+            for j in range(k):
+                d[j] = row[j] * (d[j] - dot) * scale
+    else:
+        for j in range(k):
+            z = row[j] + b[j]
+            p = one / (one + np.exp(-z))
+            row[j] = p
+            t = one if j == target else zero
+            if loss_kind == LOG_LOSS:
+                loss += _softplus(-z, zero) if j == target else _softplus(z, zero)
+                d[j] = (p - t) * scale
+            else:
+                loss += (p - t) * (p - t)
+                d[j] = two * (p - t) * p * (one - p) * scale
+    return loss
+
+
 @njit(cache=True, error_model="numpy")
 def output_delta(Z, b, y, out_kind, loss_kind, scale, delta, grad_b):
     """Fused output layer: activation, loss, dL/dz and the bias gradient.
@@ -185,46 +230,12 @@ def output_delta(Z, b, y, out_kind, loss_kind, scale, delta, grad_b):
     column sums of delta. Returns the summed per-sample loss (float64).
     """
     n_rows, k = Z.shape
-    one = Z.dtype.type(1)
-    two = Z.dtype.type(2)
-    zero = Z.dtype.type(0)
     for j in range(k):
-        grad_b[j] = zero
+        grad_b[j] = Z.dtype.type(0)
     loss = 0.0
     for i in range(n_rows):
-        row = Z[i]
         d = delta[i]
-        target = y[i]
-        if out_kind == SOFTMAX:
-            z_target = row[target] + b[target]
-            m, log_total = _softmax_row(row, b)
-            if loss_kind == LOG_LOSS:
-                # -log p_target = logsumexp(z) - z_target, exact even when p underflows
-                loss += m + log_total - z_target
-                for j in range(k):
-                    d[j] = (row[j] - (one if j == target else zero)) * scale
-            else:
-                # d/dz_j of sum_c (p_c - y_c)^2 = p_j (g_j - sum_c g_c p_c)
-                dot = zero
-                for j in range(k):
-                    err = row[j] - (one if j == target else zero)
-                    loss += err * err
-                    d[j] = two * err
-                    dot += d[j] * row[j]
-                for j in range(k):
-                    d[j] = row[j] * (d[j] - dot) * scale
-        else:
-            for j in range(k):
-                z = row[j] + b[j]
-                p = one / (one + np.exp(-z))
-                row[j] = p
-                t = one if j == target else zero
-                if loss_kind == LOG_LOSS:
-                    loss += _softplus(-z, zero) if j == target else _softplus(z, zero)
-                    d[j] = (p - t) * scale
-                else:
-                    loss += (p - t) * (p - t)
-                    d[j] = two * (p - t) * p * (one - p) * scale
+        loss += _output_row(Z[i], b, y[i], out_kind, loss_kind, scale, d)
         for j in range(k):
             grad_b[j] += d[j]
     return loss
@@ -328,120 +339,90 @@ def sgd_per_sample_epoch(
     """
     n_layers = layer_shapes.shape[0]
     one = params.dtype.type(1)
-    two = params.dtype.type(2)
     zero = params.dtype.type(0)
     shrink = one - lr * decay
-    # the biases were already added during the forward product
-    no_bias = np.zeros(layer_shapes[n_layers - 1, 1], dtype=params.dtype)
+    last = n_layers - 1
+    n_classes = layer_shapes[last, 1]
+    # the output biases are added during the forward product, not by _output_row
+    no_bias = np.zeros(n_classes, dtype=params.dtype)
     loss = 0.0
+    # Index arithmetic instead of slices: a slice in an inner loop builds an
+    # array view (with a reference count) per iteration.
     for sample in range(rows.shape[0]):
         r = rows[sample]
-        x = X[r]
-        target = y[r]
-        # forward
+        # forward: acts[a0 + j] = f(b_j + sum_i in_i * W[i, j])
         for layer in range(n_layers):
             n_in = layer_shapes[layer, 0]
             n_out = layer_shapes[layer, 1]
-            W = params[weight_offsets[layer]:weight_offsets[layer] + n_in * n_out]
-            b = params[bias_offsets[layer]:bias_offsets[layer] + n_out]
-            a = acts[act_offsets[layer]:act_offsets[layer] + n_out]
+            w0 = weight_offsets[layer]
+            b0 = bias_offsets[layer]
+            a0 = act_offsets[layer]
             for j in range(n_out):
-                a[j] = b[j]
+                acts[a0 + j] = params[b0 + j]
             if layer == 0 and sparse:
                 for k in range(indptr[r], indptr[r + 1]):
                     xi = values[k] * scale
-                    w = W[indices[k] * n_out:(indices[k] + 1) * n_out]
+                    base = w0 + indices[k] * n_out
                     for j in range(n_out):
-                        a[j] += xi * w[j]
+                        acts[a0 + j] += xi * params[base + j]
             elif layer == 0:
                 for i in range(n_in):
-                    xi = x[i] * scale
-                    w = W[i * n_out:(i + 1) * n_out]
+                    xi = X[r, i] * scale
+                    base = w0 + i * n_out
                     for j in range(n_out):
-                        a[j] += xi * w[j]
+                        acts[a0 + j] += xi * params[base + j]
             else:
-                prev = acts[act_offsets[layer - 1]:act_offsets[layer - 1] + n_in]
+                p0 = act_offsets[layer - 1]
                 for i in range(n_in):
-                    pi = prev[i]
-                    w = W[i * n_out:(i + 1) * n_out]
+                    pi = acts[p0 + i]
+                    base = w0 + i * n_out
                     for j in range(n_out):
-                        a[j] += pi * w[j]
-            if layer < n_layers - 1:
+                        acts[a0 + j] += pi * params[base + j]
+            if layer < last:
                 for j in range(n_out):
-                    a[j] = _activate(a[j], hidden_kind, one, zero)
-        # output activation, loss and delta
-        last = n_layers - 1
-        k = layer_shapes[last, 1]
-        a = acts[act_offsets[last]:act_offsets[last] + k]
-        d = deltas[act_offsets[last]:act_offsets[last] + k]
-        if out_kind == SOFTMAX:
-            z_target = a[target]
-            m, log_total = _softmax_row(a, no_bias)
-            if loss_kind == LOG_LOSS:
-                loss += m + log_total - z_target
-                for j in range(k):
-                    d[j] = a[j] - (one if j == target else zero)
-            else:
-                dot = zero
-                for j in range(k):
-                    err = a[j] - (one if j == target else zero)
-                    loss += err * err
-                    d[j] = two * err
-                    dot += d[j] * a[j]
-                for j in range(k):
-                    d[j] = a[j] * (d[j] - dot)
-        else:
-            for j in range(k):
-                z = a[j]
-                p = one / (one + np.exp(-z))
-                a[j] = p
-                t = one if j == target else zero
-                if loss_kind == LOG_LOSS:
-                    loss += _softplus(-z, zero) if j == target else _softplus(z, zero)
-                    d[j] = p - t
-                else:
-                    loss += (p - t) * (p - t)
-                    d[j] = two * (p - t) * p * (one - p)
+                    acts[a0 + j] = _activate(acts[a0 + j], hidden_kind, one, zero)
+        a0 = act_offsets[last]
+        loss += _output_row(
+            acts[a0:a0 + n_classes], no_bias, y[r], out_kind, loss_kind, one,
+            deltas[a0:a0 + n_classes],
+        )
         # backward: each layer's delta uses its weights before they change
-        for layer in range(n_layers - 1, -1, -1):
+        for layer in range(last, -1, -1):
             n_in = layer_shapes[layer, 0]
             n_out = layer_shapes[layer, 1]
-            W = params[weight_offsets[layer]:weight_offsets[layer] + n_in * n_out]
-            b = params[bias_offsets[layer]:bias_offsets[layer] + n_out]
-            d = deltas[act_offsets[layer]:act_offsets[layer] + n_out]
+            w0 = weight_offsets[layer]
+            b0 = bias_offsets[layer]
+            d0 = act_offsets[layer]
             if layer > 0:
-                prev = acts[act_offsets[layer - 1]:act_offsets[layer - 1] + n_in]
-                prev_d = deltas[act_offsets[layer - 1]:act_offsets[layer - 1] + n_in]
+                # row i of W feeds only unit i's delta: read it, then update it
+                p0 = act_offsets[layer - 1]
                 for i in range(n_in):
-                    w = W[i * n_out:(i + 1) * n_out]
+                    base = w0 + i * n_out
                     s = zero
                     for j in range(n_out):
-                        s += w[j] * d[j]
-                    prev_d[i] = s * _derivative_from_output(prev[i], hidden_kind, one, zero)
-                if decay != zero:
-                    for i in range(n_in * n_out):
-                        W[i] *= shrink
-                for i in range(n_in):
-                    step = lr * prev[i]
-                    w = W[i * n_out:(i + 1) * n_out]
+                        s += params[base + j] * deltas[d0 + j]
+                    deltas[p0 + i] = s * _derivative_from_output(
+                        acts[p0 + i], hidden_kind, one, zero
+                    )
+                    step = lr * acts[p0 + i]
                     for j in range(n_out):
-                        w[j] -= step * d[j]
+                        params[base + j] = params[base + j] * shrink - step * deltas[d0 + j]
             else:
                 if decay != zero:
                     for i in range(n_in * n_out):
-                        W[i] *= shrink
+                        params[w0 + i] *= shrink
                 if sparse:
                     for k in range(indptr[r], indptr[r + 1]):
                         step = lr * (values[k] * scale)
-                        w = W[indices[k] * n_out:(indices[k] + 1) * n_out]
+                        base = w0 + indices[k] * n_out
                         for j in range(n_out):
-                            w[j] -= step * d[j]
+                            params[base + j] -= step * deltas[d0 + j]
                 else:
                     for i in range(n_in):
-                        step = lr * (x[i] * scale)
-                        w = W[i * n_out:(i + 1) * n_out]
+                        step = lr * (X[r, i] * scale)
+                        base = w0 + i * n_out
                         for j in range(n_out):
-                            w[j] -= step * d[j]
+                            params[base + j] -= step * deltas[d0 + j]
             for j in range(n_out):
-                b[j] -= lr * d[j]
+                params[b0 + j] -= lr * deltas[d0 + j]
     return loss

@@ -11,6 +11,7 @@ them is a fused Numba kernel from :mod:`fastmlp.kernels`. Batch buffers are
 allocated once per fit (:class:`Workspace`), never per step.
 """
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,6 +56,7 @@ class Network:
         self.loss_kind = kernels.LOSSES[loss]
         shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
         self.layer_shapes = np.array(shapes, dtype=np.int64)
+        self.n_layers = len(shapes)  # weight layers: hidden layers + output
         sizes = [n_in * n_out for n_in, n_out in shapes] + [n_out for _, n_out in shapes]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.n_weights = int(offsets[len(shapes)])
@@ -62,11 +64,6 @@ class Network:
         self.bias_offsets = offsets[len(shapes) : 2 * len(shapes)]
         self.params = np.zeros(int(offsets[-1]), dtype=self.dtype)
         self.coefs, self.intercepts = self.views(self.params)
-
-    @property
-    def n_layers(self) -> int:
-        """Number of weight layers (hidden layers + output)."""
-        return len(self.layer_shapes)
 
     def views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Per-layer (coefs, intercepts) views into a flat buffer laid out like params."""
@@ -127,7 +124,7 @@ class Network:
         ws = Workspace(self, n, X)
         rows = np.arange(n, dtype=np.int64)
         loss = self._forward_loss(ws, inputs, rows, y, 0, n)
-        self._backward(ws, inputs, rows, 0, n)
+        self._backward(ws, n)
         grads = ws.grads.copy()
         if alpha:
             loss += 0.5 * alpha * self.weights_squared_norm()
@@ -139,29 +136,29 @@ class Network:
     def _forward_loss(self, ws, inputs, rows, y_batch, start, stop) -> float:
         """Forward pass of one batch into ws, ending with the output delta; returns
         the summed loss of the batch."""
-        m = stop - start
-        A = ws.inputs[:m]
+        batch = ws.batch(stop - start)
+        A = batch.inputs
         kernels.gather_rows(inputs.X, rows, start, stop, inputs.scale, A)
         for layer in range(self.n_layers):
-            Z = ws.activations[layer][:m]
+            Z = batch.activations[layer]
             np.matmul(A, self.coefs[layer], out=Z)
             if layer < self.n_layers - 1:
                 kernels.bias_activation(Z, self.intercepts[layer], self.hidden_kind)
             A = Z
         return kernels.output_delta(
             Z, self.intercepts[-1], y_batch, self.output_kind, self.loss_kind,
-            self.dtype.type(1 / m), ws.deltas[-1][:m], ws.grad_intercepts[-1],
+            batch.mean_scale, batch.deltas[-1], ws.grad_intercepts[-1],
         )
 
-    def _backward(self, ws, inputs, rows, start, stop) -> None:
+    def _backward(self, ws, stop_minus_start: int) -> None:
         """Gradients of the batch whose forward pass is in ws, into ws.grads."""
-        m = stop - start
+        batch = ws.batch(stop_minus_start)
         for layer in range(self.n_layers - 1, -1, -1):
-            delta = ws.deltas[layer][:m]
-            prev = ws.inputs[:m] if layer == 0 else ws.activations[layer - 1][:m]
+            delta = batch.deltas[layer]
+            prev = batch.inputs if layer == 0 else batch.activations[layer - 1]
             np.matmul(prev.T, delta, out=ws.grad_coefs[layer])
             if layer > 0:
-                below = ws.deltas[layer - 1][:m]
+                below = batch.deltas[layer - 1]
                 np.matmul(delta, self.coefs[layer].T, out=below)
                 kernels.hidden_delta(below, prev, self.hidden_kind, ws.grad_intercepts[layer - 1])
 
@@ -190,10 +187,10 @@ class Network:
             batch_loss = self._forward_loss(ws, inputs, rows, y_epoch[start:stop], start, stop)
             if alpha:
                 batch_loss += 0.5 * alpha * self.weights_squared_norm()
-            if not np.isfinite(batch_loss):
-                return float("nan")
+            if not math.isfinite(batch_loss):
+                return math.nan
             total += batch_loss
-            self._backward(ws, inputs, rows, start, stop)
+            self._backward(ws, stop - start)
             optimizer.update(self.params, ws.grads, alpha / (stop - start), self.n_weights)
         return total / n
 
@@ -258,17 +255,46 @@ def density(X: np.ndarray, max_rows: int = 2000) -> float:
 class Workspace:
     """Per-fit batch buffers: inputs, activations, deltas and the flat gradient.
 
-    Allocated once for a batch size; the last, smaller batch of an epoch uses
-    leading rows (``buf[:m]`` stays C-contiguous).
+    Allocated once for a batch size. The last, smaller batch of an epoch uses
+    the leading rows of each buffer (``buf[:m]`` stays C-contiguous); the
+    views for each batch length are built once and reused every step.
     """
 
     def __init__(self, network: Network, batch_size: int, X: np.ndarray) -> None:
         dtype = network.dtype
         self.batch_size = batch_size
-        self.scale = input_scale(X, dtype)
-        self.inputs = np.empty((batch_size, X.shape[1]), dtype=dtype)
+        self.dtype = dtype
         widths = network.layer_shapes[:, 1]
-        self.activations = [np.empty((batch_size, w), dtype=dtype) for w in widths]
-        self.deltas = [np.empty((batch_size, w), dtype=dtype) for w in widths]
+        self._full = BatchViews(
+            np.empty((batch_size, X.shape[1]), dtype=dtype),
+            [np.empty((batch_size, w), dtype=dtype) for w in widths],
+            [np.empty((batch_size, w), dtype=dtype) for w in widths],
+            dtype.type(1 / batch_size),
+        )
+        self._partial: dict[int, BatchViews] = {batch_size: self._full}
         self.grads = np.zeros_like(network.params)
         self.grad_coefs, self.grad_intercepts = network.views(self.grads)
+
+    def batch(self, m: int) -> "BatchViews":
+        """The buffers of a batch of m <= batch_size rows."""
+        views = self._partial.get(m)
+        if views is None:
+            full = self._full
+            views = BatchViews(
+                full.inputs[:m], [a[:m] for a in full.activations], [d[:m] for d in full.deltas],
+                self.dtype.type(1 / m),
+            )
+            self._partial[m] = views
+        return views
+
+
+class BatchViews:
+    """One batch length's views of the workspace buffers; mean_scale is 1/m in F."""
+
+    __slots__ = ("inputs", "activations", "deltas", "mean_scale")
+
+    def __init__(self, inputs, activations, deltas, mean_scale) -> None:
+        self.inputs = inputs
+        self.activations = activations
+        self.deltas = deltas
+        self.mean_scale = mean_scale
