@@ -16,6 +16,8 @@ _LAZY = {
     "load_fashion_mnist": "fastmlp.datasets",
     "load_kmnist": "fastmlp.datasets",
     "DatasetError": "fastmlp.exceptions",
+    "ModelFileError": "fastmlp.exceptions",
+    "load": "fastmlp.persistence",
 }
 
 __all__ = ["__version__", *_LAZY]

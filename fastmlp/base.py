@@ -1,57 +1,128 @@
-"""scikit-learn's estimator base classes when it is installed, a small stand-in otherwise.
+"""Estimator base classes that speak scikit-learn's protocol without importing it.
 
-fastmlp must import and train without scikit-learn, yet behave as a genuine
-scikit-learn estimator (``clone``, ``Pipeline``, ``GridSearchCV``) when it is
-there. The stand-in covers what the estimator itself relies on: parameter
-introspection and accuracy scoring.
+fastmlp must import and train without scikit-learn, and should not pay for it
+when it is installed but unused: importing scikit-learn costs seconds and about
+80 MB. scikit-learn's own tools (``clone``, ``Pipeline``, ``GridSearchCV``,
+``check_estimator``) duck-type estimators: they need ``get_params`` /
+``set_params`` and, for the tags, ``__sklearn_tags__``, which is only ever
+called by scikit-learn and so imports its tag classes lazily.
 """
 
+import functools
 import inspect
+import sys
 
 import numpy as np
 
-try:
-    from sklearn.base import BaseEstimator, ClassifierMixin
-    from sklearn.exceptions import ConvergenceWarning
-except ImportError:  # scikit-learn is optional
 
-    class ConvergenceWarning(UserWarning):
-        """The solver stopped at max_iter before the loss settled."""
-
-    class BaseEstimator:
-        """get_params / set_params from the constructor's signature, as scikit-learn does."""
-
-        @classmethod
-        def _get_param_names(cls) -> list[str]:
-            signature = inspect.signature(cls.__init__)
-            return sorted(p.name for p in signature.parameters.values() if p.name != "self")
-
-        def get_params(self, deep: bool = True) -> dict:
-            return {name: getattr(self, name) for name in self._get_param_names()}
-
-        def set_params(self, **params):
-            valid = self._get_param_names()
-            for name, value in params.items():
-                if name not in valid:
-                    raise ValueError(
-                        f"Invalid parameter {name!r} for {type(self).__name__}; "
-                        f"valid parameters are {valid}."
-                    )
-                setattr(self, name, value)
-            return self
-
-        def __repr__(self) -> str:
-            args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-            return f"{type(self).__name__}({args})"
-
-    class ClassifierMixin:
-        """score() as mean accuracy."""
-
-        _estimator_type = "classifier"
-
-        def score(self, X, y, sample_weight=None) -> float:
-            hits = self.predict(X) == np.asarray(y)
-            return float(np.average(hits, weights=sample_weight))
+class ConvergenceWarning(UserWarning):
+    """The solver stopped at max_iter before the loss settled."""
 
 
-__all__ = ["BaseEstimator", "ClassifierMixin", "ConvergenceWarning"]
+class DataConversionWarning(UserWarning):
+    """The input was converted, e.g. a column-vector y was flattened."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The estimator is used before ``fit``; an AttributeError so hasattr() works."""
+
+
+@functools.cache
+def _merged(ours: type, sklearn_class: type) -> type:
+    return type(ours.__name__, (ours, sklearn_class), {"__module__": __name__})
+
+
+def compatible(ours: type) -> type:
+    """The class to raise or warn with: ``ours``, and when scikit-learn is loaded
+    also its class of the same name, so that an ``except`` or a warnings filter
+    written for either one catches it. (If scikit-learn is not loaded, no code
+    can be holding its classes.)"""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return ours
+    return _merged(ours, getattr(sklearn_exceptions, ours.__name__))
+
+
+class BaseEstimator:
+    """get_params / set_params from the constructor's signature, as scikit-learn does."""
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return sorted(
+            p.name
+            for p in signature.parameters.values()
+            if p.name != "self" and p.kind != p.VAR_KEYWORD
+        )
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters and their current values."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set constructor parameters by name; returns self."""
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {type(self).__name__}; "
+                    f"valid parameters are {valid}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = []
+        for name, value in self.get_params().items():
+            default = defaults[name].default
+            same = value is default
+            if not same:
+                try:
+                    same = bool(value == default)
+                except (TypeError, ValueError):  # arrays and the like
+                    same = False
+            if not same:
+                changed.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(
+            estimator_type=None,
+            target_tags=TargetTags(required=False),
+            transformer_tags=None,
+            regressor_tags=None,
+            classifier_tags=None,
+        )
+
+
+class ClassifierMixin:
+    """score() as mean accuracy, and the classifier tags."""
+
+    _estimator_type = "classifier"
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y``, optionally weighted."""
+        hits = self.predict(X) == np.asarray(y)
+        return float(np.average(hits, weights=sample_weight))
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags
+
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags()
+        tags.target_tags.required = True
+        return tags
+
+
+__all__ = [
+    "BaseEstimator",
+    "ClassifierMixin",
+    "ConvergenceWarning",
+    "DataConversionWarning",
+    "NotFittedError",
+    "compatible",
+]

@@ -14,7 +14,15 @@ import numpy as np
 
 @dataclass
 class NaiveWeights:
-    """Parameters in the notebook's layout (output units first)."""
+    """Parameters in the notebook's layout (output units first), all float64.
+
+    Attributes
+    ----------
+    input_weights : ndarray of shape (hidden, 784)
+    hidden_biases : ndarray of shape (hidden,)
+    output_weights : ndarray of shape (10, hidden)
+    output_biases : ndarray of shape (10,)
+    """
 
     input_weights: np.ndarray  # (hidden, 784) float64
     hidden_biases: np.ndarray  # (hidden,) float64
@@ -22,13 +30,27 @@ class NaiveWeights:
     output_biases: np.ndarray  # (10,) float64
 
     def copy(self) -> "NaiveWeights":
+        """A deep copy, every array as float64."""
         return NaiveWeights(*(np.array(a, dtype=np.float64) for a in vars(self).values()))
 
 
 def init_weights(
     hidden: int = 16, n_inputs: int = 784, n_outputs: int = 10, seed: int | None = None
 ) -> NaiveWeights:
-    """N(0, 1) * 0.01 draws in the notebook's order: biases, then weights."""
+    """N(0, 1) * 0.01 draws in the notebook's order: biases, then weights.
+
+    Parameters
+    ----------
+    hidden, n_inputs, n_outputs : int
+        Layer sizes, 784-16-10 by default.
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    NaiveWeights
+        float64 arrays in the notebook's layout.
+    """
     rng = np.random.default_rng(seed)
     hidden_biases = rng.standard_normal(hidden) * 0.01
     output_biases = rng.standard_normal(n_outputs) * 0.01
@@ -38,18 +60,22 @@ def init_weights(
 
 
 def sigmoid(x):
+    """The logistic function 1 / (1 + exp(-x)), elementwise, as in the notebook."""
     return 1 / (1 + np.exp(-(x)))
 
 
 def d_sigmoid(x):
+    """Its derivative, sigmoid(x) * (1 - sigmoid(x)), recomputing sigmoid twice as the notebook."""
     return sigmoid(x) * (1 - sigmoid(x))
 
 
 def cost_fn(y_hat, y):
+    """Per-output squared error (y_hat - y) ** 2; the notebook sums it over the outputs."""
     return (y_hat - y) ** 2
 
 
 def d_cost_fn(y_hat, y):
+    """Derivative of :func:`cost_fn` with respect to y_hat: 2 * (y_hat - y)."""
     return 2 * (y_hat - y)
 
 
@@ -73,13 +99,28 @@ def train(
 
     Parameters
     ----------
-    x_train : (n, 28, 28) or (n, 784) uint8 or float array
-    y_train : (n,) int digit labels 0-9
-    weights : initial weights (copied); drawn from ``seed`` when None.
+    x_train : ndarray of shape (n, 28, 28) or (n, 784)
+        uint8 pixels (scaled by 1/255, as the notebook does) or floats (converted
+        to float64 as they are).
+    y_train : ndarray of shape (n,)
+        Integer digit labels 0-9.
+    epochs : int
+        Passes over the data, each in file order.
+    learning_rate : float
+        SGD step size.
+    hidden : int
+        Hidden units, when the weights are drawn here.
+    seed : int, optional
+        Seed for :func:`init_weights` when ``weights`` is None.
+    weights : NaiveWeights, optional
+        Initial weights (copied); drawn from ``seed`` when None.
 
     Returns
     -------
-    (weights, epoch_costs): the trained weights and the mean per-sample cost of each epoch.
+    weights : NaiveWeights
+        The trained weights.
+    epoch_costs : list of float
+        The mean per-sample cost of each epoch.
     """
     x_train = _as_pixels(x_train)
     w = (weights or init_weights(hidden, x_train.shape[1], seed=seed)).copy()
@@ -116,7 +157,18 @@ def train(
 
 
 def predict(weights: NaiveWeights, x: np.ndarray) -> np.ndarray:
-    """Predicted digit for each row, one sample at a time as the notebook evaluates."""
+    """Predicted digit for each row, one sample at a time as the notebook evaluates.
+
+    Parameters
+    ----------
+    weights : NaiveWeights
+    x : ndarray of shape (n, 28, 28) or (n, 784)
+        uint8 pixels or floats, as for :func:`train`.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+    """
     x = _as_pixels(x)
     out = np.empty(x.shape[0], dtype=np.int64)
     for i in range(x.shape[0]):

@@ -1,14 +1,17 @@
-"""The ``fastmlp`` command: train on MNIST-style data sets, fetch data sets.
+"""The ``fastmlp`` command: train, save and evaluate models on MNIST-style data sets.
 
 Errors reach the user as one line on stderr and a non-zero exit code; ``--debug``
 shows the traceback instead.
 """
 
 import argparse
+import json
 import sys
 import time
 import warnings
 from collections.abc import Sequence
+
+import numpy as np
 
 import fastmlp
 
@@ -36,6 +39,12 @@ PRESETS = {
 # Samples of the naive baseline timed by `--preset notebook` for the speed-up.
 BASELINE_SLICE = 3000
 
+DATASETS = ["mnist", "fashion-mnist", "kmnist"]
+
+
+class CommandError(Exception):
+    """A problem the user can fix (e.g. a missing optional package); shown as one line."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -48,8 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train on a data set and report test accuracy")
     train.add_argument("--preset", choices=sorted(PRESETS), default="default",
                        help="starting configuration; flags below override it")
-    train.add_argument("--dataset", default="mnist",
-                       choices=["mnist", "fashion-mnist", "kmnist"])
+    train.add_argument("--dataset", default="mnist", choices=DATASETS)
     train.add_argument("--hidden", type=int, nargs="+", metavar="N",
                        help="hidden layer sizes, e.g. --hidden 128 64")
     train.add_argument("--activation", choices=["identity", "logistic", "tanh", "relu"])
@@ -59,12 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, help="initial learning rate")
     train.add_argument("--dtype", choices=["float32", "float64"])
     train.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
+    train.add_argument("--save", metavar="PATH", help="save the trained model to PATH (.npz)")
+    train.add_argument("--plot", metavar="PATH",
+                       help="plot loss and test accuracy per epoch to PATH (needs matplotlib)")
+    train.add_argument("--json", action="store_true",
+                       help="print one JSON result line on stdout instead of the report")
     _add_data_options(train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="report a saved model's test accuracy and confusion matrix"
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="model file written by train --save")
+    evaluate.add_argument("--dataset", choices=DATASETS,
+                          help="test set to use (default: the one the model was trained on)")
+    evaluate.add_argument("--json", action="store_true",
+                          help="print one JSON result line on stdout instead of the report")
+    _add_data_options(evaluate)
 
     download = commands.add_parser(
         "download", help="fetch a data set into the cache, or import it from a folder"
     )
-    download.add_argument("dataset", choices=["mnist", "fashion-mnist", "kmnist"])
+    download.add_argument("dataset", choices=DATASETS)
     download.add_argument("--from", dest="source", metavar="DIR",
                           help="import the original .gz files from DIR instead of downloading")
     _add_data_options(download)
@@ -84,10 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fastmlp: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (fastmlp.DatasetError, fastmlp.DivergenceError, ValueError, OSError) as error:
+    except (
+        fastmlp.DatasetError, fastmlp.DivergenceError, CommandError, ValueError, OSError
+    ) as error:
         if args.debug:
             raise
-        print(f"fastmlp: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split())  # one line, whatever the message holds
+        print(f"fastmlp: error: {message}", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -109,6 +135,8 @@ def _train(args: argparse.Namespace) -> int:
     }
     params.update({key: value for key, value in overrides.items() if value is not None})
     params["random_state"] = args.seed
+    if args.plot:
+        _require_matplotlib()  # before training, not after minutes of it
 
     (x_train, y_train), (x_test, y_test) = load_dataset(
         args.dataset, data_home=args.data_home, mirror=args.mirror
@@ -121,7 +149,14 @@ def _train(args: argparse.Namespace) -> int:
                              samples_per_s=f"{info['n_samples'] / info['seconds']:,.0f}")
         progress.update()
 
-    model = fastmlp.MLPClassifier(callbacks=[show_progress], **params)
+    callbacks = [show_progress]
+    test_accuracy: list[float] = []
+    if args.plot:
+        # scoring the test set every epoch costs time, so only when it is plotted;
+        # it runs after the epoch's timing was taken and after show_progress
+        callbacks.append(lambda model, info: test_accuracy.append(model.score(x_test, y_test)))
+
+    model = fastmlp.MLPClassifier(callbacks=callbacks, **params)
     started = time.perf_counter()
     with warnings.catch_warnings():
         # a fixed epoch budget is the point of a preset; not converging is expected
@@ -132,19 +167,125 @@ def _train(args: argparse.Namespace) -> int:
     samples_per_s = model.t_ / seconds
     accuracy = model.score(x_test, y_test)
 
-    layers = "-".join(str(n) for n in (model.n_features_in_, *(c.shape[1] for c in model.coefs_)))
+    if args.save:
+        model.save(args.save, metadata={"dataset": args.dataset, "test_accuracy": accuracy})
+    if args.plot:
+        _plot_curves(args.plot, model.loss_curve_, test_accuracy, args.dataset)
+
+    layer_sizes = (model.n_features_in_, *(c.shape[1] for c in model.coefs_))
+    layers = "-".join(str(n) for n in layer_sizes)
+    baseline_rate = None
+    if args.preset == "notebook":
+        baseline_rate = _baseline_samples_per_s(x_train, y_train)
+    if args.json:
+        result = {
+            "command": "train", "dataset": args.dataset, "preset": args.preset,
+            "layer_sizes": list(layer_sizes), "activation": params["activation"],
+            "solver": params["solver"], "batch_size": params["batch_size"],
+            "dtype": params["dtype"], "epochs": model.n_iter_, "accuracy": accuracy,
+            "n_test": len(y_test), "train_seconds": seconds, "samples_per_s": samples_per_s,
+            "loss_curve": model.loss_curve_, "test_accuracy_curve": test_accuracy or None,
+            "saved": args.save, "plot": args.plot,
+        }
+        if baseline_rate is not None:
+            result["baseline_samples_per_s"] = baseline_rate
+            result["speedup"] = samples_per_s / baseline_rate
+        print(json.dumps(result))
+        return 0
     print(f"model        {layers} {params['activation']}, {params['solver']}, "
           f"batch {params['batch_size']}, {params['dtype']}")
     print(f"epochs       {model.n_iter_}")
     print(f"accuracy     {accuracy:.4f} on the {len(y_test)} test images")
     print(f"train time   {seconds:.2f} s")
     print(f"throughput   {samples_per_s:,.0f} samples/s")
-    if args.preset == "notebook":
-        baseline_rate = _baseline_samples_per_s(x_train, y_train)
+    if baseline_rate is not None:
         print(f"naive loop   {baseline_rate:,.0f} samples/s "
               f"(the notebook's loop, timed on {BASELINE_SLICE} samples)")
         print(f"speed-up     {samples_per_s / baseline_rate:.1f}x over the naive loop")
+    if args.save:
+        print(f"saved        {args.save}")
+    if args.plot:
+        print(f"plot         {args.plot}")
     return 0
+
+
+def _require_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CommandError(
+            "--plot needs matplotlib, which is not installed; install it with "
+            "pip install 'fastmlp[plot]' or drop --plot."
+        ) from None
+
+
+def _plot_curves(path: str, losses: list[float], accuracy: list[float], dataset: str) -> None:
+    """Loss and test accuracy per epoch, side by side, written with the Agg backend."""
+    # Figure + FigureCanvasAgg, not pyplot: no GUI backend and no global state touched
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, 3.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    epochs = range(1, len(losses) + 1)
+    left, right = figure.subplots(1, 2)
+    left.plot(epochs, losses, marker="o")
+    left.set(xlabel="epoch", ylabel="training loss", title="loss")
+    right.plot(range(1, len(accuracy) + 1), accuracy, marker="o", color="tab:green")
+    right.set(xlabel="epoch", ylabel="accuracy", title=f"{dataset} test accuracy")
+    for axes in (left, right):
+        axes.grid(alpha=0.3)
+        axes.xaxis.get_major_locator().set_params(integer=True)
+    figure.savefig(path)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from fastmlp.datasets import load_dataset
+    from fastmlp.persistence import load_with_metadata
+
+    model, metadata = load_with_metadata(args.model)
+    dataset = args.dataset or metadata.get("dataset") or "mnist"
+    if dataset not in DATASETS:
+        raise CommandError(
+            f"{args.model} was trained on {dataset!r}, which evaluate cannot load; "
+            f"pass --dataset, one of {DATASETS}."
+        )
+    _, (x_test, y_test) = load_dataset(dataset, data_home=args.data_home, mirror=args.mirror)
+    predicted = model.predict(x_test)
+    accuracy = float(np.mean(predicted == y_test))
+    labels, matrix = confusion_matrix(y_test, predicted)
+    if args.json:
+        print(json.dumps({
+            "command": "evaluate", "model": str(args.model), "dataset": dataset,
+            "accuracy": accuracy, "n_test": len(y_test), "labels": labels.tolist(),
+            "confusion_matrix": matrix.tolist(),
+        }))
+        return 0
+    print(f"model        {args.model}")
+    print(f"accuracy     {accuracy:.4f} on the {len(y_test)} {dataset} test images")
+    print("confusion matrix (rows: true class, columns: predicted class)")
+    print(format_confusion_matrix(labels, matrix))
+    return 0
+
+
+def confusion_matrix(y_true, y_pred) -> tuple:
+    """(labels, counts) with counts[i, j] = samples of class labels[i] predicted labels[j]."""
+    labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
+    true_index = np.searchsorted(labels, y_true)
+    pred_index = np.searchsorted(labels, y_pred)
+    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    np.add.at(matrix, (true_index, pred_index), 1)
+    return labels, matrix
+
+
+def format_confusion_matrix(labels, matrix) -> str:
+    width = max(len(str(matrix.max())), *(len(str(label)) for label in labels)) + 1
+    header = " " * width + " " + "".join(f"{label!s:>{width}}" for label in labels)
+    rows = [
+        f"{label!s:>{width}} " + "".join(f"{count:>{width}}" for count in row)
+        for label, row in zip(labels, matrix, strict=True)
+    ]
+    return "\n".join([header, *rows])
 
 
 def _baseline_samples_per_s(x_train, y_train) -> float:
@@ -166,7 +307,7 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "download": _download}
+COMMANDS = {"train": _train, "evaluate": _evaluate, "download": _download}
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ __all__ = [
 ]
 
 DATA_DIR_ENV = "FASTMLP_DATA_DIR"
+"""Environment variable naming the cache folder (overridden by ``data_home=``)."""
 MIRROR_ENV = "FASTMLP_MIRROR"
+"""Environment variable naming a mirror tried first (overridden by ``mirror=``)."""
 
 _log = logging.getLogger(__name__)
 
@@ -57,9 +59,17 @@ PathLike = str | os.PathLike[str]
 class DatasetSpec:
     """Where a data set's files come from and what they must hash to.
 
-    ``files`` holds ``(file name, pooch known_hash)`` pairs in the order train
-    images, train labels, test images, test labels. A file's URL on a mirror is the
-    mirror's base URL followed by the file name.
+    A file's URL on a mirror is the mirror's base URL followed by the file name.
+
+    Attributes
+    ----------
+    name : str
+        The data set's name, also its folder in the cache and on a mirror.
+    mirrors : tuple of str
+        Base URLs of the publishers' mirrors, tried in order.
+    files : tuple of (str, str)
+        ``(file name, pooch known_hash)`` pairs in the order train images,
+        train labels, test images, test labels.
     """
 
     name: str
@@ -124,6 +134,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
     )
 }
+"""The data sets fastmlp knows, by name: their mirrors and pinned file hashes."""
 
 
 def _spec(name: str) -> DatasetSpec:
@@ -138,6 +149,16 @@ def get_data_home(data_home: PathLike | None = None) -> Path:
     """Return the cache folder: ``data_home``, else ``$FASTMLP_DATA_DIR``, else the OS cache.
 
     The OS cache is ``pooch.os_cache("fastmlp")``, e.g. ``~/.cache/fastmlp`` on Linux.
+
+    Parameters
+    ----------
+    data_home : path, optional
+        An explicit cache folder; ``~`` is expanded.
+
+    Returns
+    -------
+    Path
+        The folder; it is not created here.
     """
     if data_home is None:
         data_home = os.environ.get(DATA_DIR_ENV) or None
@@ -338,21 +359,57 @@ def load_dataset(
 def load_mnist(
     data_home: PathLike | None = None, mirror: PathLike | None = None
 ) -> tuple[Split, Split]:
-    """Load MNIST handwritten digits; see :func:`load_dataset`."""
+    """Load MNIST handwritten digits; see :func:`load_dataset`.
+
+    Parameters
+    ----------
+    data_home, mirror
+        As for :func:`load_dataset`.
+
+    Returns
+    -------
+    ((x_train, y_train), (x_test, y_test))
+        uint8 images of shape (60000, 28, 28) and (10000, 28, 28), uint8 labels
+        0-9 of shape (60000,) and (10000,).
+    """
     return load_dataset("mnist", data_home, mirror)
 
 
 def load_fashion_mnist(
     data_home: PathLike | None = None, mirror: PathLike | None = None
 ) -> tuple[Split, Split]:
-    """Load Fashion-MNIST (Zalando clothing images); see :func:`load_dataset`."""
+    """Load Fashion-MNIST (Zalando clothing images); see :func:`load_dataset`.
+
+    Parameters
+    ----------
+    data_home, mirror
+        As for :func:`load_dataset`.
+
+    Returns
+    -------
+    ((x_train, y_train), (x_test, y_test))
+        uint8 images of shape (60000, 28, 28) and (10000, 28, 28), uint8 labels
+        0-9 of shape (60000,) and (10000,).
+    """
     return load_dataset("fashion-mnist", data_home, mirror)
 
 
 def load_kmnist(
     data_home: PathLike | None = None, mirror: PathLike | None = None
 ) -> tuple[Split, Split]:
-    """Load Kuzushiji-MNIST (cursive Japanese characters); see :func:`load_dataset`."""
+    """Load Kuzushiji-MNIST (cursive Japanese characters); see :func:`load_dataset`.
+
+    Parameters
+    ----------
+    data_home, mirror
+        As for :func:`load_dataset`.
+
+    Returns
+    -------
+    ((x_train, y_train), (x_test, y_test))
+        uint8 images of shape (60000, 28, 28) and (10000, 28, 28), uint8 labels
+        0-9 of shape (60000,) and (10000,).
+    """
     return load_dataset("kmnist", data_home, mirror)
 
 

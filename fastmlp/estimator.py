@@ -8,6 +8,7 @@ guard, callbacks) and hands every numerical pass to :class:`~fastmlp.network.Net
 import copy
 import math
 import numbers
+import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -15,7 +16,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from fastmlp import kernels
-from fastmlp.base import BaseEstimator, ClassifierMixin, ConvergenceWarning
+from fastmlp.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ConvergenceWarning,
+    DataConversionWarning,
+    NotFittedError,
+    compatible,
+)
 from fastmlp.exceptions import DivergenceError
 from fastmlp.network import Network, TrainingInput, Workspace
 from fastmlp.solvers import AdamOptimizer, SGDOptimizer
@@ -24,6 +32,11 @@ SOLVERS = ("sgd", "adam")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 WEIGHT_INITS = ("glorot", "normal")
 DTYPES = (None, "float32", "float64")
+
+# scikit-learn checks (check_estimator / parametrize_with_checks) that cannot apply to
+# this estimator, each with its reason: {check name: reason}. Passed as scikit-learn's
+# ``expected_failed_checks``; empty while every check passes.
+EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -65,6 +78,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     coefs_ : list of ndarray, the i-th of shape (layer_i, layer_i+1)
     intercepts_ : list of ndarray, the i-th of shape (layer_i+1,)
     n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Column names of X at fit, when X is a data frame with string column names.
     loss_ : float
         The last epoch's training loss.
     loss_curve_ : list of float
@@ -74,7 +89,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Validation accuracy per epoch when ``early_stopping=True``.
     best_validation_score_ : float or None
     n_iter_ : int
-        Epochs run.
+        Epochs run by the last call to ``fit`` (1 after ``partial_fit``), as in
+        scikit-learn; ``loss_curve_`` and ``t_`` accumulate over warm starts.
     t_ : int
         Training samples seen (scikit-learn's time step).
     n_layers_ : int
@@ -177,10 +193,36 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         try:
             return self.__dict__["_network"]
         except KeyError:
-            # AttributeError keeps hasattr() and scikit-learn's check_is_fitted working
-            raise AttributeError(
-                f"This {type(self).__name__} instance is not fitted yet; call fit() first."
+            # NotFittedError is also an AttributeError: hasattr(model, "coefs_") stays False
+            raise compatible(NotFittedError)(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
             ) from None
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return "_network" in self.__dict__
+
+    def __sklearn_tags__(self):
+        # Only scikit-learn calls this, so its base class is there to extend.
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # dense input only; sparse X is rejected clearly
+        tags.input_tags.allow_nan = False
+        tags.classifier_tags.multi_label = False
+        return tags
+
+    def save(self, path, metadata: dict | None = None) -> None:
+        """Write the fitted model to one ``.npz`` file; read it back with :func:`fastmlp.load`.
+
+        The file holds the parameters, the hyper-parameters (without
+        ``callbacks``), ``classes_`` and what ``predict``, ``score``,
+        ``warm_start`` and ``partial_fit`` need. It is written to a temporary
+        file next to ``path`` and moved into place, so a failed save never
+        leaves a half-written file or destroys an older one. ``metadata``: an
+        optional JSON-serializable dict stored alongside.
+        """
+        from fastmlp.persistence import save
+
+        save(self, path, metadata=metadata)
 
     # -- public API -------------------------------------------------------------------
 
@@ -202,7 +244,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        return self._fit(X, y, incremental=False, coef_init=coef_init, intercept_init=intercept_init)
+        return self._fit(
+            X, y, incremental=False, coef_init=coef_init, intercept_init=intercept_init
+        )
 
     def partial_fit(self, X, y, classes=None) -> "MLPClassifier":
         """One epoch over (X, y), keeping weights and optimizer state between calls.
@@ -215,12 +259,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         first_call = "_network" not in self.__dict__
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
         if not first_call and classes is not None and not np.array_equal(
-            np.unique(classes), self.classes_
+            _unique_labels(classes), self.classes_
         ):
             raise ValueError(
-                f"classes={np.unique(classes)!r} differs from the classes of the first "
-                f"partial_fit call, {self.classes_!r}."
+                f"`classes={_unique_labels(classes)!r}` is not the same as on last call to "
+                f"partial_fit, was: {self.classes_!r}."
             )
         return self._fit(X, y, incremental=True, classes=classes)
 
@@ -253,8 +299,15 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self._validate_params()
         fitted = "_network" in self.__dict__
         reset = not fitted or not (self.warm_start or incremental)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         X = self._validate_X(X, reset=reset)
-        y = self._encode_y(y, X.shape[0], reset=reset, classes=classes)
+        y = self._encode_y(
+            y, X.shape[0], reset=reset, classes=classes,
+            same_classes=fitted and self.warm_start and not incremental,
+        )
         rng = self._rng()
         if reset:
             self._initialize(X, rng)
@@ -265,7 +318,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if not incremental or "_optimizer" not in self.__dict__:
             self._optimizer = self._make_optimizer()
 
-        early_stopping = self.early_stopping and not incremental
+        early_stopping = self.early_stopping  # partial_fit refuses early_stopping=True
         if early_stopping:
             X, y, X_val, y_val = _stratified_split(X, y, self.validation_fraction, rng)
         n_samples = X.shape[0]
@@ -276,6 +329,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         inputs = TrainingInput(X, network.dtype, sparse_first_layer=per_sample)
         max_iter = 1 if incremental else self.max_iter
 
+        self.n_iter_ = 0  # epochs of this call, as scikit-learn counts them
         for _ in range(max_iter):
             started = time.perf_counter()
             rows = rng.permutation(n_samples) if self.shuffle else np.arange(n_samples)
@@ -288,11 +342,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 loss = network.train_batches(
                     workspace, inputs, y, rows, self._optimizer, self.alpha
                 )
-            if not math.isfinite(loss):
+            # The epoch's last step can overflow the weights after its loss was
+            # computed, so the weights themselves are checked too.
+            if not (math.isfinite(loss) and np.isfinite(network.params).all()):
                 network.params[:], self._optimizer = snapshot
+                what = f"the loss became {loss}" if not math.isfinite(loss) else (
+                    "the weights became non-finite"
+                )
                 raise DivergenceError(
-                    f"Training diverged in epoch {self.n_iter_ + 1}: the loss became "
-                    f"{loss}. The weights of the last finite epoch were restored. Lower "
+                    f"Training diverged in epoch {self.n_iter_ + 1}: {what}. "
+                    "The weights of the last finite epoch were restored. Lower "
                     f"learning_rate_init (now {self.learning_rate_init}), or scale the "
                     "input features to about [0, 1]."
                 )
@@ -340,7 +399,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 warnings.warn(
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                     "the optimization hasn't converged yet.",
-                    ConvergenceWarning,
+                    compatible(ConvergenceWarning),
                     stacklevel=3,
                 )
         if early_stopping:
@@ -461,7 +520,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             )
         for name in ("learning_rate_init", "epsilon", "init_scale"):
             value = getattr(self, name)
-            check(_is_real(value) and value > 0, f"{name} must be a positive number; got {value!r}.")
+            check(
+                _is_real(value) and value > 0, f"{name} must be a positive number; got {value!r}."
+            )
         for name in ("alpha", "tol", "power_t"):
             value = getattr(self, name)
             check(_is_real(value) and value >= 0, f"{name} must be >= 0; got {value!r}.")
@@ -485,26 +546,40 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
+        """X as a C-contiguous 2-D array the kernels read; messages follow scikit-learn's."""
+        name = type(self).__name__
+        if _is_sparse(X):
+            raise TypeError(
+                "Sparse data was passed for X, but dense data is required: fastmlp does not "
+                "support sparse input. Use X.toarray() to convert to a dense numpy array."
+            )
+        self._check_feature_names(X, reset)
         X = np.asarray(X)
         if X.ndim == 3:
             X = X.reshape(X.shape[0], -1)
         if X.ndim != 2:
             raise ValueError(
-                f"X must be 2-D (n_samples, n_features) or 3-D images (n_samples, h, w); "
-                f"got an array of shape {X.shape}. Reshape it, e.g. X.reshape(len(X), -1)."
+                f"Expected a 2-D array (n_samples, n_features) or 3-D images (n_samples, h, w); "
+                f"got an array of shape {X.shape}. Reshape your data either using "
+                "array.reshape(-1, 1) if your data has a single feature or "
+                "array.reshape(1, -1) if it contains a single sample."
             )
-        if X.shape[0] < 1 or X.shape[1] < 1:
-            raise ValueError(
-                f"X has shape {X.shape}; at least 1 sample and 1 feature are required."
-            )
+        for axis, what in ((0, "sample"), (1, "feature")):
+            if X.shape[axis] < 1:
+                raise ValueError(
+                    f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 "
+                    f"is required by {name}."
+                )
         if X.dtype != np.uint8:
+            if X.dtype.kind == "c":
+                raise ValueError("Complex data not supported; X must hold real numbers.")
             if X.dtype.kind not in "biuf":
                 try:
                     X = X.astype(np.float64)
                 except (TypeError, ValueError) as error:
-                    raise ValueError(
+                    raise type(error)(
                         f"X must hold numbers; got dtype {X.dtype} that cannot be converted "
-                        f"to float ({error})."
+                        f"to float: {error}"
                     ) from None
             dtype = np.dtype(self.dtype) if self.dtype else None
             if dtype is None:
@@ -512,54 +587,162 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 dtype = self._network.dtype if fitted else self._dtype(X)
             if X.dtype != dtype:
                 X = X.astype(dtype)
-            if not np.isfinite(X).all():
-                bad = np.argwhere(~np.isfinite(X))[0]
+            finite = np.isfinite(X)
+            if not finite.all():
+                row, column = np.argwhere(~finite)[0]
+                what = "NaN" if np.isnan(X[row, column]) else "infinity"
                 raise ValueError(
-                    f"Input X contains NaN or infinity (first at row {bad[0]}, column "
-                    f"{bad[1]}); remove or impute those values before calling fit or predict."
+                    f"Input X contains {what} (first at row {row}, column {column}); remove "
+                    "or impute those values before calling fit or predict."
                 )
         X = np.ascontiguousarray(X)
         if reset:
             self.n_features_in_ = X.shape[1]
         elif X.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"X has {X.shape[1]} features, but {name} is expecting "
                 f"{self.n_features_in_} features as input."
             )
         return X
 
-    def _encode_y(self, y, n_samples: int, reset: bool, classes=None) -> np.ndarray:
+    def _check_feature_names(self, X, reset: bool) -> None:
+        """Record data-frame column names at fit and compare them later, as scikit-learn."""
+        names = _feature_names(X)
+        if reset:
+            if names is None:
+                self.__dict__.pop("feature_names_in_", None)
+            else:
+                self.feature_names_in_ = names
+            return
+        fitted_names = getattr(self, "feature_names_in_", None)
+        name = type(self).__name__
+        if fitted_names is None and names is not None:
+            warnings.warn(
+                f"X has feature names, but {name} was fitted without feature names",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif fitted_names is not None and names is None:
+            warnings.warn(
+                f"X does not have valid feature names, but {name} was fitted with feature "
+                "names",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif fitted_names is not None and (
+            len(names) != len(fitted_names) or (names != fitted_names).any()
+        ):
+            unexpected = sorted(set(names) - set(fitted_names))
+            missing = sorted(set(fitted_names) - set(names))
+            detail = ""
+            if unexpected:
+                detail += f"Feature names unseen at fit time: {unexpected[:10]}\n"
+            if missing:
+                detail += f"Feature names seen at fit time, yet now missing: {missing[:10]}\n"
+            if not detail:
+                detail = "Feature names must be in the same order as they were in fit.\n"
+            raise ValueError(
+                "The feature names should match those that were passed during fit.\n" + detail
+            )
+
+    def _encode_y(
+        self, y, n_samples: int, reset: bool, classes=None, same_classes: bool = False
+    ) -> np.ndarray:
+        """Class indices (int64) into ``classes_``; ``classes_`` is set when ``reset``."""
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change "
+                "the shape of y to (n_samples, ), for example using ravel().",
+                compatible(DataConversionWarning),
+                stacklevel=4,
+            )
             y = y.ravel()
         if y.ndim != 1:
             raise ValueError(
-                f"y must be 1-D (n_samples,) class labels; got shape {y.shape}. "
-                "Multi-label targets are not supported."
+                f"y should be a 1d array of class labels; got shape {y.shape}. "
+                "Multi-label and multi-output targets are not supported."
             )
         if y.shape[0] != n_samples:
             raise ValueError(
                 f"y has {y.shape[0]} labels but X has {n_samples} samples; they must match."
             )
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinity; every sample needs a class label.")
+        if y.dtype.kind == "f":
+            if not np.isfinite(y).all():
+                raise ValueError("Input y contains NaN or infinity; every sample needs a label.")
+            if (y != np.round(y)).any():
+                raise ValueError(
+                    "Unknown label type: continuous. Maybe you are trying to fit a classifier, "
+                    "which expects discrete classes, on a regression target with continuous "
+                    "values."
+                )
+        elif y.dtype.kind not in "biuUS" and y.dtype != object:
+            raise ValueError(f"Unknown label type: y has dtype {y.dtype}.")
+        labels = _unique_labels(y)
         if reset:
-            found = np.unique(y if classes is None else np.concatenate([np.unique(classes), y]))
+            found = labels if classes is None else _unique_labels(
+                np.concatenate([_unique_labels(classes), labels])
+            )
             if found.shape[0] < 2:
                 raise ValueError(
-                    f"The classifier needs samples of at least 2 classes in y; got only "
-                    f"{found.tolist()}."
+                    f"The classifier needs samples of at least 2 classes in y; got only 1 "
+                    f"class: {found.tolist()}."
                 )
             self.classes_ = found
+        elif same_classes and not np.array_equal(labels, self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in the "
+                f"previous call to fit. Previously got {self.classes_}, `y` has {labels}."
+            )
         index = np.searchsorted(self.classes_, y)
         index = np.minimum(index, len(self.classes_) - 1)
         unknown = self.classes_[index] != y
         if unknown.any():
             raise ValueError(
-                f"y contains labels {np.unique(y[unknown]).tolist()[:10]} not seen at the first "
-                f"fit; the model knows {self.classes_.tolist()}."
+                f"y contains labels {_unique_labels(y[unknown]).tolist()[:10]} not seen at the "
+                f"first fit; the model knows {self.classes_.tolist()}."
             )
         return index.astype(np.int64)
+
+
+def _unique_labels(y) -> np.ndarray:
+    """Sorted distinct labels; a clear error for labels that cannot be ordered."""
+    y = np.asarray(y)
+    try:
+        return np.unique(y)
+    except TypeError:
+        kinds = sorted({type(label).__name__ for label in y.ravel().tolist()})
+        raise ValueError(
+            f"Unknown label type: y mixes labels of types {kinds} that cannot be sorted; "
+            "use labels of one type (all strings or all numbers)."
+        ) from None
+
+
+def _is_sparse(X) -> bool:
+    # scipy may not be installed; if scipy.sparse was never imported, X is not one of its arrays
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(X)
+
+
+def _feature_names(X) -> np.ndarray | None:
+    """String column names of a data frame, else None (scikit-learn's rule)."""
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, np.ndarray):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    if names.ndim != 1 or names.size == 0:
+        return None
+    is_str = [isinstance(n, str) for n in names]
+    if all(is_str):
+        return names
+    if any(is_str):
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, "
+            f"but your input has {sorted({type(n).__name__ for n in names})} as feature name "
+            "/ column name types. Convert them all to str, e.g. X.columns = "
+            "X.columns.astype(str)."
+        )
+    return None
 
 
 def _hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:

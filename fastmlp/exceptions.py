@@ -10,3 +10,10 @@ class DatasetError(Exception):
 
 class DivergenceError(FloatingPointError):
     """Training produced a non-finite loss; the last finite weights were restored."""
+
+
+class ModelFileError(ValueError):
+    """A saved model file is corrupt, truncated, not a fastmlp model or of an unknown format.
+
+    The message names the file and what is wrong with it.
+    """

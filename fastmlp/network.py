@@ -65,6 +65,17 @@ class Network:
         self.params = np.zeros(int(offsets[-1]), dtype=self.dtype)
         self.coefs, self.intercepts = self.views(self.params)
 
+    def __getstate__(self) -> dict:
+        # coefs/intercepts are views of params; pickled as such they would come back as
+        # independent copies. They are rebuilt from params instead (pickle and deepcopy).
+        state = self.__dict__.copy()
+        del state["coefs"], state["intercepts"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.coefs, self.intercepts = self.views(self.params)
+
     def views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Per-layer (coefs, intercepts) views into a flat buffer laid out like params."""
         coefs, intercepts = [], []

@@ -24,9 +24,13 @@ class SGDOptimizer:
     dtype : numpy dtype
         The model's float dtype; state and scalars are kept in it.
     learning_rate_init : float
+        Initial step size.
     lr_schedule : {"constant", "invscaling", "adaptive"}
+        scikit-learn's ``learning_rate`` schedules.
     momentum : float
+        In [0, 1]; 0 makes a step plain ``p -= lr * g``.
     nesterov : bool
+        Use Nesterov's momentum.
     power_t : float
         Exponent of the "invscaling" schedule.
     """
@@ -56,7 +60,19 @@ class SGDOptimizer:
         return self.momentum == 0
 
     def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
-        """One step on the flat buffers; ``decay`` is the L2 share alpha / batch size."""
+        """One step on the flat buffers, in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The network's flat parameter buffer, in the optimizer's dtype; updated.
+        grads : ndarray of shape (n_params,)
+            The batch's mean gradient, same layout and dtype.
+        decay : float
+            The L2 share alpha / batch size, applied to the first ``n_weights``.
+        n_weights : int
+            How many leading entries of ``params`` are weights (the rest are biases).
+        """
         f = self.dtype.type
         kernels.sgd_update(
             params, grads, self.velocity, f(self.learning_rate), f(self.momentum),
@@ -80,12 +96,25 @@ class SGDOptimizer:
             return True
         self.learning_rate /= 5.0
         if verbose:
-            print(msg + " Setting learning rate to %f" % self.learning_rate)
+            print(f"{msg} Setting learning rate to {self.learning_rate:f}")
         return False
 
 
 class AdamOptimizer:
-    """Adam (Kingma & Ba, 2014) with scikit-learn's bias-corrected step size."""
+    """Adam (Kingma & Ba, 2014) with scikit-learn's bias-corrected step size.
+
+    Parameters
+    ----------
+    n_params : int
+        Length of the flat parameter buffer.
+    dtype : numpy dtype
+        The model's float dtype; the moments and scalars are kept in it.
+    learning_rate_init : float
+    beta_1, beta_2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float
+        Added to the root of the second moment for stability.
+    """
 
     def __init__(
         self,
@@ -109,7 +138,19 @@ class AdamOptimizer:
     plain = False
 
     def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
-        """One step on the flat buffers; ``decay`` is the L2 share alpha / batch size."""
+        """One step on the flat buffers, in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The network's flat parameter buffer, in the optimizer's dtype; updated.
+        grads : ndarray of shape (n_params,)
+            The batch's mean gradient, same layout and dtype.
+        decay : float
+            The L2 share alpha / batch size, applied to the first ``n_weights``.
+        n_weights : int
+            How many leading entries of ``params`` are weights (the rest are biases).
+        """
         self.t += 1
         lr_t = (
             self.learning_rate_init

@@ -10,6 +10,10 @@ lets ``mirror_env``, ``mnist`` and ``fashion_mnist`` use the real upstream mirro
 from __future__ import annotations
 
 import os
+
+# scikit-learn's check_array_api_input runs only when SciPy's array API support is
+# switched on before SciPy is first imported, which is now.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator

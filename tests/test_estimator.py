@@ -1,0 +1,537 @@
+"""MLPClassifier's contract: determinism, input handling, fitted state, schedules,
+validation errors and the divergence guard."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import fastmlp
+from fastmlp.estimator import MLPClassifier
+from fastmlp.network import Network
+
+FAST = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    """Short fits end at max_iter by design; their ConvergenceWarning is noise here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Stochastic Optimizer")
+        yield
+
+
+def blobs(n=90, n_features=5, n_classes=3, seed=0, spread=0.3):
+    """Well separated Gaussian blobs: (X float64, y int class index)."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0.0, 3.0, (n_classes, n_features))
+    y = np.arange(n) % n_classes
+    X = centers[y] + rng.normal(0.0, spread, (n, n_features))
+    return X, y
+
+
+def params_of(model):
+    return [np.array(a) for a in (*model.coefs_, *model.intercepts_)]
+
+
+def max_rel_diff(a, b):
+    return max(
+        float(np.abs(np.asarray(p, np.float64) - q).max() / np.abs(np.asarray(q)).max())
+        for p, q in zip(params_of(a), params_of(b), strict=True)
+    )
+
+
+# -- determinism and inputs ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(solver="adam"),
+        dict(solver="sgd", batch_size=1, momentum=0.0),
+        dict(solver="sgd", early_stopping=True, weight_init="normal"),
+    ],
+)
+def test_same_random_state_same_model(kwargs):
+    X, y = blobs()
+    a = MLPClassifier(**FAST, **kwargs).fit(X, y)
+    b = MLPClassifier(**FAST, **kwargs).fit(X, y)
+    c = MLPClassifier(**{**FAST, "random_state": 1}, **kwargs).fit(X, y)
+    for pa, pb in zip(params_of(a), params_of(b), strict=True):
+        np.testing.assert_array_equal(pa, pb)
+    assert a.loss_curve_ == b.loss_curve_
+    assert any(
+        not np.array_equal(pa, pc) for pa, pc in zip(params_of(a), params_of(c), strict=True)
+    )
+
+
+def test_refit_starts_over():
+    X, y = blobs()
+    model = MLPClassifier(**FAST)
+    first = params_of(model.fit(X, y))
+    second = params_of(model.fit(X, y))
+    for p, q in zip(first, second, strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert model.n_iter_ == FAST["max_iter"]
+
+
+@pytest.fixture(scope="module")
+def mnist_slice(mnist):
+    (x_train, y_train), _ = mnist
+    return np.ascontiguousarray(x_train[:1000].reshape(1000, -1)), y_train[:1000]
+
+
+def test_uint8_float32_float64_inputs_agree(mnist_slice):
+    x8, y = mnist_slice
+    kwargs = dict(
+        hidden_layer_sizes=(32,),
+        solver="sgd",
+        learning_rate_init=0.1,
+        momentum=0.9,
+        batch_size=100,
+        max_iter=3,
+        random_state=0,
+    )
+    m8 = MLPClassifier(**kwargs).fit(x8, y)
+    m32 = MLPClassifier(**kwargs).fit((x8 / 255.0).astype(np.float32), y)
+    m64 = MLPClassifier(**kwargs).fit(x8 / 255.0, y)
+    # default dtype: float32 for uint8 and float32 input, float64 otherwise
+    assert m8.coefs_[0].dtype == m32.coefs_[0].dtype == np.float32
+    assert m64.coefs_[0].dtype == np.float64
+    assert max_rel_diff(m8, m32) <= 1e-5
+    assert max_rel_diff(m8, m64) <= 1e-5
+    assert max_rel_diff(m32, m64) <= 1e-5
+    # with the same float64 arithmetic, uint8 and x/255 agree to float64 rounding
+    m8_64 = MLPClassifier(**kwargs, dtype="float64").fit(x8, y)
+    assert m8_64.coefs_[0].dtype == np.float64
+    assert max_rel_diff(m8_64, m64) <= 1e-12
+    np.testing.assert_allclose(m8_64.loss_curve_, m64.loss_curve_, rtol=1e-12)
+    # predictions accept either representation
+    np.testing.assert_array_equal(m8_64.predict(x8), m64.predict(x8 / 255.0))
+
+
+def test_image_input_is_flattened(mnist_slice):
+    x8, y = mnist_slice
+    images = x8[:300].reshape(300, 28, 28)
+    kwargs = dict(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    m3 = MLPClassifier(**kwargs).fit(images, y[:300])
+    m2 = MLPClassifier(**kwargs).fit(x8[:300], y[:300])
+    assert m3.n_features_in_ == 784
+    assert m3.coefs_[0].shape == (784, 16)
+    for p, q in zip(params_of(m3), params_of(m2), strict=True):
+        np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(m3.predict(images), m3.predict(x8[:300]))
+    np.testing.assert_array_equal(m3.predict_proba(images), m2.predict_proba(x8[:300]))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["cat", "dog", "emu"]),
+        np.array([-7, 3, 1000]),
+        np.array([1.0, 10.0, 99.0]),
+        np.array([True, False]),
+    ],
+    ids=["str", "sparse-int", "float", "bool"],
+)
+def test_arbitrary_labels_round_trip(labels):
+    X, index = blobs(n_classes=len(labels))
+    y = labels[index]
+    model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=200, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(model.classes_, np.unique(labels))
+    predicted = model.predict(X)
+    assert predicted.dtype == y.dtype
+    assert set(predicted.tolist()) <= set(labels.tolist())
+    assert np.mean(predicted == y) >= 0.95
+    assert model.score(X, y) == pytest.approx(np.mean(predicted == y))
+    # predict_proba columns follow classes_
+    proba = model.predict_proba(X)
+    np.testing.assert_array_equal(model.classes_[proba.argmax(axis=1)], predicted)
+
+
+def test_labels_given_as_list_of_strings():
+    X, index = blobs()
+    y = [["a", "b", "c"][i] for i in index]
+    model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=200, random_state=0).fit(X, y)
+    assert model.classes_.tolist() == ["a", "b", "c"]
+    assert np.mean(model.predict(X) == np.array(y)) >= 0.95
+
+
+@pytest.mark.parametrize("output_activation", ["softmax", "logistic"])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+def test_predict_proba_is_a_distribution(output_activation, loss):
+    X, y = blobs(n_classes=4)
+    model = MLPClassifier(**FAST, output_activation=output_activation, loss=loss).fit(X, y)
+    proba = model.predict_proba(X)
+    assert proba.shape == (X.shape[0], 4)
+    assert np.all(proba >= 0) and np.all(proba <= 1)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(model.classes_[proba.argmax(axis=1)], model.predict(X))
+    np.testing.assert_allclose(model.predict_log_proba(X), np.log(proba), rtol=1e-12)
+    assert model.out_activation_ == output_activation
+
+
+# -- fitted state -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [(7,), (9, 4), 6])
+@pytest.mark.parametrize("batch_size", [1, 16, "auto"])
+def test_fitted_attributes(hidden, batch_size):
+    X, y = blobs(n=50, n_features=5, n_classes=3)
+    model = MLPClassifier(
+        hidden_layer_sizes=hidden,
+        solver="sgd",
+        momentum=0.0,
+        batch_size=batch_size,
+        max_iter=4,
+        random_state=0,
+    ).fit(X, y)
+    sizes = (5, *((hidden,) if isinstance(hidden, int) else hidden), 3)
+    assert [c.shape for c in model.coefs_] == list(zip(sizes[:-1], sizes[1:], strict=True))
+    assert [b.shape for b in model.intercepts_] == [(n,) for n in sizes[1:]]
+    assert model.n_layers_ == len(sizes)
+    assert model.n_outputs_ == 3
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+    assert model.n_features_in_ == 5
+    assert model.n_iter_ == 4
+    assert len(model.loss_curve_) == model.n_iter_
+    assert model.loss_ == model.loss_curve_[-1]
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert all(np.isfinite(model.loss_curve_))
+    assert model.t_ == model.n_iter_ * X.shape[0]
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+
+
+def test_max_iter_reached_warns():
+    X, y = blobs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(Warning, match="Maximum iterations"):
+            MLPClassifier(**FAST).fit(X, y)
+
+
+def test_callbacks_see_every_epoch():
+    X, y = blobs()
+    seen = []
+    model = MLPClassifier(**FAST, callbacks=[lambda m, info: seen.append(dict(info))]).fit(X, y)
+    assert [info["epoch"] for info in seen] == list(range(1, model.n_iter_ + 1))
+    assert [info["loss"] for info in seen] == model.loss_curve_
+    assert all(info["n_samples"] == X.shape[0] for info in seen)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(solver="sgd", momentum=0.0, batch_size=10),
+        dict(solver="sgd", momentum=0.0, batch_size=1),
+    ],
+)
+def test_warm_start_continues(kwargs):
+    """With shuffle off and a stateless optimizer, 2 + 2 warm epochs == 4 epochs."""
+    X, y = blobs()
+    common = dict(hidden_layer_sizes=(8,), shuffle=False, random_state=0, **kwargs)
+    straight = MLPClassifier(**common, max_iter=4).fit(X, y)
+    warm = MLPClassifier(**common, max_iter=2).fit(X, y)
+    after_two = params_of(warm)
+    warm.set_params(warm_start=True)
+    warm.fit(X, y)
+    # as in scikit-learn: n_iter_ counts this call's epochs; t_ and loss_curve_ run on
+    assert warm.n_iter_ == 2
+    assert warm.t_ == 4 * X.shape[0]
+    assert len(warm.loss_curve_) == 4
+    np.testing.assert_allclose(warm.loss_curve_, straight.loss_curve_, rtol=1e-12)
+    assert max_rel_diff(warm, straight) <= 1e-12
+    assert max(np.abs(p - q).max() for p, q in zip(params_of(warm), after_two, strict=True)) > 0
+    # without warm_start, fit starts over
+    warm.set_params(warm_start=False, max_iter=2)
+    warm.fit(X, y)
+    assert warm.n_iter_ == 2
+    for p, q in zip(params_of(warm), after_two, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_warm_start_counters_follow_sklearn():
+    sklearn_nn = pytest.importorskip("sklearn.neural_network")
+    X, y = blobs(n=60)
+    counters = []
+    for cls in (MLPClassifier, sklearn_nn.MLPClassifier):
+        model = cls(hidden_layer_sizes=(4,), solver="sgd", max_iter=2, random_state=0)
+        model.fit(X, y)
+        model.set_params(warm_start=True, max_iter=3)
+        model.fit(X, y)
+        counters.append((model.n_iter_, model.t_, len(model.loss_curve_)))
+    assert counters[0] == counters[1]
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    X, y = blobs(n=200, spread=2.5)  # overlapping: the score moves epoch to epoch
+    snapshots, seen = [], []
+
+    def record(model, info):
+        snapshots.append((info["validation_score"], params_of(model)))
+        seen.append(info["n_samples"])
+
+    model = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        solver="sgd",
+        learning_rate_init=0.3,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=3,
+        max_iter=30,
+        random_state=0,
+        callbacks=[record],
+    ).fit(X, y)
+    scores = model.validation_scores_
+    assert len(scores) == model.n_iter_ == len(snapshots)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert [s for s, _ in snapshots] == scores
+    assert model.best_validation_score_ == max(scores)
+    assert model.best_loss_ is None
+    # the training set excludes the 20 % held out
+    n_train = seen[0]
+    assert abs(n_train - 160) <= 3
+    assert model.t_ == model.n_iter_ * n_train
+    # the weights are those of the (first) best epoch
+    best = int(np.argmax(scores))
+    for p, q in zip(params_of(model), snapshots[best][1], strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+# -- learning-rate schedules ---------------------------------------------------------------
+
+
+def test_invscaling_steps_with_decayed_rate():
+    """sgd, one batch per epoch: epoch e steps with lr0 / (t + 1) ** power_t, t the
+    samples seen before it, exactly as a by-hand gradient descent from the same start."""
+    X, y = blobs(n=40)
+    lr0, power_t, alpha = 0.5, 0.25, 1e-3
+    rng = np.random.default_rng(7)
+    coefs = [rng.normal(0, 0.5, (5, 6)), rng.normal(0, 0.5, (6, 3))]
+    intercepts = [rng.normal(0, 0.1, 6), rng.normal(0, 0.1, 3)]
+    model = MLPClassifier(
+        hidden_layer_sizes=(6,),
+        solver="sgd",
+        momentum=0.0,
+        learning_rate="invscaling",
+        learning_rate_init=lr0,
+        power_t=power_t,
+        batch_size=40,
+        max_iter=3,
+        shuffle=False,
+        alpha=alpha,
+        random_state=0,
+        dtype="float64",
+    ).fit(X, y, coef_init=coefs, intercept_init=intercepts)
+
+    net = Network((5, 6, 3), "relu", "softmax", "log_loss", np.float64)
+    for target, value in zip(net.coefs + net.intercepts, coefs + intercepts, strict=True):
+        target[...] = value
+    for t in (0, 40, 80):
+        _, grads = net.gradients(X, y.astype(np.int64), alpha)
+        net.params[:] -= lr0 / (t + 1) ** power_t * grads
+    assert model.n_iter_ == 3
+    for p, q in zip(params_of(model), [*net.coefs, *net.intercepts], strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+    assert model._optimizer.learning_rate == pytest.approx(lr0 / (3 * 40 + 1) ** power_t)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive"])
+@pytest.mark.parametrize(("tol", "n_iter_no_change", "max_iter"), [(1e9, 2, 12), (0.0, 50, 5)])
+def test_schedules_follow_sklearn(schedule, tol, n_iter_no_change, max_iter):
+    """Same epochs run and same final rate as scikit-learn (tol=1e9 makes every epoch a
+    "no improvement" one, so the decisions do not depend on the loss values)."""
+    sklearn_nn = pytest.importorskip("sklearn.neural_network")
+    X, y = blobs(n=60)
+    kwargs = dict(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        learning_rate=schedule,
+        learning_rate_init=0.1,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        max_iter=max_iter,
+        batch_size=20,
+        random_state=0,
+    )
+    ours = MLPClassifier(**kwargs).fit(X, y)
+    theirs = sklearn_nn.MLPClassifier(**kwargs).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.t_ == theirs.t_
+    assert ours._optimizer.learning_rate == pytest.approx(theirs._optimizer.learning_rate)
+
+
+def test_adaptive_divides_rate_by_five():
+    X, y = blobs(n=60)
+    model = MLPClassifier(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.1,
+        tol=1e9,
+        n_iter_no_change=2,
+        max_iter=6,
+        random_state=0,
+    ).fit(X, y)
+    # no improvement counted from epoch 2; the 3rd such epoch (epoch 4) triggers lr / 5
+    assert model._optimizer.learning_rate == pytest.approx(0.1 / 5)
+    constant = MLPClassifier(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        learning_rate="constant",
+        learning_rate_init=0.1,
+        tol=1e9,
+        n_iter_no_change=2,
+        max_iter=8,
+        random_state=0,
+    ).fit(X, y)
+    assert constant.n_iter_ == 4
+
+
+# -- validation -----------------------------------------------------------------------------
+
+
+def _fit_raises(match, X=None, y=None, **params):
+    if X is None:
+        X, y = blobs(n=30)
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(**{**FAST, **params}).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_non_finite_X_rejected(bad, dtype):
+    X, y = blobs(n=30)
+    X = X.astype(dtype)
+    X[4, 2] = bad
+    _fit_raises(r"\bX\b", X, y)
+    model = MLPClassifier(**FAST).fit(*blobs(n=30))
+    with pytest.raises(ValueError, match=r"\bX\b"):
+        model.predict(X)
+
+
+def test_y_length_mismatch():
+    X, y = blobs(n=30)
+    _fit_raises(r"\by\b", X, y[:-1])
+
+
+def test_single_class():
+    X, _ = blobs(n=30)
+    _fit_raises(r"class", X, np.zeros(30, dtype=int))
+
+
+def test_wrong_feature_count_at_predict():
+    X, y = blobs(n=30, n_features=5)
+    model = MLPClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"features"):
+        model.predict(X[:, :4])
+    with pytest.raises(ValueError, match=r"features"):
+        model.predict_proba(np.hstack([X, X]))
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [
+        ("activation", ("identity", "logistic", "tanh", "relu")),
+        ("solver", ("sgd", "adam")),
+        ("loss", ("log_loss", "squared_error")),
+        ("output_activation", ("softmax", "logistic")),
+        ("learning_rate", ("constant", "invscaling", "adaptive")),
+        ("weight_init", ("glorot", "normal")),
+    ],
+)
+def test_unknown_option_lists_allowed_values(name, allowed):
+    X, y = blobs(n=30)
+    with pytest.raises(ValueError, match=name) as info:
+        MLPClassifier(**{**FAST, name: "bogus"}).fit(X, y)
+    message = str(info.value)
+    assert "bogus" in message
+    for value in allowed:
+        assert value in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("hidden_layer_sizes", (0,)),
+        ("hidden_layer_sizes", (5, -1)),
+        ("hidden_layer_sizes", 0),
+        ("hidden_layer_sizes", (2.5,)),
+        ("learning_rate_init", 0.0),
+        ("learning_rate_init", -0.1),
+        ("max_iter", 0),
+        ("max_iter", -3),
+        ("batch_size", 0),
+        ("batch_size", -1),
+        ("alpha", -1.0),
+        ("momentum", 1.5),
+    ],
+)
+def test_out_of_range_numbers_name_the_argument(name, value):
+    _fit_raises(name, **{name: value})
+
+
+def test_predict_before_fit():
+    X, _ = blobs(n=10)
+    model = MLPClassifier()
+    for method in (model.predict, model.predict_proba):
+        with pytest.raises(AttributeError, match="not fitted"):
+            method(X)
+    assert not hasattr(model, "coefs_")
+
+
+# -- divergence ---------------------------------------------------------------------------
+
+
+def _diverging_data():
+    X, y = blobs(n=200, n_features=10)
+    return X * 100, y
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        # the fused per-sample kernel
+        dict(solver="sgd", momentum=0.0, batch_size=1, learning_rate_init=1e6),
+        # mini-batches; diverges after a few finite epochs
+        dict(
+            solver="sgd", momentum=0.0, batch_size=20, learning_rate_init=1e6, activation="identity"
+        ),
+        # one batch per epoch: the last step overflows the weights after the epoch's
+        # loss was computed at finite weights
+        dict(
+            solver="sgd",
+            momentum=0.9,
+            batch_size=200,
+            learning_rate_init=1e150,
+            activation="identity",
+            dtype="float32",
+        ),
+        dict(solver="sgd", momentum=0.0, batch_size=1, learning_rate_init=1e150, dtype="float32"),
+    ],
+    ids=["per-sample", "mini-batch", "overflow-on-last-step", "per-sample-float32"],
+)
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_divergence_raises_and_restores_finite_weights(kwargs):
+    X, y = _diverging_data()
+    epochs = []
+    model = MLPClassifier(
+        hidden_layer_sizes=(8,),
+        max_iter=10,
+        random_state=0,
+        callbacks=[lambda m, info: epochs.append(params_of(m))],
+        **kwargs,
+    )
+    with pytest.raises(fastmlp.DivergenceError, match="learning_rate_init") as info:
+        model.fit(X, y)
+    assert "lower" in str(info.value).lower()
+    assert isinstance(info.value, FloatingPointError)
+    params = params_of(model)
+    assert all(np.isfinite(p).all() for p in params)
+    assert model.n_iter_ == len(epochs) == len(model.loss_curve_)
+    assert all(np.isfinite(model.loss_curve_))
+    if epochs:  # the weights of the last finite epoch are back
+        for p, q in zip(params, epochs[-1], strict=True):
+            np.testing.assert_array_equal(p, q)
+    # the model stays usable
+    assert model.predict(X).shape == (X.shape[0],)

@@ -1,0 +1,375 @@
+"""Gradients and optimizer steps of the engine against independent references.
+
+Three references, none of which shares code with :mod:`fastmlp.network`:
+
+* central finite differences of ``Network.loss``;
+* a forward/backward pass and scikit-learn's SGD/Adam update formulas written
+  out below in plain NumPy (float64);
+* the mini-batch path itself, for the fused per-sample kernel.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from fastmlp.network import Network, TrainingInput, Workspace
+from fastmlp.solvers import AdamOptimizer, SGDOptimizer
+
+HIDDEN = ("identity", "logistic", "tanh", "relu")
+OUTPUT = ("logistic", "softmax")
+LOSS = ("squared_error", "log_loss")
+COMBOS = list(itertools.product(HIDDEN, OUTPUT, LOSS))
+LAYERS = (6, 5, 4, 3)
+N_SAMPLES = 8
+# Pre-activations of relu units must stay this far from the kink at 0 so that the
+# finite-difference steps below never cross it.
+RELU_MARGIN = 1e-3
+FD_STEP = 1e-6
+
+
+# -- plain NumPy reference --------------------------------------------------------------
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _hidden(z, kind):
+    if kind == "logistic":
+        return _sigmoid(z)
+    if kind == "tanh":
+        return np.tanh(z)
+    if kind == "relu":
+        return np.maximum(z, 0.0)
+    return z
+
+
+def _hidden_grad(z, kind):
+    if kind == "logistic":
+        s = _sigmoid(z)
+        return s * (1.0 - s)
+    if kind == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    if kind == "relu":
+        return (z > 0).astype(z.dtype)
+    return np.ones_like(z)
+
+
+def reference_pass(coefs, intercepts, X, y, hidden, output, loss, alpha):
+    """(mean loss, coef grads, intercept grads, hidden pre-activations), all float64.
+
+    coefs[i] is (n_in, n_out); X is float; y holds class indices.
+    """
+    coefs = [np.asarray(W, dtype=np.float64) for W in coefs]
+    intercepts = [np.asarray(b, dtype=np.float64) for b in intercepts]
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    activations, pre = [X], []
+    for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+        z = activations[-1] @ W + b
+        pre.append(z)
+        if layer < len(coefs) - 1:
+            activations.append(_hidden(z, hidden))
+    z = pre[-1]
+    Y = np.zeros_like(z)
+    Y[np.arange(n), y] = 1.0
+    if output == "softmax":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+    else:
+        p = _sigmoid(z)
+    if loss == "log_loss":
+        if output == "softmax":
+            per_sample = -np.log(p[np.arange(n), y])
+        else:
+            per_sample = -(Y * np.log(p) + (1.0 - Y) * np.log(1.0 - p)).sum(axis=1)
+        dz = p - Y
+    else:
+        per_sample = ((p - Y) ** 2).sum(axis=1)
+        dp = 2.0 * (p - Y)
+        if output == "softmax":
+            dz = p * (dp - (dp * p).sum(axis=1, keepdims=True))
+        else:
+            dz = dp * p * (1.0 - p)
+    value = per_sample.mean() + 0.5 * alpha * sum((W**2).sum() for W in coefs) / n
+    dz = dz / n
+    grad_W = [None] * len(coefs)
+    grad_b = [None] * len(coefs)
+    for layer in range(len(coefs) - 1, -1, -1):
+        grad_W[layer] = activations[layer].T @ dz + alpha * coefs[layer] / n
+        grad_b[layer] = dz.sum(axis=0)
+        if layer > 0:
+            dz = (dz @ coefs[layer].T) * _hidden_grad(pre[layer - 1], hidden)
+    return value, grad_W, grad_b, pre[:-1]
+
+
+def flat(coefs, intercepts):
+    """The engine's documented flat layout: every weight matrix row-major, then biases."""
+    return np.concatenate([np.ravel(W) for W in coefs] + [np.ravel(b) for b in intercepts])
+
+
+class RefSGD:
+    """scikit-learn's SGDOptimizer.update, on lists of float64 arrays."""
+
+    def __init__(self, params, lr, momentum, nesterov):
+        self.lr, self.momentum, self.nesterov = lr, momentum, nesterov
+        self.velocities = [np.zeros_like(p) for p in params]
+
+    def step(self, params, grads):
+        updates = [
+            self.momentum * v - self.lr * g for v, g in zip(self.velocities, grads, strict=True)
+        ]
+        self.velocities = updates
+        if self.nesterov:
+            updates = [
+                self.momentum * v - self.lr * g for v, g in zip(self.velocities, grads, strict=True)
+            ]
+        return [p + u for p, u in zip(params, updates, strict=True)]
+
+
+class RefAdam:
+    """scikit-learn's AdamOptimizer.update, on lists of float64 arrays."""
+
+    def __init__(self, params, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.lr0, self.beta_1, self.beta_2, self.epsilon = lr, beta_1, beta_2, epsilon
+        self.t = 0
+        self.ms = [np.zeros_like(p) for p in params]
+        self.vs = [np.zeros_like(p) for p in params]
+
+    def step(self, params, grads):
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        self.ms = [b1 * m + (1 - b1) * g for m, g in zip(self.ms, grads, strict=True)]
+        self.vs = [b2 * v + (1 - b2) * g**2 for v, g in zip(self.vs, grads, strict=True)]
+        lr = self.lr0 * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        return [
+            p - lr * m / (np.sqrt(v) + self.epsilon)
+            for p, m, v in zip(params, self.ms, self.vs, strict=True)
+        ]
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def make_problem(hidden, seed=0, dtype=np.float64, n=N_SAMPLES, layers=LAYERS):
+    """A random network and batch whose hidden pre-activations keep off relu's kink."""
+    rng = np.random.default_rng(seed)
+    for _ in range(100):
+        coefs = [rng.normal(0.0, 0.7, (a, b)) for a, b in zip(layers[:-1], layers[1:], strict=True)]
+        intercepts = [rng.normal(0.0, 0.3, b) for b in layers[1:]]
+        X = rng.normal(0.0, 1.0, (n, layers[0]))
+        y = rng.permutation(np.arange(n) % layers[-1]).astype(np.int64)
+        pre = reference_pass(coefs, intercepts, X, y, hidden, "softmax", "log_loss", 0.0)[3]
+        if min(np.abs(z).min() for z in pre) > RELU_MARGIN:
+            break
+    else:  # pragma: no cover - the draw above succeeds within a few tries
+        raise AssertionError("could not draw pre-activations away from 0")
+    net = Network(layers, hidden, "softmax", "log_loss", dtype)
+    return net, coefs, intercepts, X.astype(dtype), y
+
+
+def build(layers, hidden, output, loss, dtype, coefs, intercepts):
+    net = Network(layers, hidden, output, loss, dtype)
+    for target, value in zip(
+        net.coefs + net.intercepts, list(coefs) + list(intercepts), strict=True
+    ):
+        target[...] = value
+    return net
+
+
+def rel_diff(actual, expected):
+    """max |actual - expected| / max |expected|: a relative error that tolerates zeros."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    return float(np.abs(actual - expected).max() / np.abs(expected).max())
+
+
+# -- gradients ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.1])
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
+def test_gradients_match_finite_differences(hidden, output, loss, alpha):
+    _, coefs, intercepts, X, y = make_problem(hidden)
+    net = build(LAYERS, hidden, output, loss, np.float64, coefs, intercepts)
+    value, grads = net.gradients(X, y, alpha)
+    assert grads.shape == net.params.shape
+
+    numeric = np.empty_like(grads)
+    base = net.params.copy()
+    for i in range(base.size):
+        net.params[i] = base[i] + FD_STEP
+        up = net.loss(X, y, alpha)
+        net.params[i] = base[i] - FD_STEP
+        down = net.loss(X, y, alpha)
+        net.params[i] = base[i]
+        numeric[i] = (up - down) / (2 * FD_STEP)
+    np.testing.assert_array_equal(net.params, base)  # loss() must not touch parameters
+
+    error = np.linalg.norm(grads - numeric) / np.linalg.norm(numeric)
+    assert error <= 1e-6, f"relative gradient error {error:.2e}"
+    assert np.linalg.norm(numeric) > 1e-3  # a vanishing gradient would prove nothing
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.1])
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
+def test_gradients_match_numpy_reference(hidden, output, loss, alpha):
+    _, coefs, intercepts, X, y = make_problem(hidden, seed=1)
+    net = build(LAYERS, hidden, output, loss, np.float64, coefs, intercepts)
+    value, grads = net.gradients(X, y, alpha)
+    ref_value, ref_W, ref_b, _ = reference_pass(
+        coefs, intercepts, X, y, hidden, output, loss, alpha
+    )
+    assert value == pytest.approx(ref_value, rel=1e-13)
+    assert rel_diff(grads, flat(ref_W, ref_b)) <= 1e-12
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS[::3])
+def test_uint8_input_is_scaled_by_1_over_255(hidden, output, loss, dtype, tol):
+    rng = np.random.default_rng(2)
+    layers = (12, 7, 4)
+    X8 = rng.integers(0, 256, (10, 12), dtype=np.uint8)
+    X8[:, :3] = 0  # background pixels
+    Xf = (X8 / 255.0).astype(dtype)
+    y = np.arange(10, dtype=np.int64) % 4
+    coefs = [rng.normal(0, 0.5, (a, b)) for a, b in zip(layers[:-1], layers[1:], strict=True)]
+    intercepts = [rng.normal(0, 0.1, b) for b in layers[1:]]
+    net = build(layers, hidden, output, loss, dtype, coefs, intercepts)
+    loss8, grads8 = net.gradients(X8, y, 0.1)
+    lossf, gradsf = net.gradients(Xf, y, 0.1)
+    assert grads8.dtype == gradsf.dtype == np.dtype(dtype)
+    assert loss8 == pytest.approx(lossf, rel=tol)
+    assert rel_diff(grads8, gradsf) <= tol
+    assert rel_diff(net.forward(X8), net.forward(Xf)) <= tol
+    # and against the reference on the scaled data, to be sure the scale is 1/255
+    ref_W, ref_b = reference_pass(coefs, intercepts, X8 / 255.0, y, hidden, output, loss, 0.1)[1:3]
+    assert rel_diff(grads8, flat(ref_W, ref_b)) <= tol
+
+
+# -- mini-batch training steps -----------------------------------------------------------
+
+OPTIMIZERS = {
+    "sgd": dict(solver="sgd", momentum=0.0, nesterov=False),
+    "momentum": dict(solver="sgd", momentum=0.9, nesterov=False),
+    "nesterov": dict(solver="sgd", momentum=0.9, nesterov=True),
+    "adam": dict(solver="adam"),
+}
+
+
+def _optimizers(spec, net, lr, ref_params):
+    if spec["solver"] == "adam":
+        return AdamOptimizer(net.params.size, net.dtype, lr), RefAdam(ref_params, lr)
+    engine = SGDOptimizer(
+        net.params.size, net.dtype, lr, "constant", spec["momentum"], spec["nesterov"]
+    )
+    return engine, RefSGD(ref_params, lr, spec["momentum"], spec["nesterov"])
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("batch_size", [N_SAMPLES, 3])
+@pytest.mark.parametrize("alpha", [0.0, 0.1])
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize(
+    ("hidden", "output", "loss"),
+    [
+        ("relu", "softmax", "log_loss"),
+        ("tanh", "logistic", "squared_error"),
+        ("logistic", "softmax", "squared_error"),
+        ("identity", "logistic", "log_loss"),
+    ],
+)
+def test_train_batches_step_matches_reference(
+    hidden, output, loss, optimizer, alpha, batch_size, dtype, tol
+):
+    """One epoch of train_batches, in a shuffled order, against the written-out steps.
+
+    batch_size=8 is a single step; 3 gives steps of 3, 3 and 2 samples, so the
+    optimizer state (velocity, moments) and the short last batch are exercised.
+    """
+    _, coefs, intercepts, X, y = make_problem(hidden, seed=3, dtype=dtype)
+    net = build(LAYERS, hidden, output, loss, dtype, coefs, intercepts)
+    # the reference starts from exactly the engine's (possibly float32) parameters
+    ref = [np.array(a, dtype=np.float64) for a in net.coefs + net.intercepts]
+    lr = 0.05
+    engine_opt, ref_opt = _optimizers(OPTIMIZERS[optimizer], net, lr, ref)
+    rows = np.random.default_rng(4).permutation(N_SAMPLES).astype(np.int64)
+
+    epoch_loss = net.train_batches(
+        Workspace(net, batch_size, X), TrainingInput(X, net.dtype), y, rows, engine_opt, alpha
+    )
+
+    n_layers = len(LAYERS) - 1
+    total = 0.0
+    for start in range(0, N_SAMPLES, batch_size):
+        batch = rows[start : start + batch_size]
+        value, gW, gb, _ = reference_pass(
+            ref[:n_layers], ref[n_layers:], X[batch], y[batch], hidden, output, loss, alpha
+        )
+        total += value * batch.size
+        ref = ref_opt.step(ref, gW + gb)
+
+    assert net.params.dtype == np.dtype(dtype)
+    assert rel_diff(net.params, flat(ref[:n_layers], ref[n_layers:])) <= tol
+    assert epoch_loss == pytest.approx(total / N_SAMPLES, rel=tol)
+    # the step really moved the parameters
+    assert rel_diff(net.params, flat(coefs, intercepts)) > 1e-4
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_train_batches_with_uint8_input_matches_float_input(dtype):
+    rng = np.random.default_rng(5)
+    layers = (20, 8, 5)
+    X8 = rng.integers(0, 256, (30, 20), dtype=np.uint8)
+    Xf = (X8 / 255.0).astype(dtype)
+    y = rng.integers(0, 5, 30).astype(np.int64)
+    coefs = [rng.normal(0, 0.3, (a, b)) for a, b in zip(layers[:-1], layers[1:], strict=True)]
+    intercepts = [rng.normal(0, 0.1, b) for b in layers[1:]]
+    rows = rng.permutation(30).astype(np.int64)
+    results = []
+    for X in (X8, Xf):
+        net = build(layers, "relu", "softmax", "log_loss", dtype, coefs, intercepts)
+        opt = AdamOptimizer(net.params.size, net.dtype, 0.01)
+        loss = net.train_batches(
+            Workspace(net, 7, X), TrainingInput(X, net.dtype), y, rows, opt, 1e-3
+        )
+        results.append((loss, net.params.copy()))
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert results[0][0] == pytest.approx(results[1][0], rel=tol)
+    assert rel_diff(results[0][1], results[1][1]) <= tol
+
+
+# -- the fused per-sample kernel -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01])
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
+def test_per_sample_kernel_matches_minibatch_of_one(hidden, output, loss, alpha):
+    """train_per_sample (dense and CSR input) == train_batches with batch size 1."""
+    rng = np.random.default_rng(6)
+    layers = (15, 6, 5, 4)
+    n = 25
+    X8 = rng.integers(0, 256, (n, 15), dtype=np.uint8)
+    X8[rng.random((n, 15)) < 0.7] = 0  # sparse enough for the CSR path
+    y = rng.integers(0, 4, n).astype(np.int64)
+    coefs = [rng.normal(0, 0.5, (a, b)) for a, b in zip(layers[:-1], layers[1:], strict=True)]
+    intercepts = [rng.normal(0, 0.2, b) for b in layers[1:]]
+    rows = rng.permutation(n).astype(np.int64)
+    lr = 0.1
+
+    ref_net = build(layers, hidden, output, loss, np.float64, coefs, intercepts)
+    opt = SGDOptimizer(ref_net.params.size, np.float64, lr, "constant", 0.0, False)
+    ref_loss = ref_net.train_batches(
+        Workspace(ref_net, 1, X8), TrainingInput(X8, np.float64), y, rows, opt, alpha
+    )
+
+    for X, sparse in ((X8, True), (X8, False), (X8 / 255.0, True)):
+        net = build(layers, hidden, output, loss, np.float64, coefs, intercepts)
+        inputs = TrainingInput(X, np.float64, sparse_first_layer=sparse)
+        assert (inputs.csr is not None) == sparse
+        epoch_loss = net.train_per_sample(inputs, y, rows, lr, alpha)
+        assert rel_diff(net.params, ref_net.params) <= 1e-12, (X.dtype, sparse)
+        if alpha == 0:
+            assert epoch_loss == pytest.approx(ref_loss, rel=1e-12)
+    assert rel_diff(ref_net.params, flat(coefs, intercepts)) > 1e-3
