@@ -139,6 +139,32 @@ def bias_activation(Z, b, kind):
                 row[j] = row[j] + b[j]
 
 
+@njit(cache=True, error_model="numpy")
+def negated_bias_add(Z, b):
+    """Z <- -(Z + b) in place: the argument of exp in the logistic function.
+
+    Z: (B, n) F; b: (n,) F. Numba's exp is scalar libm here while NumPy's is
+    SIMD, so the logistic layer is split around ``np.exp`` (see
+    :func:`fastmlp.network.activate_hidden`).
+    """
+    n_rows, n_cols = Z.shape
+    for i in range(n_rows):
+        row = Z[i]
+        for j in range(n_cols):
+            row[j] = -(row[j] + b[j])
+
+
+@njit(cache=True, error_model="numpy")
+def logistic_from_exp(E):
+    """E <- 1 / (1 + E) in place, E holding exp(-z): the logistic function. E: (B, n) F."""
+    one = E.dtype.type(1)
+    n_rows, n_cols = E.shape
+    for i in range(n_rows):
+        row = E[i]
+        for j in range(n_cols):
+            row[j] = one / (one + row[j])
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def _softmax_row(row, b):
     """row <- softmax(row + b) in place, shifted by the row max for stability.

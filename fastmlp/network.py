@@ -28,6 +28,20 @@ def input_scale(X: np.ndarray, dtype: np.dtype) -> np.generic:
     return np.dtype(dtype).type(1 / 255 if X.dtype == np.uint8 else 1)
 
 
+def activate_hidden(Z: np.ndarray, b: np.ndarray, kind: int) -> None:
+    """Z <- f(Z + b) in place for a hidden layer; Z: (B, n) F, b: (n,) F.
+
+    The logistic function goes through NumPy's SIMD ``exp`` between two Numba
+    passes: 2-3x faster than one fused pass whose ``exp`` is scalar.
+    """
+    if kind == kernels.LOGISTIC:
+        kernels.negated_bias_add(Z, b)
+        np.exp(Z, out=Z)
+        kernels.logistic_from_exp(Z)
+    else:
+        kernels.bias_activation(Z, b, kind)
+
+
 class Network:
     """A fully connected feed-forward network and its forward/backward passes.
 
@@ -114,7 +128,7 @@ class Network:
                 Z = buffers[layer + 1][:m] if layer < self.n_layers - 1 else out[start:stop]
                 np.matmul(A, self.coefs[layer], out=Z)
                 if layer < self.n_layers - 1:
-                    kernels.bias_activation(Z, self.intercepts[layer], self.hidden_kind)
+                    activate_hidden(Z, self.intercepts[layer], self.hidden_kind)
                 else:
                     kernels.output_activation(Z, self.intercepts[layer], self.output_kind)
                 A = Z
@@ -154,7 +168,7 @@ class Network:
             Z = batch.activations[layer]
             np.matmul(A, self.coefs[layer], out=Z)
             if layer < self.n_layers - 1:
-                kernels.bias_activation(Z, self.intercepts[layer], self.hidden_kind)
+                activate_hidden(Z, self.intercepts[layer], self.hidden_kind)
             A = Z
         return kernels.output_delta(
             Z, self.intercepts[-1], y_batch, self.output_kind, self.loss_kind,
