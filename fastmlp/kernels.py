@@ -96,19 +96,20 @@ def to_csr(X):
     n, d = X.shape
     indptr = np.zeros(n + 1, dtype=np.int64)
     for r in range(n):
+        row = X[r]
         count = 0
         for j in range(d):
-            if X[r, j] != 0:
-                count += 1
+            count += row[j] != 0  # branch-free, so the counting pass vectorizes
         indptr[r + 1] = indptr[r] + count
     indices = np.empty(indptr[n], dtype=np.int32)
     values = np.empty(indptr[n], dtype=X.dtype)
     for r in range(n):
+        row = X[r]
         k = indptr[r]
         for j in range(d):
-            if X[r, j] != 0:
+            if row[j] != 0:
                 indices[k] = j
-                values[k] = X[r, j]
+                values[k] = row[j]
                 k += 1
     return indptr, indices, values
 
