@@ -5,10 +5,20 @@ first, each layer's ``(n_in, n_out)`` matrix row-major, then the biases);
 ``coefs`` and ``intercepts`` are views into it. Gradients use the same layout,
 so one kernel call updates the whole network and a snapshot is one copy.
 
-Per layer, the two large products (forward ``A @ W`` and backward ``A.T @ delta``
-plus ``delta @ W.T``) go through NumPy's BLAS; every elementwise pass around
-them is a fused Numba kernel from :mod:`fastmlp.kernels`. Batch buffers are
-allocated once per fit (:class:`Workspace`), never per step.
+Mini-batches: per layer, the three matrix products (forward ``A @ W``,
+backward ``A.T @ delta`` and ``delta @ W.T``) go through NumPy's BLAS, which
+owns the cores; every elementwise pass around them is a single-threaded fused
+Numba kernel from [fastmlp.kernels][fastmlp.kernels], except that logistic
+hidden layers call NumPy's SIMD ``exp`` between two kernels
+([activate_hidden][fastmlp.network.activate_hidden]). Batch buffers are
+allocated once per fit ([Workspace][fastmlp.network.Workspace]), never per step.
+
+Batch size 1 with plain SGD runs a whole epoch in one kernel instead
+([Network.train_per_sample][fastmlp.network.Network.train_per_sample]), reading a
+CSR copy of mostly-zero input.
+
+Shapes below: B rows in a batch, d input features, n units of a layer, k
+output units (classes); F is the network's float dtype, float32 or float64.
 """
 
 import math
@@ -24,15 +34,43 @@ SPARSE_DENSITY = 0.5
 
 
 def input_scale(X: np.ndarray, dtype: np.dtype) -> np.generic:
-    """uint8 inputs are 8-bit intensities, scaled to [0, 1] batch by batch."""
+    """The factor applied to X as batches are gathered.
+
+    uint8 inputs are 8-bit intensities, scaled to [0, 1] batch by batch, so the
+    data set itself is never converted to float.
+
+    Parameters
+    ----------
+    X : ndarray
+        The input; only its dtype matters.
+    dtype : numpy dtype
+        The network's float dtype F.
+
+    Returns
+    -------
+    numpy scalar of type F
+        1/255 for uint8 X, else 1.
+    """
     return np.dtype(dtype).type(1 / 255 if X.dtype == np.uint8 else 1)
 
 
 def activate_hidden(Z: np.ndarray, b: np.ndarray, kind: int) -> None:
-    """Z <- f(Z + b) in place for a hidden layer; Z: (B, n) F, b: (n,) F.
+    """Z <- f(Z + b) in place for a hidden layer.
 
     The logistic function goes through NumPy's SIMD ``exp`` between two Numba
-    passes: 2-3x faster than one fused pass whose ``exp`` is scalar.
+    passes (``negated_bias_add``, ``np.exp``, ``logistic_from_exp``): Numba's
+    ``exp`` is a scalar libm call here, and the split was measured 2-3x faster
+    than one fused pass. Other activations are one fused kernel
+    (``bias_activation``).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (B, n), dtype F, C-contiguous
+        The layer's pre-activations ``A @ W``; overwritten by the activations.
+    b : ndarray of shape (n,), dtype F
+        The layer's biases.
+    kind : int
+        Activation code, a value of ``kernels.HIDDEN_ACTIVATIONS``.
     """
     if kind == kernels.LOGISTIC:
         kernels.negated_bias_add(Z, b)
@@ -45,14 +83,22 @@ def activate_hidden(Z: np.ndarray, b: np.ndarray, kind: int) -> None:
 class Network:
     """A fully connected feed-forward network and its forward/backward passes.
 
+    All parameters live in ``params``, one flat array of dtype F: every
+    layer's weights (``(n_in, n_out)`` row-major), then every layer's biases.
+    ``coefs`` and ``intercepts`` are per-layer views of it.
+
     Parameters
     ----------
     layer_sizes : sequence of int
         Units per layer, input first: ``(784, 16, 10)`` is 784-16-10.
     hidden_activation : {"identity", "logistic", "tanh", "relu"}
+        Activation of every hidden layer.
     output_activation : {"logistic", "softmax"}
+        Activation of the output layer.
     loss : {"squared_error", "log_loss"}
+        Loss computed with the output layer.
     dtype : float32 or float64
+        F, the dtype of parameters, buffers and arithmetic.
     """
 
     def __init__(
@@ -91,7 +137,20 @@ class Network:
         self.coefs, self.intercepts = self.views(self.params)
 
     def views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Per-layer (coefs, intercepts) views into a flat buffer laid out like params."""
+        """Per-layer views into a flat buffer laid out like ``params``.
+
+        Parameters
+        ----------
+        flat : ndarray of shape (n_params,)
+            ``params`` itself, or a gradient or optimizer buffer of the same layout.
+
+        Returns
+        -------
+        coefs : list of ndarray
+            The i-th of shape (layer_i, layer_i+1), a view of ``flat``.
+        intercepts : list of ndarray
+            The i-th of shape (layer_i+1,), a view of ``flat``.
+        """
         coefs, intercepts = [], []
         for (n_in, n_out), w_off, b_off in zip(
             self.layer_shapes, self.weight_offsets, self.bias_offsets, strict=True
@@ -110,8 +169,18 @@ class Network:
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Output activations for every row of X, in chunks to bound memory.
 
-        X: (n, d) uint8, float32 or float64, C-contiguous. Returns (n, k) in
-        the network's dtype.
+        Runs 4096 rows at a time through the same gather, BLAS and activation
+        passes as training, so uint8 input is never converted as a whole.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d), C-contiguous
+            uint8 (scaled by 1/255), float32 or float64.
+
+        Returns
+        -------
+        ndarray of shape (n, k), dtype F
+            Softmax probabilities or logistic unit outputs.
         """
         n = X.shape[0]
         out = np.empty((n, self.layer_sizes[-1]), dtype=self.dtype)
@@ -135,14 +204,44 @@ class Network:
         return out
 
     def loss(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0) -> float:
-        """Mean loss over (X, y) plus the L2 term, without changing parameters."""
+        """Mean loss over (X, y) plus the L2 term, without changing parameters.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d), C-contiguous
+            uint8, float32 or float64.
+        y : ndarray of shape (n,), int64
+            Class indices (output columns).
+        alpha : float, default=0.0
+            L2 strength; adds ``0.5 * alpha * ||W||^2 / n``.
+
+        Returns
+        -------
+        float
+        """
         return self.gradients(X, y, alpha)[0]
 
     def gradients(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0):
         """Mean loss and its gradient over all of (X, y) taken as one batch.
 
-        Returns (loss, grads) with grads a new flat array laid out like params.
-        For checks and tests; training never materializes a full-data batch.
+        For gradient checks and tests; training never materializes a
+        full-data batch.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d), C-contiguous
+            uint8, float32 or float64.
+        y : ndarray of shape (n,), int64
+            Class indices.
+        alpha : float, default=0.0
+            L2 strength, as scikit-learn applies it.
+
+        Returns
+        -------
+        loss : float
+            Mean loss plus ``0.5 * alpha * ||W||^2 / n``.
+        grads : ndarray of shape (n_params,), dtype F
+            A new flat array laid out like ``params``.
         """
         inputs = TrainingInput(X, self.dtype)
         n = X.shape[0]
@@ -196,12 +295,32 @@ class Network:
         optimizer,
         alpha: float,
     ) -> float:
-        """One epoch of mini-batch steps over the rows of inputs; returns the loss.
+        """One epoch of mini-batch steps over the rows of inputs.
 
-        y: (n,) int64 class indices in the same order as the input; rows:
-        (n,) int64, the epoch's sample order. The loss is scikit-learn's: batch
-        losses (mean data loss + 0.5 * alpha * ||W||^2 / batch size) averaged
-        with batch-size weights; NaN as soon as a batch diverges.
+        Per batch: gather and scale the rows, forward and backward through
+        BLAS and the fused kernels, then one optimizer call on the flat buffers.
+
+        Parameters
+        ----------
+        workspace : Workspace
+            Buffers for this network and batch size.
+        inputs : TrainingInput
+            The training matrix, (n, d), in its own dtype.
+        y : ndarray of shape (n,), int64
+            Class indices, in the same order as the input rows.
+        rows : ndarray of shape (n,), int64
+            The epoch's sample order.
+        optimizer : SGDOptimizer or AdamOptimizer
+            Updates ``params`` in place from the batch's mean gradient.
+        alpha : float
+            L2 strength.
+
+        Returns
+        -------
+        float
+            scikit-learn's epoch loss: batch losses (mean data loss +
+            ``0.5 * alpha * ||W||^2 / batch size``) averaged with batch-size
+            weights; NaN as soon as a batch diverges (the epoch stops there).
         """
         ws = workspace
         n = rows.shape[0]
@@ -227,7 +346,31 @@ class Network:
         learning_rate: float,
         alpha: float,
     ) -> float:
-        """One epoch of plain SGD with batch size 1, entirely inside one kernel."""
+        """One epoch of plain SGD with batch size 1, entirely inside one kernel.
+
+        The notebook's regime: each sample updates the weights before the next
+        is seen. Calls ``kernels.sgd_per_sample_epoch`` once, with the CSR copy
+        of the input when ``inputs`` has one.
+
+        Parameters
+        ----------
+        inputs : TrainingInput
+            The training matrix, (n, d), and possibly its CSR copy.
+        y : ndarray of shape (n,), int64
+            Class indices, in the same order as the input rows.
+        rows : ndarray of shape (n,), int64
+            The epoch's sample order.
+        learning_rate : float
+            Step size, cast to F.
+        alpha : float
+            L2 strength; each step shrinks the weights by ``1 - lr * alpha``.
+
+        Returns
+        -------
+        float
+            Mean per-sample loss of the epoch (plus the L2 term at the final
+            weights, for reporting).
+        """
         widths = self.layer_shapes[:, 1]
         act_offsets = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
         acts = np.zeros(int(widths.sum()), dtype=self.dtype)
@@ -257,9 +400,29 @@ class TrainingInput:
     X stays in its own dtype (uint8 stays uint8); ``scale`` converts it batch by
     batch. For the per-sample path (``sparse_first_layer=True``), when at most
     ``SPARSE_DENSITY`` of the entries are non-zero, a compressed-row copy
-    (``csr``) lets the first layer skip the zeros: on MNIST, 150 of 784 pixels
-    per image. Mini-batches do not use it: there BLAS on the dense batch was
-    faster on every shape measured.
+    (``csr``) lets the first layer skip the zeros: on MNIST, about 150 of 784
+    pixels per image are non-zero. Mini-batches do not use it: there BLAS on
+    the dense batch was faster than a sparse first-layer kernel on every shape
+    measured.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), C-contiguous
+        uint8, float32 or float64.
+    dtype : numpy dtype
+        The network's float dtype F.
+    sparse_first_layer : bool, default=False
+        Build the CSR copy if X is sparse enough.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, d)
+        The input, not copied.
+    scale : numpy scalar of type F
+        From [input_scale][fastmlp.network.input_scale].
+    csr : tuple of ndarray or None
+        ``(indptr (n+1,) int64, indices (nnz,) int32, values (nnz,) X.dtype)``
+        from ``kernels.to_csr``, or None.
     """
 
     def __init__(self, X: np.ndarray, dtype: np.dtype, sparse_first_layer: bool = False) -> None:
@@ -267,11 +430,27 @@ class TrainingInput:
         self.scale = input_scale(X, dtype)
         self.csr = None
         if sparse_first_layer and density(X) <= SPARSE_DENSITY:
-            self.csr = kernels.to_csr(X)
+            index_dtype = np.uint16 if X.shape[1] <= np.iinfo(np.uint16).max else np.int32
+            self.csr = kernels.to_csr(X, index_dtype)
 
 
 def density(X: np.ndarray, max_rows: int = 2000) -> float:
-    """Fraction of non-zero entries, estimated on evenly spaced rows."""
+    """Fraction of non-zero entries, estimated on evenly spaced rows.
+
+    Decides whether the per-sample path gets a CSR copy (``SPARSE_DENSITY``).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Any dtype.
+    max_rows : int, default=2000
+        About this many rows are read (every ``n // max_rows``-th).
+
+    Returns
+    -------
+    float
+        In [0, 1]; about 0.19 for MNIST.
+    """
     step = max(1, X.shape[0] // max_rows)
     sample = X[::step]
     return float(np.count_nonzero(sample)) / max(sample.size, 1)
@@ -283,6 +462,22 @@ class Workspace:
     Allocated once for a batch size. The last, smaller batch of an epoch uses
     the leading rows of each buffer (``buf[:m]`` stays C-contiguous); the
     views for each batch length are built once and reused every step.
+
+    Parameters
+    ----------
+    network : Network
+        Gives the layer widths and dtype F.
+    batch_size : int
+        B, the largest batch.
+    X : ndarray of shape (n, d)
+        The training input; only d is used.
+
+    Attributes
+    ----------
+    grads : ndarray of shape (n_params,), dtype F
+        The batch's gradient, laid out like ``network.params``.
+    grad_coefs, grad_intercepts : list of ndarray
+        Per-layer views of ``grads``.
     """
 
     def __init__(self, network: Network, batch_size: int, X: np.ndarray) -> None:
@@ -301,7 +496,13 @@ class Workspace:
         self.grad_coefs, self.grad_intercepts = network.views(self.grads)
 
     def batch(self, m: int) -> "BatchViews":
-        """The buffers of a batch of m <= batch_size rows."""
+        """The buffers of a batch of ``m <= batch_size`` rows, cached per ``m``.
+
+        Returns
+        -------
+        BatchViews
+            Views of the leading ``m`` rows of every buffer.
+        """
         views = self._partial.get(m)
         if views is None:
             full = self._full
@@ -314,7 +515,19 @@ class Workspace:
 
 
 class BatchViews:
-    """One batch length's views of the workspace buffers; mean_scale is 1/m in F."""
+    """One batch length's views of the workspace buffers.
+
+    Attributes
+    ----------
+    inputs : ndarray of shape (m, d), dtype F
+        The gathered, scaled batch.
+    activations : list of ndarray
+        Per layer, shape (m, n_out), dtype F: pre-activations, then activations.
+    deltas : list of ndarray
+        Per layer, shape (m, n_out), dtype F: ``dL/dZ`` scaled to a batch mean.
+    mean_scale : numpy scalar of type F
+        ``1 / m``.
+    """
 
     __slots__ = ("inputs", "activations", "deltas", "mean_scale")
 
