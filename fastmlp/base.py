@@ -5,7 +5,13 @@ when it is installed but unused: importing scikit-learn costs seconds and about
 80 MB. scikit-learn's own tools (``clone``, ``Pipeline``, ``GridSearchCV``,
 ``check_estimator``) duck-type estimators: they need ``get_params`` /
 ``set_params`` and, for the tags, ``__sklearn_tags__``, which is only ever
-called by scikit-learn and so imports its tag classes lazily.
+called by scikit-learn and so imports its tag classes lazily. These classes
+are used whether scikit-learn is installed or not.
+
+The exception and warning classes carry scikit-learn's names and meanings.
+fastmlp raises and warns with ``compatible(cls)``, which adds scikit-learn's
+class of the same name as a second base when scikit-learn is loaded, so code
+written against either library catches them.
 """
 
 import functools
@@ -16,7 +22,7 @@ import numpy as np
 
 
 class ConvergenceWarning(UserWarning):
-    """The solver stopped at max_iter before the loss settled."""
+    """The solver stopped at ``max_iter`` before the loss settled."""
 
 
 class DataConversionWarning(UserWarning):
@@ -33,10 +39,24 @@ def _merged(ours: type, sklearn_class: type) -> type:
 
 
 def compatible(ours: type) -> type:
-    """The class to raise or warn with: ``ours``, and when scikit-learn is loaded
-    also its class of the same name, so that an ``except`` or a warnings filter
-    written for either one catches it. (If scikit-learn is not loaded, no code
-    can be holding its classes.)"""
+    """The class to raise or warn with, caught by handlers for either library.
+
+    If ``sklearn.exceptions`` is loaded, a subclass of both ``ours`` and
+    scikit-learn's class of the same name (created once and cached), so that an
+    ``except`` clause or a warnings filter written for either one catches it.
+    Otherwise ``ours`` itself: if scikit-learn is not loaded, no code can be
+    holding its classes, and it is not imported here.
+
+    Parameters
+    ----------
+    ours : type
+        ``NotFittedError``, ``ConvergenceWarning`` or ``DataConversionWarning``.
+
+    Returns
+    -------
+    type
+        ``ours`` or the merged subclass.
+    """
     sklearn_exceptions = sys.modules.get("sklearn.exceptions")
     if sklearn_exceptions is None:
         return ours
@@ -44,7 +64,12 @@ def compatible(ours: type) -> type:
 
 
 class BaseEstimator:
-    """get_params / set_params from the constructor's signature, as scikit-learn does."""
+    """get_params / set_params from the constructor's signature, as scikit-learn does.
+
+    Subclasses store every constructor argument unchanged as an attribute of
+    the same name (scikit-learn's convention, which ``clone`` relies on). The
+    ``repr`` shows only the parameters that differ from their defaults.
+    """
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
@@ -56,11 +81,32 @@ class BaseEstimator:
         )
 
     def get_params(self, deep: bool = True) -> dict:
-        """The constructor's parameters and their current values."""
+        """The constructor's parameters and their current values.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Accepted for scikit-learn's protocol; there are no sub-estimators.
+
+        Returns
+        -------
+        dict
+            Parameter name to value, sorted by name.
+        """
         return {name: getattr(self, name) for name in self._get_param_names()}
 
     def set_params(self, **params):
-        """Set constructor parameters by name; returns self."""
+        """Set constructor parameters by name.
+
+        Parameters
+        ----------
+        **params
+            New values; an unknown name raises ``ValueError`` listing the valid ones.
+
+        Returns
+        -------
+        self
+        """
         valid = self._get_param_names()
         for name, value in params.items():
             if name not in valid:
@@ -99,12 +145,27 @@ class BaseEstimator:
 
 
 class ClassifierMixin:
-    """score() as mean accuracy, and the classifier tags."""
+    """score() as mean accuracy, and the classifier tags for scikit-learn."""
 
     _estimator_type = "classifier"
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Mean accuracy of ``predict(X)`` against ``y``, optionally weighted."""
+        """Mean accuracy of ``predict(X)`` against ``y``, optionally weighted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input, as for ``predict``.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the samples in the mean.
+
+        Returns
+        -------
+        float
+            In [0, 1].
+        """
         hits = self.predict(X) == np.asarray(y)
         return float(np.average(hits, weights=sample_weight))
 

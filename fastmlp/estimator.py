@@ -2,7 +2,8 @@
 
 The estimator orchestrates: it validates input, encodes labels, owns the
 epoch loop (shuffling, early stopping, learning-rate schedules, divergence
-guard, callbacks) and hands every numerical pass to :class:`~fastmlp.network.Network`.
+guard, callbacks) and hands every numerical pass to
+[Network][fastmlp.network.Network].
 """
 
 import copy
@@ -42,17 +43,71 @@ EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 class MLPClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
 
-    Parameters keep the names, meanings and defaults of
-    :class:`sklearn.neural_network.MLPClassifier` (solvers ``"sgd"`` and
-    ``"adam"``), plus:
+    Parameters keep the names, meanings and defaults of scikit-learn's
+    ``sklearn.neural_network.MLPClassifier`` (solvers ``"sgd"`` and ``"adam"``
+    only; no ``max_fun``, which belongs to ``"lbfgs"``); the last six are
+    fastmlp's own. Values are checked at ``fit``, which raises ``ValueError``
+    naming the parameter.
 
     Parameters
     ----------
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        Units of each hidden layer, e.g. ``(128,)`` or ``(128, 64)``.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden units.
+    solver : {"sgd", "adam"}, default="adam"
+        Optimizer.
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights (not the biases).
+    batch_size : int or "auto", default="auto"
+        Samples per step; ``"auto"`` is ``min(200, n_samples)``. With
+        ``batch_size=1`` and plain SGD (``momentum=0``) the per-sample engine
+        runs the whole epoch in one compiled kernel.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Step-size schedule of ``solver="sgd"``: constant; decaying as
+        ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen;
+        or divided by 5 each time the loss stalls.
+    learning_rate_init : float, default=0.001
+        Initial step size.
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+    max_iter : int, default=200
+        Epochs at most (each sample is seen once per epoch).
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seed of the initial weights, the shuffling and the validation split,
+        drawn with ``numpy.random.default_rng``.
+    tol : float, default=1e-4
+        Minimum improvement of the loss (or validation score) that counts.
+    verbose : bool, default=False
+        Print the loss after every epoch, as scikit-learn does.
+    warm_start : bool, default=False
+        ``fit`` continues from the current weights instead of starting over.
+    momentum : float, default=0.9
+        SGD momentum in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum (SGD with ``momentum > 0``).
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the training data,
+        stop when its accuracy stalls and restore the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Share held out for ``early_stopping``, in (0, 1).
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first-moment estimates, in [0, 1).
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second-moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+    n_iter_no_change : int, default=10
+        Epochs without a ``tol`` improvement before stopping (or, with the
+        ``"adaptive"`` schedule, before dividing the step size).
     loss : {"log_loss", "squared_error"}, default="log_loss"
         ``"squared_error"`` is the per-sample sum over outputs of
-        ``(y_hat - y) ** 2``, as in the teaching notebook.
+        ``(y_hat - y) ** 2``, as in the teaching notebook (not scikit-learn's
+        half mean).
     output_activation : {"softmax", "logistic"}, default="softmax"
-        One output unit per class either way.
+        One output unit per class either way, also for two classes.
     weight_init : {"glorot", "normal"}, default="glorot"
         ``"glorot"`` draws uniform weights as scikit-learn does; ``"normal"``
         draws N(0, 1) * ``init_scale`` for weights and biases, as the notebook.
@@ -64,38 +119,49 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     callbacks : sequence of callables, default=None
         Each is called as ``callback(model, info)`` after every epoch, with
         ``info`` a dict of ``epoch``, ``loss``, ``seconds``, ``n_samples`` and
-        ``validation_score``.
-
-    Notes
-    -----
-    uint8 input (such as raw MNIST) is read as 8-bit intensities and scaled by
-    1/255 batch by batch, so the data set is never copied to float. Input of
-    shape (n, h, w) is flattened to (n, h * w).
+        ``validation_score``. Not stored by ``save``.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    coefs_ : list of ndarray, the i-th of shape (layer_i, layer_i+1)
-    intercepts_ : list of ndarray, the i-th of shape (layer_i+1,)
+        The sorted class labels, in the dtype of ``y``.
+    coefs_ : list of ndarray
+        Weights; the i-th of shape (layer_i, layer_i+1), in the model's dtype.
+    intercepts_ : list of ndarray
+        Biases; the i-th of shape (layer_i+1,), in the model's dtype.
     n_features_in_ : int
-    feature_names_in_ : ndarray of str
+        Features seen at fit (pixels, for image stacks).
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
         Column names of X at fit, when X is a data frame with string column names.
     loss_ : float
         The last epoch's training loss.
     loss_curve_ : list of float
         Training loss after every epoch.
     best_loss_ : float or None
+        Lowest training loss so far; None with ``early_stopping``.
     validation_scores_ : list of float or None
         Validation accuracy per epoch when ``early_stopping=True``.
     best_validation_score_ : float or None
+        Best of ``validation_scores_``.
     n_iter_ : int
         Epochs run by the last call to ``fit`` (1 after ``partial_fit``), as in
         scikit-learn; ``loss_curve_`` and ``t_`` accumulate over warm starts.
     t_ : int
         Training samples seen (scikit-learn's time step).
     n_layers_ : int
+        Layers including input and output: ``len(hidden_layer_sizes) + 2``.
     n_outputs_ : int
+        Output units: ``n_classes``, also for two classes.
     out_activation_ : str
+        The output activation, ``output_activation``.
+
+    Notes
+    -----
+    uint8 input (such as raw MNIST) is read as 8-bit intensities and scaled by
+    1/255 batch by batch, so the data set is never copied to float. Input of
+    shape (n, h, w) is flattened to (n, h * w). Fitted parameters live in one
+    flat buffer; ``coefs_`` and ``intercepts_`` are views of it, and assigning
+    to them copies the given arrays into it (shapes must match).
     """
 
     def __init__(
@@ -163,6 +229,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, one per layer: the i-th of shape (layer_i, layer_i+1), model dtype.
+
+        Views of the flat parameter buffer, so in-place edits change the model;
+        assigning a list copies the arrays in (shapes must match). Raises
+        ``NotFittedError`` before ``fit``.
+        """
         return self._fitted_network().coefs
 
     @coefs_.setter
@@ -171,6 +243,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, one per layer: the i-th of shape (layer_i+1,), model dtype.
+
+        Views of the flat parameter buffer, like ``coefs_``.
+        """
         return self._fitted_network().intercepts
 
     @intercepts_.setter
@@ -179,14 +255,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def n_layers_(self) -> int:
+        """Layers counting input and output, ``len(hidden_layer_sizes) + 2``."""
         return self._fitted_network().n_layers + 1
 
     @property
     def n_outputs_(self) -> int:
+        """Output units: one per class, 2 for a binary problem (scikit-learn has 1)."""
         return self._fitted_network().layer_sizes[-1]
 
     @property
     def out_activation_(self) -> str:
+        """The output layer's activation, ``"softmax"`` or ``"logistic"``.
+
+        Always ``output_activation``: unlike scikit-learn, binary problems also
+        get softmax by default.
+        """
         return self.output_activation
 
     def _fitted_network(self) -> Network:
@@ -211,14 +294,32 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def save(self, path, metadata: dict | None = None) -> None:
-        """Write the fitted model to one ``.npz`` file; read it back with :func:`fastmlp.load`.
+        """Write the fitted model to one ``.npz`` file.
 
+        Read it back with [fastmlp.load][fastmlp.persistence.load].
         The file holds the parameters, the hyper-parameters (without
-        ``callbacks``), ``classes_`` and what ``predict``, ``score``,
-        ``warm_start`` and ``partial_fit`` need. It is written to a temporary
-        file next to ``path`` and moved into place, so a failed save never
-        leaves a half-written file or destroys an older one. ``metadata``: an
-        optional JSON-serializable dict stored alongside.
+        ``callbacks``), ``classes_``, the fitted attributes and the optimizer
+        state: what ``predict``, ``score``, ``warm_start`` and ``partial_fit``
+        need. It is written to a temporary file next to ``path`` and renamed
+        into place, so a failed save never leaves a half-written file or
+        destroys an older one. Loading uses ``allow_pickle=False``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file, conventionally ending in ``.npz``; replaced if it exists.
+        metadata : dict, optional
+            JSON-serializable values stored alongside, returned by
+            [load_with_metadata][fastmlp.persistence.load_with_metadata].
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted.
+        ValueError
+            Class labels or metadata that cannot be stored without pickle.
+        OSError
+            The file cannot be written.
         """
         from fastmlp.persistence import save
 
@@ -251,8 +352,22 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def partial_fit(self, X, y, classes=None) -> "MLPClassifier":
         """One epoch over (X, y), keeping weights and optimizer state between calls.
 
-        ``classes`` (all labels that will ever appear) is required on the
-        first call, as in scikit-learn.
+        For data that arrives in chunks. Never warns about convergence, and
+        refuses ``early_stopping=True``, as scikit-learn does.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            As for ``fit``; the number of features must not change.
+        y : array-like of shape (n_samples,)
+            Labels, each one of ``classes``.
+        classes : array-like of shape (n_classes,), optional
+            All labels that will ever appear. Required on the first call
+            (before any ``fit``); later calls may repeat it unchanged.
+
+        Returns
+        -------
+        self
         """
         if self.solver not in SOLVERS:
             raise ValueError(f"partial_fit needs solver in {SOLVERS}; got {self.solver!r}.")
@@ -271,9 +386,19 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return self._fit(X, y, incremental=True, classes=classes)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), in the model's dtype.
+        """Class probabilities.
 
         With a logistic output layer the unit outputs are normalized to sum to 1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            uint8 (scaled by 1/255), integer or float.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            In the model's dtype (float32 or float64); columns follow ``classes_``.
         """
         network = self._fitted_network()
         X = self._validate_X(X, reset=False)
@@ -283,12 +408,33 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return proba
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """Natural log of :meth:`predict_proba`."""
+        """Natural log of ``predict_proba(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            In the model's dtype; ``-inf`` where a probability underflowed to 0.
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X) -> np.ndarray:
-        """Most probable class label for each sample, shape (n_samples,)."""
+        """Most probable class label for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            uint8 (scaled by 1/255), integer or float.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``, in their dtype.
+        """
         network = self._fitted_network()
         X = self._validate_X(X, reset=False)
         return self.classes_[np.argmax(network.forward(X), axis=1)]

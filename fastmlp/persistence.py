@@ -1,31 +1,33 @@
 """Save a fitted MLPClassifier to one ``.npz`` file and load it back.
 
-The file is a plain NumPy ``.npz`` archive, read with ``allow_pickle=False`` so
-that loading a model never runs code from the file. It holds:
+Use ``model.save(path)`` and ``fastmlp.load(path)``; the functions below are
+what they call. The file is a plain NumPy ``.npz`` archive of arrays and JSON
+text, read with ``allow_pickle=False`` so that loading a model never runs code
+from the file. It holds:
 
-``format`` / ``format_version``
-    ``"fastmlp-model"`` and an integer, checked on load.
-``params``, ``layer_sizes``
-    The flat parameter buffer (weights then biases, see
-    :class:`fastmlp.network.Network`) in the model's dtype, and the units per layer.
-``hyperparams``
-    JSON of ``get_params()`` without ``callbacks`` (functions cannot be stored);
-    a ``random_state`` that is a ``RandomState`` instance is stored as null.
-``classes``, ``classes_object``
-    ``classes_`` as a numeric, bool or str array; object-dtype labels are stored
-    as str or numbers and restored to object dtype. Other labels are refused.
-``state``
-    JSON of the fitted attributes: ``n_features_in_``, ``n_iter_``, ``t_``,
-    ``loss_``, ``loss_curve_``, ``best_loss_``, ``validation_scores_``,
-    ``best_validation_score_``, ``feature_names_in_`` and the stopping counter.
-``optimizer_*``
-    The solver's state (SGD velocity and learning rate, Adam moments and step),
-    so that ``partial_fit`` after loading continues exactly.
-``metadata``
-    JSON of a free-form dict given to :func:`save` (the CLI records the data set).
+- ``format``, ``format_version``: ``"fastmlp-model"`` and an integer, checked
+  on load; a file of a newer format is refused with a clear message.
+- ``params``, ``layer_sizes``: the flat parameter buffer (weights then biases,
+  see [Network][fastmlp.network.Network]), shape (n_params,), in the model's
+  dtype (float32 or float64); the units per layer, int64.
+- ``hyperparams``: JSON of ``get_params()`` without ``callbacks`` (functions
+  cannot be stored); a ``random_state`` that is a ``RandomState`` is stored as
+  null.
+- ``classes``, ``classes_object``: ``classes_`` as a numeric, bool or str
+  array; object-dtype labels are stored as str or numbers and restored to
+  object dtype. Other labels are refused at save time.
+- ``state``: JSON of the fitted attributes ``n_features_in_``, ``n_iter_``,
+  ``t_``, ``loss_``, ``loss_curve_``, ``best_loss_``, ``validation_scores_``,
+  ``best_validation_score_``, ``feature_names_in_`` and the stopping counter.
+- ``optimizer_*``: the solver's state (SGD velocity and learning rate, Adam
+  moments and step count), so that ``partial_fit`` after loading continues
+  exactly.
+- ``metadata``: JSON of the free-form dict given to [save][fastmlp.persistence.save]
+  (``fastmlp train --save`` records the data set and test accuracy).
 
 Saving is atomic: the archive is written to a temporary file in the target's
-directory, flushed to disk, then renamed over the target.
+directory, flushed to disk, then renamed over the target, and the directory
+is synced so the rename itself survives a crash.
 """
 
 from __future__ import annotations
@@ -59,10 +61,26 @@ _REQUIRED = ("format", "format_version", "params", "layer_sizes", "hyperparams",
 def save(model: MLPClassifier, path, metadata: dict | None = None) -> None:
     """Write fitted ``model`` to ``path`` (an ``.npz`` archive), atomically.
 
-    Raises ``NotFittedError`` for an unfitted model, ``ValueError`` for class
-    labels or metadata that cannot be stored without pickle, ``OSError`` when
-    the file cannot be written; in every case an existing file at ``path`` is
-    left as it was.
+    On any error an existing file at ``path`` is left as it was, and no
+    temporary file remains.
+
+    Parameters
+    ----------
+    model : MLPClassifier
+        A fitted model.
+    path : str or os.PathLike
+        Target file; its directory must exist.
+    metadata : dict, optional
+        JSON-serializable values stored with the model.
+
+    Raises
+    ------
+    NotFittedError
+        ``model`` is not fitted.
+    ValueError
+        Class labels or metadata that cannot be stored without pickle.
+    OSError
+        The file cannot be written.
     """
     path = Path(path)
     arrays = _to_arrays(model, metadata)
@@ -86,17 +104,41 @@ def save(model: MLPClassifier, path, metadata: dict | None = None) -> None:
 
 
 def load(path) -> MLPClassifier:
-    """Read a model written by :meth:`MLPClassifier.save`.
+    """Read a model written by [MLPClassifier.save][fastmlp.estimator.MLPClassifier.save].
 
-    Raises :class:`~fastmlp.exceptions.ModelFileError` (a ``ValueError``) naming
-    the file when it is corrupt, truncated, not a fastmlp model or of a newer
-    format; ``FileNotFoundError`` when it does not exist.
+    Available as ``fastmlp.load``. The file is read with ``allow_pickle=False``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    MLPClassifier
+        The fitted model, with its optimizer state (``callbacks`` is None).
+
+    Raises
+    ------
+    ModelFileError
+        A ``ValueError`` naming the file: it is corrupt, truncated, not a
+        fastmlp model, inconsistent or of a newer format.
+    FileNotFoundError
+        ``path`` does not exist.
     """
     return load_with_metadata(path)[0]
 
 
 def load_with_metadata(path) -> tuple[MLPClassifier, dict]:
-    """:func:`load`, also returning the ``metadata`` dict given at save time."""
+    """[load][fastmlp.persistence.load], also returning the metadata given at save time.
+
+    Returns
+    -------
+    model : MLPClassifier
+        As from [load][fastmlp.persistence.load].
+    metadata : dict
+        The ``metadata`` dict passed to ``save`` (empty if none was).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Model file {path} does not exist.")

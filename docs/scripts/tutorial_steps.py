@@ -16,7 +16,9 @@ so a noisy run can be recognized.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import platform
 import statistics
 import time
 import warnings
@@ -123,6 +125,7 @@ def main() -> None:
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args()
     r = args.repeats
+    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
     (x_train, y_train), _ = load_mnist()
     n = x_train.shape[0]
@@ -165,8 +168,8 @@ def main() -> None:
         add(f"4 fastmlp jitted per-sample, CSR input, {dtype}, batch 1", n,
             fastmlp_epoch_seconds(x_train, y_train, 1, dtype, r))
 
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\nmedian of {r} timed runs each; load average now {load}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\nmedian of {r} timed runs each; load average before {load_before}, after {load}")
     base = rows[0][1]
     table = ["| step | samples/s | vs notebook |", "|---|---:|---:|"]
     for name, rate in rows:
@@ -174,8 +177,17 @@ def main() -> None:
         table.append(f"| {step}: {what} | {rate:,.0f} | {rate / base:,.1f}x |")
     print("\n".join(table))
     if args.markdown:
+        command = f"python docs/scripts/tutorial_steps.py --repeats {r}"
+        if args.naive_samples != 10_000:
+            command += f" --naive-samples {args.naive_samples}"
+        caption = (
+            f"Measured on {datetime.date.today().isoformat()} with `{command}` on "
+            f"{os.cpu_count()} cores ({platform.machine()}, NumPy {np.__version__}): "
+            f"median of {r} timed runs per row; load average (1, 5, 15 min) "
+            f"{load_before} before the run, {load} after."
+        )
         with open(args.markdown, "w") as f:
-            f.write("\n".join(table) + "\n")
+            f.write("\n".join(table) + "\n\n" + caption + "\n")
 
 
 if __name__ == "__main__":
