@@ -75,7 +75,7 @@ def cost_fn(y_hat, y):
 
 
 def d_cost_fn(y_hat, y):
-    """Derivative of :func:`cost_fn` with respect to y_hat: 2 * (y_hat - y)."""
+    """Derivative of [`cost_fn`][fastmlp.baseline.cost_fn] in y_hat: 2 * (y_hat - y)."""
     return 2 * (y_hat - y)
 
 
@@ -111,7 +111,7 @@ def train(
     hidden : int
         Hidden units, when the weights are drawn here.
     seed : int, optional
-        Seed for :func:`init_weights` when ``weights`` is None.
+        Seed for [`init_weights`][fastmlp.baseline.init_weights] when ``weights`` is None.
     weights : NaiveWeights, optional
         Initial weights (copied); drawn from ``seed`` when None.
 
@@ -163,7 +163,7 @@ def predict(weights: NaiveWeights, x: np.ndarray) -> np.ndarray:
     ----------
     weights : NaiveWeights
     x : ndarray of shape (n, 28, 28) or (n, 784)
-        uint8 pixels or floats, as for :func:`train`.
+        uint8 pixels or floats, as for [`train`][fastmlp.baseline.train].
 
     Returns
     -------

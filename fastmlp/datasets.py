@@ -359,12 +359,12 @@ def load_dataset(
 def load_mnist(
     data_home: PathLike | None = None, mirror: PathLike | None = None
 ) -> tuple[Split, Split]:
-    """Load MNIST handwritten digits; see :func:`load_dataset`.
+    """Load MNIST handwritten digits; see [`load_dataset`][fastmlp.datasets.load_dataset].
 
     Parameters
     ----------
     data_home, mirror
-        As for :func:`load_dataset`.
+        As for [`load_dataset`][fastmlp.datasets.load_dataset].
 
     Returns
     -------
@@ -378,12 +378,14 @@ def load_mnist(
 def load_fashion_mnist(
     data_home: PathLike | None = None, mirror: PathLike | None = None
 ) -> tuple[Split, Split]:
-    """Load Fashion-MNIST (Zalando clothing images); see :func:`load_dataset`.
+    """Load Fashion-MNIST (Zalando clothing images).
+
+    See [`load_dataset`][fastmlp.datasets.load_dataset].
 
     Parameters
     ----------
     data_home, mirror
-        As for :func:`load_dataset`.
+        As for [`load_dataset`][fastmlp.datasets.load_dataset].
 
     Returns
     -------
@@ -397,12 +399,14 @@ def load_fashion_mnist(
 def load_kmnist(
     data_home: PathLike | None = None, mirror: PathLike | None = None
 ) -> tuple[Split, Split]:
-    """Load Kuzushiji-MNIST (cursive Japanese characters); see :func:`load_dataset`.
+    """Load Kuzushiji-MNIST (cursive Japanese characters).
+
+    See [`load_dataset`][fastmlp.datasets.load_dataset].
 
     Parameters
     ----------
     data_home, mirror
-        As for :func:`load_dataset`.
+        As for [`load_dataset`][fastmlp.datasets.load_dataset].
 
     Returns
     -------
@@ -424,13 +428,14 @@ def download(
     Parameters
     ----------
     name : str
-        Data set name, as for :func:`load_dataset`.
+        Data set name, as for [`load_dataset`][fastmlp.datasets.load_dataset].
     source : path, optional
         Import the files from this local folder (``source/<file>`` or
         ``source/<name>/<file>``) instead of downloading them; each is copied and
         checked against its pinned hash.
     data_home, mirror
-        As for :func:`load_dataset`; ``mirror`` is unused when ``source`` is given.
+        As for [`load_dataset`][fastmlp.datasets.load_dataset]; ``mirror`` is unused
+        when ``source`` is given.
 
     Returns
     -------
@@ -441,7 +446,7 @@ def download(
     Raises
     ------
     DatasetError
-        As for :func:`load_dataset`, or if ``source`` lacks a file.
+        As for [`load_dataset`][fastmlp.datasets.load_dataset], or if ``source`` lacks a file.
     """
     spec = _spec(name)
     directory = get_data_home(data_home) / spec.name
