@@ -26,22 +26,11 @@ ROUNDS = int(os.environ.get("FASTMLP_BENCH_ROUNDS", "5"))
 def notebook_model(hidden: tuple[int, ...], batch_size: int, dtype: str, **overrides):
     """The teaching notebook's network as an MLPClassifier (logistic, squared error, SGD)."""
     from fastmlp import MLPClassifier
+    from fastmlp.cli import PRESETS
 
     params = dict(
-        hidden_layer_sizes=hidden,
-        activation="logistic",
-        output_activation="logistic",
-        loss="squared_error",
-        solver="sgd",
-        learning_rate_init=0.01,
-        momentum=0.0,
-        alpha=0.0,
-        batch_size=batch_size,
-        max_iter=1,
-        shuffle=False,
-        weight_init="normal",
-        random_state=0,
-        dtype=dtype,
+        PRESETS["notebook"], hidden_layer_sizes=hidden, batch_size=batch_size, max_iter=1,
+        random_state=0, dtype=dtype,
     )
     params.update(overrides)
     return MLPClassifier(**params)

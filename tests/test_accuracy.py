@@ -8,39 +8,14 @@ import warnings
 import numpy as np
 import pytest
 
+from fastmlp.cli import PRESETS
 from fastmlp.estimator import MLPClassifier
 
 pytestmark = pytest.mark.slow
 
-# The teaching notebook: 784-16-10, sigmoid everywhere, squared error, plain SGD
-# one sample at a time in file order, N(0, 1) * 0.01 initialization.
-NOTEBOOK = dict(
-    hidden_layer_sizes=(16,),
-    activation="logistic",
-    output_activation="logistic",
-    loss="squared_error",
-    solver="sgd",
-    learning_rate_init=0.01,
-    momentum=0.0,
-    alpha=0.0,
-    batch_size=1,
-    max_iter=5,
-    shuffle=False,
-    weight_init="normal",
-    init_scale=0.01,
-    random_state=0,
-    dtype="float64",
-)
-
-DEFAULT_STYLE = dict(
-    hidden_layer_sizes=(128,),
-    solver="adam",
-    learning_rate_init=1e-3,
-    batch_size=128,
-    max_iter=8,
-    random_state=0,
-    dtype="float32",
-)
+# The presets `fastmlp train` ships: the accuracy claims are about these exactly.
+NOTEBOOK = dict(PRESETS["notebook"], random_state=0)
+DEFAULT = dict(PRESETS["default"], random_state=0)
 
 
 def _fit_and_score(params, data):
@@ -59,11 +34,11 @@ def test_notebook_preset_on_mnist(mnist):
     assert accuracy >= 0.92, accuracy
 
 
-def test_default_style_on_mnist(mnist):
-    accuracy = _fit_and_score(DEFAULT_STYLE, mnist)
+def test_default_preset_on_mnist(mnist):
+    accuracy = _fit_and_score(DEFAULT, mnist)
     assert accuracy >= 0.975, accuracy
 
 
-def test_default_style_on_fashion_mnist(fashion_mnist):
-    accuracy = _fit_and_score(DEFAULT_STYLE, fashion_mnist)
+def test_default_preset_on_fashion_mnist(fashion_mnist):
+    accuracy = _fit_and_score(DEFAULT, fashion_mnist)
     assert accuracy >= 0.85, accuracy
