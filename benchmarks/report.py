@@ -131,7 +131,7 @@ def other_section(results: list[dict]) -> str:
                       else f"NOT reached within {r['max_epochs']} epochs")
             lines.append(
                 f"- Time to {r['target']:.1%} MNIST test accuracy, default model (784-128-10 "
-                f"ReLU, softmax, Adam 1e-3, batch 128, float32): {status}; "
+                f"ReLU, softmax, Adam 2e-3, batch 128, float32): {status}; "
                 f"{r.get('train_seconds', float('nan')):.2f} s of training "
                 f"({r.get('epochs')} epochs, test accuracy {r.get('accuracy', 0):.2%}); "
                 f"{seconds(r['median'])} including scoring the test set after each epoch "
