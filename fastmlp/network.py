@@ -274,9 +274,9 @@ class Network:
             batch.mean_scale, batch.deltas[-1], ws.grad_intercepts[-1],
         )
 
-    def _backward(self, ws, stop_minus_start: int) -> None:
-        """Gradients of the batch whose forward pass is in ws, into ws.grads."""
-        batch = ws.batch(stop_minus_start)
+    def _backward(self, ws, m: int) -> None:
+        """Gradients of the m-row batch whose forward pass is in ws, into ws.grads."""
+        batch = ws.batch(m)
         for layer in range(self.n_layers - 1, -1, -1):
             delta = batch.deltas[layer]
             prev = batch.inputs if layer == 0 else batch.activations[layer - 1]
@@ -375,7 +375,7 @@ class Network:
         act_offsets = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
         acts = np.zeros(int(widths.sum()), dtype=self.dtype)
         deltas = np.zeros_like(acts)
-        csr = inputs.csr if inputs.csr is not None else _EMPTY_CSR(inputs.X.dtype)
+        csr = inputs.csr if inputs.csr is not None else _empty_csr(inputs.X.dtype)
         f = self.dtype.type
         total = kernels.sgd_per_sample_epoch(
             inputs.X, *csr, inputs.csr is not None, y, rows, inputs.scale, self.params,
@@ -390,8 +390,10 @@ class Network:
         return total / rows.shape[0]
 
 
-def _EMPTY_CSR(dtype):
-    return (np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, dtype))
+def _empty_csr(dtype):
+    """A CSR stand-in for dense input, typed like a real one so that the
+    per-sample kernel keeps a single compiled signature per input dtype."""
+    return (np.zeros(1, np.int64), np.zeros(0, np.uint16), np.zeros(0, dtype))
 
 
 class TrainingInput:
