@@ -733,8 +733,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 dtype = self._network.dtype if fitted else self._dtype(X)
             if X.dtype != dtype:
                 X = X.astype(dtype)
-            finite = np.isfinite(X)
-            if not finite.all():
+            # A finite sum proves every entry finite without an X-sized temporary;
+            # only a non-finite sum (or an overflow) pays for the full check.
+            with np.errstate(over="ignore"):
+                total = X.sum()
+            if not np.isfinite(total) and not (finite := np.isfinite(X)).all():
                 row, column = np.argwhere(~finite)[0]
                 what = "NaN" if np.isnan(X[row, column]) else "infinity"
                 raise ValueError(

@@ -14,7 +14,47 @@ import numpy as np
 from fastmlp import kernels
 
 
-class SGDOptimizer:
+class StochasticOptimizer:
+    """What the training loop asks of an optimizer; the shared parts of both.
+
+    Subclasses implement ``update``, one kernel call over the flat buffers, and
+    may override the schedule (``iteration_ends``) and ``trigger_stopping``.
+    """
+
+    plain = False  # True when a step needs no state: the per-sample kernel can run it
+
+    def __init__(self, dtype: np.dtype, learning_rate_init: float) -> None:
+        self.dtype = np.dtype(dtype)
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+
+    def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
+        """One step on the flat buffers, in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The network's flat parameter buffer, in the optimizer's dtype; updated.
+        grads : ndarray of shape (n_params,)
+            The batch's mean gradient, same layout and dtype.
+        decay : float
+            The L2 share alpha / batch size, applied to the first ``n_weights``.
+        n_weights : int
+            How many leading entries of ``params`` are weights (the rest are biases).
+        """
+        raise NotImplementedError
+
+    def iteration_ends(self, time_step: int) -> None:
+        """Epoch end: no schedule by default."""
+
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
+        """No improvement for a while: stop."""
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+class SGDOptimizer(StochasticOptimizer):
     """Stochastic gradient descent with momentum and a learning-rate schedule.
 
     Parameters
@@ -45,9 +85,7 @@ class SGDOptimizer:
         nesterov: bool = True,
         power_t: float = 0.5,
     ) -> None:
-        self.dtype = np.dtype(dtype)
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
+        super().__init__(dtype, learning_rate_init)
         self.lr_schedule = lr_schedule
         self.momentum = momentum
         self.nesterov = nesterov
@@ -60,19 +98,7 @@ class SGDOptimizer:
         return self.momentum == 0
 
     def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
-        """One step on the flat buffers, in place.
-
-        Parameters
-        ----------
-        params : ndarray of shape (n_params,)
-            The network's flat parameter buffer, in the optimizer's dtype; updated.
-        grads : ndarray of shape (n_params,)
-            The batch's mean gradient, same layout and dtype.
-        decay : float
-            The L2 share alpha / batch size, applied to the first ``n_weights``.
-        n_weights : int
-            How many leading entries of ``params`` are weights (the rest are biases).
-        """
+        """SGD step, with (Nesterov) momentum when momentum > 0."""
         f = self.dtype.type
         kernels.sgd_update(
             params, grads, self.velocity, f(self.learning_rate), f(self.momentum),
@@ -100,7 +126,7 @@ class SGDOptimizer:
         return False
 
 
-class AdamOptimizer:
+class AdamOptimizer(StochasticOptimizer):
     """Adam (Kingma & Ba, 2014) with scikit-learn's bias-corrected step size.
 
     Parameters
@@ -125,9 +151,7 @@ class AdamOptimizer:
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
     ) -> None:
-        self.dtype = np.dtype(dtype)
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
+        super().__init__(dtype, learning_rate_init)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -135,22 +159,8 @@ class AdamOptimizer:
         self.ms = np.zeros(n_params, dtype=self.dtype)
         self.vs = np.zeros(n_params, dtype=self.dtype)
 
-    plain = False
-
     def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
-        """One step on the flat buffers, in place.
-
-        Parameters
-        ----------
-        params : ndarray of shape (n_params,)
-            The network's flat parameter buffer, in the optimizer's dtype; updated.
-        grads : ndarray of shape (n_params,)
-            The batch's mean gradient, same layout and dtype.
-        decay : float
-            The L2 share alpha / batch size, applied to the first ``n_weights``.
-        n_weights : int
-            How many leading entries of ``params`` are weights (the rest are biases).
-        """
+        """Adam step; the bias corrections go into this step's learning rate."""
         self.t += 1
         lr_t = (
             self.learning_rate_init
@@ -162,12 +172,3 @@ class AdamOptimizer:
             params, grads, self.ms, self.vs, f(lr_t), f(self.beta_1), f(self.beta_2),
             f(self.epsilon), f(decay), n_weights,
         )
-
-    def iteration_ends(self, time_step: int) -> None:
-        """Adam has no schedule."""
-
-    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
-        """Adam always stops when progress stalls."""
-        if verbose:
-            print(msg + " Stopping.")
-        return True

@@ -410,6 +410,20 @@ def test_non_finite_X_rejected(bad, dtype):
         model.predict(X)
 
 
+def test_finite_X_whose_sum_overflows_is_accepted():
+    """The finiteness check sums X first; an overflowing sum of finite values must
+    fall back to the exact check, not reject good data."""
+    X, y = blobs(n=30)
+    X = X.astype(np.float32)
+    X[:2, 0] = np.finfo(np.float32).max
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(X.sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning leaks to the user either
+        validated = MLPClassifier(**FAST)._validate_X(X, reset=True)
+    assert validated.shape == X.shape
+
+
 def test_y_length_mismatch():
     X, y = blobs(n=30)
     _fit_raises(r"\by\b", X, y[:-1])
