@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from fastmlp.atomic import atomic_write
 from fastmlp.exceptions import DatasetError
 from fastmlp.idx import read_idx
 
@@ -279,19 +280,12 @@ def _npy_path(raw: Path, known_hash: str, stat: os.stat_result) -> Path:
 def _save_npy(array: np.ndarray, path: Path) -> None:
     """Write ``path`` atomically and drop parsed copies of older raw files."""
     stem = path.name.split(".", 1)[0]
-    try:
+    # a read-only cache is fine: the .npy only saves time, the raw files suffice
+    with suppress(OSError):
         for stale in path.parent.glob(f"{stem}.*.npy"):
             stale.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}.", suffix=".tmp")
-    except OSError:
-        return  # read-only cache: the .npy only saves time, the raw files suffice
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-        os.replace(tmp, path)
-    except OSError:
-        with suppress(OSError):
-            os.unlink(tmp)
+        with atomic_write(path) as file:
+            np.save(file, array, allow_pickle=False)
 
 
 def _load_array(

@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import json
 import numbers
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fastmlp.atomic import atomic_write
 from fastmlp.exceptions import ModelFileError
 
 if TYPE_CHECKING:
@@ -82,25 +81,9 @@ def save(model: MLPClassifier, path, metadata: dict | None = None) -> None:
     OSError
         The file cannot be written.
     """
-    path = Path(path)
     arrays = _to_arrays(model, metadata)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        # mkstemp creates the file private (0600); give it the mode a plain open() would
-        os.chmod(tmp_name, _file_mode(path))
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)
+    with atomic_write(path) as file:
+        np.savez(file, **arrays)
 
 
 def load(path) -> MLPClassifier:
@@ -335,36 +318,3 @@ def _loads(array: np.ndarray, what: str) -> dict:
     if not isinstance(value, dict):
         raise ModelFileError(f"its {what} are not a JSON object.")
     return value
-
-
-def _file_mode(path: Path) -> int:
-    """The existing file's permissions, else 0o666 minus the process umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        pass
-    try:  # Linux: read the umask without changing it (os.umask is not thread-safe)
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Persist the rename itself (POSIX); not possible or needed on Windows."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
