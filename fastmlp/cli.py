@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import fastmlp
+from fastmlp import options
 
 # Exit codes: 0 success, 1 a fastmlp error (bad data, divergence, bad input),
 # 2 bad command line (argparse's own), 130 interrupted.
@@ -83,12 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dataset", default="mnist", choices=DATASETS)
     train.add_argument("--hidden", type=int, nargs="+", metavar="N",
                        help="hidden layer sizes, e.g. --hidden 128 64")
-    train.add_argument("--activation", choices=["identity", "logistic", "tanh", "relu"])
-    train.add_argument("--solver", choices=["sgd", "adam"])
+    train.add_argument("--activation", choices=options.ACTIVATIONS)
+    train.add_argument("--solver", choices=options.SOLVERS)
     train.add_argument("--epochs", type=int, help="number of epochs (max_iter)")
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float, help="initial learning rate")
-    train.add_argument("--dtype", choices=["float32", "float64"])
+    train.add_argument("--dtype", choices=options.DTYPES)
     train.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
     train.add_argument("--save", metavar="PATH", help="save the trained model to PATH (.npz)")
     train.add_argument("--plot", metavar="PATH",

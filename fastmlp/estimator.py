@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fastmlp import kernels
+from fastmlp import options
 from fastmlp.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -28,11 +28,6 @@ from fastmlp.base import (
 from fastmlp.exceptions import DivergenceError
 from fastmlp.network import Network, TrainingInput, Workspace
 from fastmlp.solvers import AdamOptimizer, SGDOptimizer
-
-SOLVERS = ("sgd", "adam")
-LEARNING_RATES = ("constant", "invscaling", "adaptive")
-WEIGHT_INITS = ("glorot", "normal")
-DTYPES = (None, "float32", "float64")
 
 # scikit-learn checks (check_estimator / parametrize_with_checks) that cannot apply to
 # this estimator, each with its reason: {check name: reason}. Passed as scikit-learn's
@@ -369,8 +364,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        if self.solver not in SOLVERS:
-            raise ValueError(f"partial_fit needs solver in {SOLVERS}; got {self.solver!r}.")
+        if self.solver not in options.SOLVERS:
+            raise ValueError(
+                f"partial_fit needs solver in {options.SOLVERS}; got {self.solver!r}."
+            )
         first_call = "_network" not in self.__dict__
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -651,13 +648,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
         _hidden_sizes(self.hidden_layer_sizes)
         for name, allowed in (
-            ("activation", tuple(kernels.HIDDEN_ACTIVATIONS)),
-            ("solver", SOLVERS),
-            ("learning_rate", LEARNING_RATES),
-            ("loss", tuple(kernels.LOSSES)),
-            ("output_activation", tuple(kernels.OUTPUT_ACTIVATIONS)),
-            ("weight_init", WEIGHT_INITS),
-            ("dtype", DTYPES),
+            ("activation", options.ACTIVATIONS),
+            ("solver", options.SOLVERS),
+            ("learning_rate", options.LEARNING_RATES),
+            ("loss", options.LOSSES),
+            ("output_activation", options.OUTPUT_ACTIVATIONS),
+            ("weight_init", options.WEIGHT_INITS),
+            ("dtype", (None, *options.DTYPES)),
         ):
             value = getattr(self, name)
             check(
