@@ -26,7 +26,7 @@ ROUNDS = int(os.environ.get("FASTMLP_BENCH_ROUNDS", "5"))
 def notebook_model(hidden: tuple[int, ...], batch_size: int, dtype: str, **overrides):
     """The teaching notebook's network as an MLPClassifier (logistic, squared error, SGD)."""
     from fastmlp import MLPClassifier
-    from fastmlp.cli import PRESETS
+    from fastmlp.presets import PRESETS
 
     params = dict(
         PRESETS["notebook"], hidden_layer_sizes=hidden, batch_size=batch_size, max_iter=1,

@@ -1,7 +1,7 @@
 """Time to accuracy: seconds of training until the default model reaches 97.5 %
 MNIST test accuracy.
 
-The default model is the one ``fastmlp train`` trains (``fastmlp.cli.PRESETS
+The default model is the one ``fastmlp train`` trains (``fastmlp.presets.PRESETS
 ["default"]``: 784-128-10 ReLU, softmax, log-loss, Adam 2e-3, batch 128,
 float32) with ``random_state=0``, trained on the 60,000 uint8 training images.
 A callback scores the 10,000 test images after every epoch and stops the fit
@@ -23,7 +23,7 @@ import numpy as np
 from benchutil import ROUNDS, SMOKE_SAMPLES, record
 
 from fastmlp import MLPClassifier
-from fastmlp.cli import PRESETS
+from fastmlp.presets import PRESETS
 
 TARGET = 0.975
 MAX_EPOCHS = 15

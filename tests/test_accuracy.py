@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fastmlp.cli import PRESETS
 from fastmlp.estimator import MLPClassifier
+from fastmlp.presets import PRESETS
 
 pytestmark = pytest.mark.slow
 
