@@ -18,14 +18,20 @@ _LAZY = {
     "DatasetError": "fastmlp.exceptions",
     "ModelFileError": "fastmlp.exceptions",
     "load": "fastmlp.persistence",
+    "sweep": "fastmlp.sweep",
 }
+# Exported as the module itself, which is callable: fastmlp.sweep(grid, X, y). Python
+# binds an imported submodule to the package attribute of its name, so a function
+# exported as fastmlp.sweep would be replaced whenever fastmlp.sweep was imported first.
+_MODULES = {"sweep"}
 
 __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
+        module = import_module(_LAZY[name])
+        value = module if name in _MODULES else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")

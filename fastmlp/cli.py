@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--from", dest="source", metavar="DIR",
                           help="import the original .gz files from DIR instead of downloading")
     _add_data_options(download)
+    _add_sweep_parser(commands)
     return parser
 
 
@@ -345,7 +346,222 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "download": _download}
+# -- fastmlp sweep: a grid of fits on a Dask cluster (fastmlp.sweep) ---------------------
+
+
+def _add_sweep_parser(commands) -> None:
+    sweep = commands.add_parser(
+        "sweep", help="fit a grid of hyper-parameters on a Dask cluster and rank the points",
+        description="Fit one model per grid point on a Dask cluster (an embedded one by "
+        "default), rank the points by accuracy on the last 10,000 training images, then "
+        "report the best point's test accuracy, measured once.",
+    )
+    sweep.add_argument(
+        "--grid", action="append", required=True, metavar="NAME=V1,V2,...",
+        help="a parameter of MLPClassifier and its values, e.g. hidden_layer_sizes=16,256x128 "
+        "(256x128: two hidden layers) or learning_rate_init=1e-3,3e-3; repeat for more "
+        "parameters (every combination is fitted)",
+    )
+    sweep.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                       help="parameters shared by all points; the grid overrides them")
+    sweep.add_argument("--epochs", type=int, help="number of epochs (max_iter) of every point")
+    sweep.add_argument("--seed", type=int, default=0,
+                       help="random_state of every point (default 0; sweep it with --grid)")
+    sweep.add_argument("--dataset", default="mnist", choices=DATASETS)
+    cluster = sweep.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", metavar="ADDRESS",
+                         help="Dask scheduler to run on, e.g. tcp://10.0.0.1:8786 "
+                         "(default: an embedded cluster on this machine)")
+    cluster.add_argument("--workers", type=int, metavar="N",
+                         help="worker processes of the embedded cluster (default: one per core)")
+    sweep.add_argument("--out", metavar="PATH", help="write the ranked results to PATH as CSV")
+    sweep.add_argument("--plot", metavar="PATH",
+                       help="plot validation accuracy against each swept parameter to PATH "
+                       "(needs matplotlib)")
+    sweep.add_argument("--json", action="store_true",
+                       help="print one JSON object on stdout instead of the report")
+    _add_data_options(sweep)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise CommandError(
+            "fastmlp sweep needs Dask, which is not installed; install it with "
+            "pip install 'fastmlp[dask]'."
+        )
+    from tqdm.auto import tqdm
+
+    from fastmlp import sweep as sweeps
+    from fastmlp.datasets import load_dataset
+
+    # Everything the user typed is checked before the data is loaded or a cluster starts.
+    grid = sweeps.parse_grid(args.grid)
+    params = dict(PRESETS[args.preset], random_state=args.seed)
+    if args.epochs is not None:
+        params["max_iter"] = args.epochs
+    points = sweeps.check_points(grid, params)
+    if args.workers is not None and args.workers < 1:
+        raise CommandError(f"--workers must be at least 1; got {args.workers}.")
+    for flag, path in (("--out", args.out), ("--plot", args.plot)):
+        _check_sweep_output(flag, path)
+    if args.plot:
+        _require_matplotlib()
+
+    (x_train, y_train), (x_test, y_test) = load_dataset(
+        args.dataset, data_home=args.data_home, mirror=args.mirror
+    )
+    progress = tqdm(total=len(points), unit="point", desc=f"sweep on {args.dataset}",
+                    disable=None, leave=False)
+    started = time.perf_counter()
+    if args.scheduler:
+        results = sweeps.sweep(grid, x_train, y_train, params=params, client=args.scheduler,
+                               callback=lambda result: progress.update())
+    else:
+        with sweeps.local_client(args.workers) as client:
+            results = sweeps.sweep(grid, x_train, y_train, params=params, client=client,
+                                   callback=lambda result: progress.update())
+    seconds = time.perf_counter() - started
+    progress.close()
+
+    ranking = sweeps.ranked(results)
+    names = list(grid)
+    if args.out:
+        _write_sweep_csv(args.out, ranking, names)
+    if args.plot:
+        _plot_sweep(args.plot, results, names, args.dataset)
+    best = sweeps.best(results)  # ValueError, exit 1, if every point failed
+    test_accuracy = best.model.score(x_test, y_test)  # the test set's only use
+    n_val = min(sweeps.VALIDATION_SIZE, len(x_train) // 6)
+    workers = sorted({result.worker for result in results if result.worker})
+    if args.json:
+        print(json.dumps({
+            "command": "sweep", "dataset": args.dataset, "preset": args.preset,
+            "results": [result.to_dict() for result in ranking], "best": best.to_dict(),
+            "test_accuracy": test_accuracy, "n_validation": n_val, "n_test": len(y_test),
+            "seconds": seconds, "workers": workers, "out": args.out, "plot": args.plot,
+        }))
+        return 0
+    print(_format_sweep_table(ranking, names))
+    failed = sum(not result.ok for result in results)
+    print()
+    print(f"points       {len(results)} ({failed} failed) on {len(workers)} workers "
+          f"in {seconds:.1f} s")
+    print(f"best         {_format_point(best.params)}")
+    print(f"validation   {best.validation_accuracy:.4f} on the last {n_val} training images")
+    print(f"test         {test_accuracy:.4f} on the {len(y_test)} test images "
+          "(best point only, measured once)")
+    if args.out:
+        print(f"results      {args.out}")
+    if args.plot:
+        print(f"plot         {args.plot}")
+    return 0
+
+
+def _check_sweep_output(flag: str, path: str | None) -> None:
+    import os
+
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CommandError(f"{flag} {path}: the folder {folder} does not exist; create it first.")
+    if os.path.isdir(path):
+        raise CommandError(f"{flag} {path} is a folder; give a file name.")
+
+
+def _sweep_value(value) -> str:
+    from fastmlp import sweep as sweeps
+
+    if isinstance(value, tuple):
+        return sweeps.LAYER_SEPARATOR.join(str(size) for size in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _format_point(params: dict) -> str:
+    return " ".join(f"{name}={_sweep_value(value)}" for name, value in params.items())
+
+
+def _format_sweep_table(ranking, names: list[str]) -> str:
+    header = ["rank", *names, "validation", "fit s", "samples/s", "worker"]
+    rows = []
+    for rank, result in enumerate(ranking, start=1):
+        values = [str(rank), *(_sweep_value(result.params[name]) for name in names)]
+        if result.ok:
+            values += [f"{result.validation_accuracy:.4f}", f"{result.seconds:.2f}",
+                       f"{result.samples_per_s:,.0f}", result.worker or "-"]
+        else:
+            values += ["failed", "", "", result.error]
+        rows.append(values)
+    # the last column (worker, or the error) is left unpadded
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.rjust(width) if i == 0 or i > len(names) else cell.ljust(width)
+                 for i, (cell, width) in enumerate(zip(row, widths, strict=False))]
+        lines.append("  ".join([*cells, row[-1]]))
+    return "\n".join(lines)
+
+
+def _write_sweep_csv(path: str, ranking, names: list[str]) -> None:
+    import csv
+    import io
+
+    from fastmlp.atomic import atomic_write
+
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow([*names, "validation_accuracy", "seconds", "samples_per_s", "epochs",
+                     "final_loss", "worker", "error"])
+    for result in ranking:
+        writer.writerow([
+            *(_sweep_value(result.params[name]) for name in names),
+            result.validation_accuracy, result.seconds, result.samples_per_s,
+            len(result.loss_curve), result.loss_curve[-1] if result.loss_curve else None,
+            result.worker, result.error,
+        ])
+    with atomic_write(path) as file:
+        file.write(text.getvalue().encode())
+
+
+def _plot_sweep(path: str, results, names: list[str], dataset: str) -> None:
+    """Validation accuracy against each swept parameter, one panel each, with the Agg backend."""
+    import os
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from fastmlp.atomic import atomic_write
+
+    succeeded = [result for result in results if result.ok]
+    figure = Figure(figsize=(4 * len(names), 3.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    panels = figure.subplots(1, len(names), squeeze=False)[0]
+    for axes, name in zip(panels, names, strict=True):
+        # each distinct value at its own position, in grid order; every point at its value
+        labels = list(dict.fromkeys(_sweep_value(result.params[name]) for result in results))
+        position = {label: i for i, label in enumerate(labels)}
+        xs = [position[_sweep_value(result.params[name])] for result in succeeded]
+        ys = [result.validation_accuracy for result in succeeded]
+        axes.scatter(xs, ys, alpha=0.6)
+        best_per_value = {}
+        for x, accuracy in zip(xs, ys, strict=True):
+            best_per_value[x] = max(accuracy, best_per_value.get(x, accuracy))
+        if best_per_value:
+            axes.plot(*zip(*sorted(best_per_value.items()), strict=True), color="tab:green",
+                      label="best")
+        axes.set_xticks(range(len(labels)), labels)
+        axes.set(xlabel=name, ylabel="validation accuracy", title=f"{dataset}: {name}")
+        axes.grid(alpha=0.3)
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    with atomic_write(path) as file:
+        figure.savefig(file, format=fmt)
+
+
+COMMANDS = {"train": _train, "evaluate": _evaluate, "download": _download, "sweep": _sweep}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,704 @@
+"""Hyper-parameter sweeps: one MLPClassifier fit per grid point, run on a Dask cluster.
+
+[sweep][fastmlp.sweep.sweep] expands a grid, checks every point with the
+estimator's own validation before anything runs, sends the training and
+validation data to each worker once, fits one model per point as a Dask task
+and returns one [SweepResult][fastmlp.sweep.SweepResult] per point. A point
+that fails (for example by diverging) is recorded with its error and the
+sweep goes on; a worker lost mid-sweep costs nothing, because Dask reruns its
+tasks on the others.
+
+Without a client, an embedded ``LocalCluster`` runs one single-threaded worker
+process per core; with a scheduler address (``tcp://host:8786``), the same
+call runs on a cluster of any size. Dask is imported only inside the functions
+that need it, so ``import fastmlp`` and training never load it.
+
+The module itself is callable, ``fastmlp.sweep(grid, X, y)`` being
+``fastmlp.sweep.sweep(grid, X, y)``: Python binds a submodule to its parent
+package's attribute of the same name when it is first imported, so a plain
+function ``fastmlp.sweep`` would be replaced by this module depending on which
+import ran first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import sys
+import time
+import types
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fastmlp.presets import PRESETS
+
+VALIDATION_SIZE = 10_000
+"""Training samples held out for validation when no validation set is given: the last 10,000
+(the last sixth of smaller training sets)."""
+
+LAYER_SEPARATOR = "x"
+"""Separates layer sizes on the command line: ``256x128`` is ``hidden_layer_sizes=(256, 128)``."""
+
+NOT_SWEEPABLE = ("callbacks",)
+"""Estimator parameters that cannot take values from the command line."""
+
+
+@dataclass
+class SweepResult:
+    """The outcome of one grid point.
+
+    Attributes
+    ----------
+    index : int
+        Position of the point in the expanded grid.
+    params : dict
+        The point's own parameter values (the swept ones), by name.
+    validation_accuracy : float or None
+        Accuracy on the validation set; None if the point failed.
+    loss_curve : list of float
+        Training loss after every epoch completed (also of a failed point, up to its failure).
+    seconds : float or None
+        Wall time of ``fit`` on the worker, including one-off setup; None if the task never ran.
+    samples_per_s : float or None
+        Training samples per second over the epochs alone.
+    worker : str or None
+        Address of the worker that ran the fit, such as ``"tcp://10.0.0.2:40331"``.
+    error : str or None
+        ``"ExceptionType: message"`` if the point failed, else None.
+    model : MLPClassifier or None
+        The fitted estimator, ready for ``predict`` and ``save``; None if the point failed.
+    """
+
+    index: int
+    params: dict
+    validation_accuracy: float | None = None
+    loss_curve: list = field(default_factory=list)
+    seconds: float | None = None
+    samples_per_s: float | None = None
+    worker: str | None = None
+    error: str | None = None
+    model: Any = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True if the point was fitted and scored."""
+        return self.error is None
+
+    def to_dict(self) -> dict:
+        """The record as JSON-ready values, without the model (tuples become lists)."""
+        return {
+            "params": {name: _json_value(value) for name, value in self.params.items()},
+            "validation_accuracy": self.validation_accuracy,
+            "seconds": self.seconds,
+            "samples_per_s": self.samples_per_s,
+            "worker": self.worker,
+            "error": self.error,
+            "loss_curve": list(self.loss_curve),
+        }
+
+
+def ranked(results: Sequence[SweepResult]) -> list[SweepResult]:
+    """Results by validation accuracy, best first; failed points last, each group in grid order.
+
+    Parameters
+    ----------
+    results : sequence of SweepResult
+
+    Returns
+    -------
+    list of SweepResult
+    """
+    return sorted(results, key=lambda r: (not r.ok, -(r.validation_accuracy or 0.0), r.index))
+
+
+def best(results: Sequence[SweepResult]) -> SweepResult:
+    """The point of highest validation accuracy (the first in grid order on a tie).
+
+    Parameters
+    ----------
+    results : sequence of SweepResult
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ValueError
+        If no point succeeded; the message quotes the first error.
+    """
+    succeeded = [result for result in results if result.ok]
+    if not succeeded:
+        first = results[0].error if results else "the grid is empty"
+        raise ValueError(f"no point of the sweep succeeded; the first error was: {first}")
+    return ranked(succeeded)[0]
+
+
+# -- the grid ---------------------------------------------------------------------------
+
+
+def expand_grid(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Sequence]]) -> list[dict]:
+    """Every combination of the grid's values, in order (the last name varies fastest).
+
+    Parameters
+    ----------
+    grid : mapping of str to sequence, or a sequence of such mappings
+        Parameter name to the values to try. A sequence of mappings is the
+        union of their grids, as in scikit-learn's ``ParameterGrid``.
+
+    Returns
+    -------
+    list of dict
+        One dict of parameter values per point.
+
+    Raises
+    ------
+    ValueError
+        If a value list is empty or not a sequence (a bare string or number).
+    """
+    grids = [grid] if isinstance(grid, Mapping) else list(grid)
+    points = []
+    for one in grids:
+        if not isinstance(one, Mapping):
+            raise ValueError(
+                f"a grid maps parameter names to lists of values; got {type(one).__name__}"
+            )
+        names = list(one)
+        for name in names:
+            values = one[name]
+            if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
+                raise ValueError(
+                    f"grid[{name!r}] must be a list of values to try, e.g. "
+                    f"{{{name!r}: [{values!r}]}}; got {values!r}"
+                )
+            if len(values) == 0:
+                raise ValueError(f"grid[{name!r}] is empty; give at least one value")
+        for combination in itertools.product(*(one[name] for name in names)):
+            points.append(dict(zip(names, combination, strict=True)))
+    return points
+
+
+def parse_grid(specs: Sequence[str]) -> dict[str, list]:
+    """A grid from command-line strings ``"name=value,value,..."``.
+
+    Each value is parsed by the parameter's type: integers, floats,
+    ``true``/``false``, strings as they are, ``none`` where None is allowed,
+    and layer sizes as ``256x128`` (two hidden layers) or ``64``.
+
+    Parameters
+    ----------
+    specs : sequence of str
+        For example ``["hidden_layer_sizes=16,64x32", "learning_rate_init=1e-3,3e-3"]``.
+
+    Returns
+    -------
+    dict
+        Parameter name to the list of parsed values.
+
+    Raises
+    ------
+    ValueError
+        A spec without ``=``, a name given twice or unknown (the message lists
+        the allowed names), or a value that does not parse as the parameter's type.
+    """
+    grid: dict[str, list] = {}
+    for spec in specs:
+        name, sep, text = spec.partition("=")
+        name = name.strip()
+        if not sep or not name or not text.strip():
+            raise ValueError(
+                f"--grid {spec!r}: expected NAME=VALUE[,VALUE...], e.g. "
+                "hidden_layer_sizes=16,64 or learning_rate_init=1e-3,3e-3"
+            )
+        if name in grid:
+            raise ValueError(f"--grid {name} is given twice; list all its values in one --grid")
+        grid[name] = [parse_value(name, item.strip()) for item in text.split(",")]
+    return grid
+
+
+def parse_value(name: str, text: str) -> Any:
+    """One command-line value of estimator parameter ``name``, parsed by its type.
+
+    The type is read off ``MLPClassifier``'s default for the parameter, with
+    ``hidden_layer_sizes``, ``batch_size`` (``auto`` or an integer),
+    ``random_state`` and ``dtype`` (each may be ``none``) handled by name.
+
+    Parameters
+    ----------
+    name : str
+        A parameter of ``MLPClassifier``.
+    text : str
+        The value as typed.
+
+    Returns
+    -------
+    object
+        The value ``MLPClassifier`` takes.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown (the message lists the allowed names) or ``text`` does not parse.
+    """
+    defaults = _estimator_defaults()
+    allowed = sorted(set(defaults) - set(NOT_SWEEPABLE))
+    if name not in allowed:
+        hint = " (it cannot be set from the command line)" if name in NOT_SWEEPABLE else ""
+        raise ValueError(
+            f"unknown parameter {name!r}{hint}; the parameters that can be swept are: "
+            f"{', '.join(allowed)}"
+        )
+    lowered = text.lower()
+    try:
+        if name == "hidden_layer_sizes":
+            return tuple(int(size) for size in lowered.split(LAYER_SEPARATOR))
+        if name == "batch_size" and lowered == "auto":
+            return "auto"
+        if name in ("random_state", "dtype") and lowered == "none":
+            return None
+        if name in ("batch_size", "random_state"):
+            return int(text)
+        if name == "dtype":
+            return text
+        default = defaults[name]
+        if isinstance(default, bool):
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        return text
+    except ValueError:
+        raise ValueError(
+            f"--grid {name}: cannot read {text!r} as {_type_name(name, defaults[name])}"
+        ) from None
+
+
+def _type_name(name: str, default: Any) -> str:
+    if name == "hidden_layer_sizes":
+        return f"layer sizes such as 128 or 256{LAYER_SEPARATOR}128"
+    if name == "batch_size":
+        return "an integer or auto"
+    if name == "random_state":
+        return "an integer or none"
+    if isinstance(default, bool):
+        return "true or false"
+    return {int: "an integer", float: "a number"}.get(type(default), "a string")
+
+
+def _estimator_defaults() -> dict:
+    from fastmlp import MLPClassifier
+
+    return MLPClassifier().get_params()
+
+
+def base_params(params: Mapping[str, Any] | str | None) -> dict:
+    """Estimator parameters from a dict, a preset name or None (the estimator's defaults).
+
+    Parameters
+    ----------
+    params : dict, str or None
+        ``MLPClassifier`` keyword arguments, or a key of
+        [PRESETS][fastmlp.presets.PRESETS] such as ``"default"``.
+
+    Returns
+    -------
+    dict
+        A new dict.
+    """
+    if params is None:
+        return {}
+    if isinstance(params, str):
+        if params not in PRESETS:
+            raise ValueError(f"unknown preset {params!r}; choose one of {sorted(PRESETS)}")
+        return dict(PRESETS[params])
+    if not isinstance(params, Mapping):
+        raise ValueError(
+            f"params must be a dict of MLPClassifier parameters or a preset name; "
+            f"got {type(params).__name__}"
+        )
+    return dict(params)
+
+
+def check_params(params: Mapping[str, Any]) -> None:
+    """Raise the estimator's own error if ``MLPClassifier(**params)`` would refuse to fit.
+
+    Unknown names are refused by ``set_params`` (its message lists the valid
+    ones). Values are checked by the estimator itself: a ``partial_fit`` on two
+    constant samples, which validates every parameter (``max_iter`` included)
+    and runs one epoch of two samples. Cheap: well under a millisecond for
+    small networks, after the one-off load of the compiled kernels.
+
+    Parameters
+    ----------
+    params : mapping
+        ``MLPClassifier`` keyword arguments.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter and the allowed values.
+    """
+    from fastmlp import MLPClassifier
+
+    model = MLPClassifier().set_params(**params)
+    # partial_fit refuses early stopping, and verbose or callbacks would act on the probe;
+    # none of the three has a value the estimator could refuse.
+    model.set_params(early_stopping=False, verbose=False, callbacks=None)
+    X = np.zeros((2, 1), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. batch_size clipped to the two samples
+        try:
+            model.partial_fit(X, np.array([0, 1]), classes=np.array([0, 1]))
+        except MemoryError:
+            raise ValueError(
+                f"hidden_layer_sizes={params.get('hidden_layer_sizes')!r} does not fit in "
+                "memory; choose smaller layers"
+            ) from None
+
+
+def check_points(
+    grid: Mapping[str, Sequence] | Sequence[Mapping[str, Sequence]],
+    params: Mapping[str, Any] | str | None = None,
+) -> list[dict]:
+    """Expand ``grid`` over ``params`` and check every point before anything runs.
+
+    Parameters
+    ----------
+    grid : mapping or sequence of mappings
+        As for [expand_grid][fastmlp.sweep.expand_grid].
+    params : dict, str or None
+        Base parameters or a preset name, as for [sweep][fastmlp.sweep.sweep].
+
+    Returns
+    -------
+    list of dict
+        One dict of parameter values per point, the swept ones only.
+
+    Raises
+    ------
+    ValueError
+        If the grid is empty, or a point has an unknown name or invalid value;
+        the message names the point.
+    """
+    base = base_params(params)
+    points = expand_grid(grid)
+    if not points:
+        raise ValueError("the grid has no points; give at least one parameter and value")
+    for point in points:
+        try:
+            check_params({**base, **point})
+        except (TypeError, ValueError) as error:
+            shown = ", ".join(f"{name}={value!r}" for name, value in point.items())
+            raise ValueError(f"grid point {shown}: {error}") from None
+    return points
+
+
+# -- the data ---------------------------------------------------------------------------
+
+
+def validation_split(X, y, X_val=None, y_val=None) -> tuple:
+    """The training data and the validation set a sweep uses.
+
+    Parameters
+    ----------
+    X, y : array-like
+        Training data; the last ``VALIDATION_SIZE`` samples (or the last sixth
+        of fewer than 60,000) are held out if no validation set is given.
+    X_val, y_val : array-like, optional
+        An explicit validation set; both or neither.
+
+    Returns
+    -------
+    tuple
+        ``(X_train, y_train, X_val, y_val)`` as NumPy arrays.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels; they must match")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("pass both X_val and y_val, or neither (to hold out the end of X)")
+    if X_val is None:
+        n_val = min(VALIDATION_SIZE, len(X) // 6)
+        if n_val < 1:
+            raise ValueError(
+                f"X has {len(X)} samples, too few to hold out a validation set; "
+                "pass X_val and y_val"
+            )
+        return X[:-n_val], y[:-n_val], X[-n_val:], y[-n_val:]
+    X_val, y_val = np.asarray(X_val), np.asarray(y_val)
+    if len(X_val) != len(y_val) or len(X_val) == 0:
+        raise ValueError(
+            f"X_val has {len(X_val)} samples and y_val {len(y_val)} labels; they must match "
+            "and not be empty"
+        )
+    return X, y, X_val, y_val
+
+
+# -- the cluster ------------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    """Cores this process may run on: the embedded cluster's number of workers."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def local_client(workers: int | None = None) -> Iterator[Any]:
+    """A Dask client of an embedded cluster: ``workers`` processes of one thread each.
+
+    The scheduler and workers listen on 127.0.0.1 only, without a dashboard,
+    and are shut down when the block ends, also on an error or Ctrl-C.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Worker processes; default one per core (``default_workers()``).
+
+    Yields
+    ------
+    distributed.Client
+    """
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}")
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, silence_logs=logging.ERROR,
+    ) as cluster, Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+@contextmanager
+def _connected(client: Any) -> Iterator[Any]:
+    """The client to use: ours to close if made here from None or an address."""
+    if client is None:
+        with local_client() as embedded:
+            yield embedded
+    elif isinstance(client, str):
+        from distributed import Client
+
+        with Client(client, set_as_default=False) as connected:
+            yield connected
+    else:
+        yield client
+
+
+WORKER_TIMEOUT = 60.0
+"""Seconds a sweep waits for a cluster without workers to get its first one."""
+
+
+# -- the sweep --------------------------------------------------------------------------
+
+
+def sweep(
+    grid: Mapping[str, Sequence] | Sequence[Mapping[str, Sequence]],
+    X,
+    y,
+    *,
+    X_val=None,
+    y_val=None,
+    params: Mapping[str, Any] | str | None = None,
+    client: Any = None,
+    callback: Callable[[SweepResult], None] | None = None,
+) -> list[SweepResult]:
+    """Fit one ``MLPClassifier`` per grid point on a Dask cluster and score it on validation data.
+
+    Every point is checked first (unknown names and invalid values raise
+    before any work starts). The data goes to each worker once; each point is
+    one task, whose BLAS and Numba threads are capped at one per fit a worker
+    runs at once. A point that fails is recorded with its error, and the
+    sweep goes on. On Ctrl-C the outstanding tasks are cancelled and an
+    embedded cluster is shut down before ``KeyboardInterrupt`` propagates.
+
+    Parameters
+    ----------
+    grid : mapping of str to sequence, or a sequence of such mappings
+        Parameter values to try, e.g. ``{"hidden_layer_sizes": [(16,), (64,)],
+        "learning_rate_init": [1e-3, 3e-3]}`` (every combination).
+    X, y : array-like
+        Training data, e.g. ``x_train`` and ``y_train`` of ``load_mnist()``.
+    X_val, y_val : array-like, optional
+        Validation set that ranks the points. Default: the last 10,000
+        samples of ``X`` and ``y`` (the last sixth if there are fewer than
+        60,000), which are then not trained on. Never pass the test set.
+    params : dict or str, optional
+        Parameters shared by all points, or a preset name (``"default"``);
+        the grid's values override them. Default: ``MLPClassifier``'s own
+        defaults. Set ``random_state`` for reproducible points.
+    client : distributed.Client or str, optional
+        A client to use, or a scheduler address such as
+        ``"tcp://10.0.0.1:8786"`` to connect to. Default: an embedded
+        ``LocalCluster`` with one single-threaded worker process per core,
+        started and shut down by this call.
+    callback : callable, optional
+        Called with each ``SweepResult`` as it arrives (in completion order),
+        e.g. to show progress.
+
+    Returns
+    -------
+    list of SweepResult
+        One per point, in grid order.
+
+    Raises
+    ------
+    ValueError
+        An empty grid, an unknown parameter name, an invalid value or
+        mismatched data; raised before anything is sent to a cluster.
+    OSError
+        The scheduler cannot be reached, or has no workers within ``WORKER_TIMEOUT`` s.
+    """
+    base = base_params(params)
+    points = check_points(grid, base)
+    X, y, X_val, y_val = validation_split(X, y, X_val, y_val)
+    with _connected(client) as client:
+        return _run(client, base, points, (X, y, X_val, y_val), callback)
+
+
+def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[SweepResult]:
+    from distributed import as_completed
+
+    try:
+        client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+    except TimeoutError:
+        raise TimeoutError(
+            f"the Dask scheduler at {client.scheduler.address} has no workers after "
+            f"{WORKER_TIMEOUT:.0f} s; start some with `dask worker {client.scheduler.address}`"
+        ) from None
+    # broadcast: one copy per worker, sent once; tasks then find the data where they run
+    # (a worker that joins later fetches it from a peer once, not per task)
+    shared = client.scatter(list(data), broadcast=True)
+    run = uuid.uuid4().hex[:8]
+    futures = {
+        client.submit(
+            _fit_point, {**base, **point}, *shared, key=f"fastmlp-sweep-{run}-{index}",
+        ): index
+        for index, point in enumerate(points)
+    }
+    results: list[SweepResult | None] = [None] * len(points)
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            index = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as error:  # the task itself catches fit errors; this is Dask's
+                outcome = {"error": _describe(error)}
+            result = SweepResult(index=index, params=points[index], **outcome)
+            results[index] = result
+            if callback is not None:
+                callback(result)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    finally:
+        client.cancel(shared)
+    return results
+
+
+def _describe(error: BaseException) -> str:
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _fit_point(params: dict, X, y, X_val, y_val) -> dict:
+    """The task: fit one point on the worker it runs on and score it on the validation set.
+
+    Returns the fields of a ``SweepResult`` other than ``index`` and ``params``;
+    an exception of the fit is caught and returned as ``error``.
+    """
+    from fastmlp import MLPClassifier
+    from fastmlp.base import ConvergenceWarning
+
+    worker = _worker_address()
+    epoch_seconds: list[float] = []
+    user_callbacks = params.get("callbacks")
+
+    def time_epoch(model, info: dict) -> None:
+        epoch_seconds.append(info["seconds"])
+
+    model = MLPClassifier(**{**params, "callbacks": [*(user_callbacks or ()), time_epoch]})
+    started = time.perf_counter()
+    try:
+        with _one_thread_per_fit(), warnings.catch_warnings():
+            # a fixed epoch budget is the point of a sweep; not converging is expected
+            warnings.simplefilter("ignore", category=ConvergenceWarning)
+            model.fit(X, y)
+            seconds = time.perf_counter() - started
+            accuracy = float(model.score(X_val, y_val))
+    except Exception as error:
+        return {
+            "error": _describe(error), "worker": worker,
+            "seconds": time.perf_counter() - started,
+            "loss_curve": [float(loss) for loss in getattr(model, "loss_curve_", [])],
+        }
+    model.set_params(callbacks=user_callbacks)  # the timer is ours, and not picklable
+    return {
+        "validation_accuracy": accuracy, "seconds": seconds,
+        "samples_per_s": model.t_ / sum(epoch_seconds) if sum(epoch_seconds) > 0 else None,
+        "loss_curve": [float(loss) for loss in model.loss_curve_], "worker": worker,
+        "model": model,
+    }
+
+
+def _worker_address() -> str | None:
+    from distributed import get_worker
+
+    try:
+        return get_worker().address
+    except ValueError:  # not on a worker
+        return None
+
+
+@contextmanager
+def _one_thread_per_fit() -> Iterator[None]:
+    """BLAS and Numba run single-threaded for the task.
+
+    A worker of n threads runs n fits at once, so one thread each fills its
+    cores exactly; more would oversubscribe them (two single-threaded workers
+    on two cores, each fit spawning a second BLAS thread, run slower).
+    """
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_json_value(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args, **kwargs) -> list[SweepResult]:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
