@@ -350,9 +350,14 @@ def check_params(params: Mapping[str, Any]) -> None:
     ValueError
         Naming the parameter and the allowed values.
     """
-    from fastmlp import MLPClassifier
+    from fastmlp import MLPClassifier, options
 
     model = MLPClassifier().set_params(**params)
+    # partial_fit tests the solver first, in words about itself; say it as fit would
+    if model.solver not in options.SOLVERS:
+        raise ValueError(
+            f"solver={model.solver!r} is not supported; choose one of {options.SOLVERS}."
+        )
     # partial_fit refuses early stopping, and verbose or callbacks would act on the probe;
     # none of the three has a value the estimator could refuse.
     model.set_params(early_stopping=False, verbose=False, callbacks=None)
@@ -473,17 +478,41 @@ def local_client(workers: int | None = None) -> Iterator[Any]:
     distributed.Client
     """
     import logging
+    import multiprocessing
 
     from distributed import Client, LocalCluster
 
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # a worker process being started is re-running the user's script (the "spawn"
+        # start method imports __main__), which would start clusters without end
+        raise RuntimeError(
+            "fastmlp.sweep starts worker processes, which import your main script; put the "
+            "code that calls it under `if __name__ == \"__main__\":`."
+        )
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers must be at least 1; got {workers}")
     with LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address=None, silence_logs=logging.ERROR,
+        # the scheduler serves HTTP (health, metrics) even without a dashboard: on a free
+        # loopback port rather than 8787, which another cluster may hold
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+        preload=[__name__],  # dask_setup below, in each worker process
     ) as cluster, Client(cluster, set_as_default=False) as client:
-        yield client
+        try:
+            yield client
+        except KeyboardInterrupt:
+            # A running fit cannot be interrupted, and a graceful close waits up to 4 s for
+            # it; its result is not wanted, so stop the worker processes now.
+            cluster.sync(_stop_workers, list(cluster.workers.values()))
+            raise
+
+
+async def _stop_workers(nannies: list) -> None:
+    import asyncio
+
+    await asyncio.gather(*(nanny.close(timeout=0.5) for nanny in nannies))
 
 
 @contextmanager
@@ -499,6 +528,18 @@ def _connected(client: Any) -> Iterator[Any]:
             yield connected
     else:
         yield client
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask's preload hook, run in each worker process of the embedded cluster.
+
+    Ctrl-C in a terminal reaches every process of the foreground group; the
+    workers leave it to the sweep, which cancels its tasks and shuts them down
+    (otherwise each prints a KeyboardInterrupt traceback as it dies).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 WORKER_TIMEOUT = 60.0
@@ -523,9 +564,9 @@ def sweep(
 
     Every point is checked first (unknown names and invalid values raise
     before any work starts). The data goes to each worker once; each point is
-    one task, whose BLAS and Numba threads are capped at one per fit a worker
-    runs at once. A point that fails is recorded with its error, and the
-    sweep goes on. On Ctrl-C the outstanding tasks are cancelled and an
+    one task, which runs BLAS and Numba on one thread (a worker of n threads
+    runs n fits at once). A point that fails is recorded with its error, and
+    the sweep goes on. On Ctrl-C the outstanding tasks are cancelled and an
     embedded cluster is shut down before ``KeyboardInterrupt`` propagates.
 
     Parameters
@@ -639,6 +680,8 @@ def _fit_point(params: dict, X, y, X_val, y_val) -> dict:
         with _one_thread_per_fit(), warnings.catch_warnings():
             # a fixed epoch budget is the point of a sweep; not converging is expected
             warnings.simplefilter("ignore", category=ConvergenceWarning)
+            # overflow warnings of a diverging point would only repeat its recorded error
+            warnings.simplefilter("ignore", category=RuntimeWarning)
             model.fit(X, y)
             seconds = time.perf_counter() - started
             accuracy = float(model.score(X_val, y_val))
