@@ -22,6 +22,7 @@ import ran first.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import os
@@ -353,6 +354,8 @@ def check_params(params: Mapping[str, Any]) -> None:
     from fastmlp import MLPClassifier, options
 
     model = MLPClassifier().set_params(**params)
+    # the probe draws from a RandomState instance: draw from a copy, leave the caller's alone
+    model.set_params(random_state=copy.deepcopy(model.random_state))
     # partial_fit tests the solver first, in words about itself; say it as fit would
     if model.solver not in options.SOLVERS:
         raise ValueError(
@@ -623,6 +626,10 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
             f"the Dask scheduler at {client.scheduler.address} has no workers after "
             f"{WORKER_TIMEOUT:.0f} s; start some with `dask worker {client.scheduler.address}`"
         ) from None
+    # Load the estimator and its compiled kernels on every worker now, in parallel, so
+    # that the first point of each worker does not count that second as fit time. A
+    # worker that cannot (no fastmlp installed) fails each of its points with the reason.
+    client.run(check_params, {**base, **points[0]}, on_error="ignore")
     # broadcast: one copy per worker, sent once; tasks then find the data where they run
     # (a worker that joins later fetches it from a peer once, not per task)
     shared = client.scatter(list(data), broadcast=True)
@@ -639,7 +646,9 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
             index = futures[future]
             try:
                 outcome = future.result()
-            except Exception as error:  # the task itself catches fit errors; this is Dask's
+            # the task itself catches the fit's errors; these are Dask's: a point that
+            # killed its workers (KilledWorker), a task lost with the scheduler, ...
+            except Exception as error:
                 outcome = {"error": _describe(error)}
             result = SweepResult(index=index, params=points[index], **outcome)
             results[index] = result
