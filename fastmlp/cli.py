@@ -409,21 +409,19 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.plot:
         _require_matplotlib()
 
-    (x_train, y_train), (x_test, y_test) = load_dataset(
-        args.dataset, data_home=args.data_home, mirror=args.mirror
-    )
-    progress = tqdm(total=len(points), unit="point", desc=f"sweep on {args.dataset}",
-                    disable=None, leave=False)
-    started = time.perf_counter()
-    if args.scheduler:
-        results = sweeps.sweep(grid, x_train, y_train, params=params, client=args.scheduler,
+    # the cluster first: an unreachable scheduler fails before the data loads, and an
+    # embedded cluster's workers start while it does
+    with _sweep_client(args) as client:
+        (x_train, y_train), (x_test, y_test) = load_dataset(
+            args.dataset, data_home=args.data_home, mirror=args.mirror
+        )
+        progress = tqdm(total=len(points), unit="point", desc=f"sweep on {args.dataset}",
+                        disable=None, leave=False)
+        started = time.perf_counter()
+        results = sweeps.sweep(grid, x_train, y_train, params=params, client=client,
                                callback=lambda result: progress.update())
-    else:
-        with sweeps.local_client(args.workers) as client:
-            results = sweeps.sweep(grid, x_train, y_train, params=params, client=client,
-                                   callback=lambda result: progress.update())
-    seconds = time.perf_counter() - started
-    progress.close()
+        seconds = time.perf_counter() - started
+        progress.close()
 
     ranking = sweeps.ranked(results)
     names = list(grid)
@@ -433,7 +431,7 @@ def _sweep(args: argparse.Namespace) -> int:
         _plot_sweep(args.plot, results, names, args.dataset)
     best = sweeps.best(results)  # ValueError, exit 1, if every point failed
     test_accuracy = best.model.score(x_test, y_test)  # the test set's only use
-    n_val = min(sweeps.VALIDATION_SIZE, len(x_train) // 6)
+    n_val = sweeps.default_validation_size(len(x_train))
     workers = sorted({result.worker for result in results if result.worker})
     if args.json:
         print(json.dumps({
@@ -457,6 +455,23 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.plot:
         print(f"plot         {args.plot}")
     return 0
+
+
+def _sweep_client(args: argparse.Namespace):
+    """A client of the cluster at --scheduler, or of an embedded one with --workers processes."""
+    from fastmlp import sweep as sweeps
+
+    if not args.scheduler:
+        return sweeps.local_client(args.workers)
+    from distributed import Client
+
+    try:
+        return Client(args.scheduler, set_as_default=False)
+    except OSError as error:
+        raise CommandError(
+            f"cannot reach the Dask scheduler at {args.scheduler} ({error}); start one there "
+            "with `dask scheduler`, or leave out --scheduler to run on this machine."
+        ) from None
 
 
 def _check_sweep_output(flag: str, path: str | None) -> None:
@@ -491,8 +506,9 @@ def _format_sweep_table(ranking, names: list[str]) -> str:
     for rank, result in enumerate(ranking, start=1):
         values = [str(rank), *(_sweep_value(result.params[name]) for name in names)]
         if result.ok:
-            values += [f"{result.validation_accuracy:.4f}", f"{result.seconds:.2f}",
-                       f"{result.samples_per_s:,.0f}", result.worker or "-"]
+            rate = "-" if result.samples_per_s is None else f"{result.samples_per_s:,.0f}"
+            values += [f"{result.validation_accuracy:.4f}", f"{result.seconds:.2f}", rate,
+                       result.worker or "-"]
         else:
             values += ["failed", "", "", result.error]
         rows.append(values)

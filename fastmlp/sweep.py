@@ -438,7 +438,7 @@ def validation_split(X, y, X_val=None, y_val=None) -> tuple:
     if (X_val is None) != (y_val is None):
         raise ValueError("pass both X_val and y_val, or neither (to hold out the end of X)")
     if X_val is None:
-        n_val = min(VALIDATION_SIZE, len(X) // 6)
+        n_val = default_validation_size(len(X))
         if n_val < 1:
             raise ValueError(
                 f"X has {len(X)} samples, too few to hold out a validation set; "
@@ -451,7 +451,21 @@ def validation_split(X, y, X_val=None, y_val=None) -> tuple:
             f"X_val has {len(X_val)} samples and y_val {len(y_val)} labels; they must match "
             "and not be empty"
         )
+    if math.prod(X_val.shape[1:]) != math.prod(X.shape[1:]):
+        raise ValueError(
+            f"X_val has samples of shape {X_val.shape[1:]} but X of shape {X.shape[1:]}; "
+            "they must have the same number of features"
+        )
     return X, y, X_val, y_val
+
+
+def default_validation_size(n_samples: int) -> int:
+    """Samples held out for validation from a training set of ``n_samples``.
+
+    ``VALIDATION_SIZE`` (10,000: MNIST's 60,000 become 50,000 + 10,000), or a
+    sixth of smaller training sets.
+    """
+    return min(VALIDATION_SIZE, n_samples // 6)
 
 
 # -- the cluster ------------------------------------------------------------------------

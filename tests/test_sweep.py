@@ -131,6 +131,8 @@ def test_validation_defaults_to_the_end_of_the_training_data():
     assert len(X_val) == 1_000
     with pytest.raises(ValueError, match="both X_val and y_val"):
         sweeps.validation_split(X, y, X_val=X)
+    with pytest.raises(ValueError, match="same number of features"):
+        sweeps.validation_split(X, y, X_val=X[:5, :1], y_val=y[:5])
 
 
 def test_sweep_is_the_module_and_callable_whichever_import_comes_first():
@@ -323,6 +325,26 @@ def test_cli_refuses_bad_grids_before_loading_data_or_starting_a_cluster(monkeyp
     with pytest.raises(SystemExit) as exit_info:  # argparse: either a scheduler or workers
         cli.main(["sweep", "--grid", "alpha=0", "--scheduler", "tcp://x:1", "--workers", "2"])
     assert exit_info.value.code == 2
+
+
+def test_cli_unreachable_scheduler_fails_before_loading_data(monkeypatch, capsys):
+    import socket
+
+    import dask
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the data was loaded before the scheduler was reached")
+
+    monkeypatch.setattr("fastmlp.datasets.load_dataset", no_work)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code = cli.main(["sweep", "--grid", "alpha=0", "--scheduler", f"tcp://127.0.0.1:{port}"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
+    assert "dask scheduler" in err and "Traceback" not in err
 
 
 def _start(argv: list[str], log: Path) -> subprocess.Popen:
