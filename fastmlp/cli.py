@@ -562,16 +562,17 @@ def _plot_sweep(path: str, results, names: list[str], dataset: str) -> None:
         position = {label: i for i, label in enumerate(labels)}
         xs = [position[_sweep_value(result.params[name])] for result in succeeded]
         ys = [result.validation_accuracy for result in succeeded]
-        axes.scatter(xs, ys, alpha=0.6)
+        axes.scatter(xs, ys, alpha=0.6, label="points")
         best_per_value = {}
         for x, accuracy in zip(xs, ys, strict=True):
             best_per_value[x] = max(accuracy, best_per_value.get(x, accuracy))
         if best_per_value:
             axes.plot(*zip(*sorted(best_per_value.items()), strict=True), color="tab:green",
-                      label="best")
+                      label="best at this value")
         axes.set_xticks(range(len(labels)), labels)
         axes.set(xlabel=name, ylabel="validation accuracy", title=f"{dataset}: {name}")
         axes.grid(alpha=0.3)
+    panels[0].legend(loc="lower right")
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
     with atomic_write(path) as file:
         figure.savefig(file, format=fmt)

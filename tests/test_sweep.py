@@ -163,10 +163,18 @@ def test_import_and_training_never_import_dask():
 def test_every_point_comes_back_from_both_workers_with_the_weights_of_a_sequential_fit(
     client, data
 ):
+    from distributed import get_task_stream
+
     X, y = data
     grid = {"hidden_layer_sizes": [(16,), (32,)], "learning_rate_init": [1e-3, 3e-3]}
     arrived = []
-    results = fastmlp.sweep(grid, X, y, params=BASE, client=client, callback=arrived.append)
+    with get_task_stream(client=client) as stream:
+        results = fastmlp.sweep(grid, X, y, params=BASE, client=client,
+                                callback=arrived.append)
+    # the data was broadcast to both workers before the points ran: no task fetched any
+    fits = [task for task in stream.data if str(task["key"]).startswith("fastmlp-sweep")]
+    assert len(fits) == 4
+    assert all(step["action"] == "compute" for task in fits for step in task["startstops"])
 
     assert [r.index for r in results] == [0, 1, 2, 3]
     assert sorted(r.index for r in arrived) == [0, 1, 2, 3]
