@@ -6,7 +6,7 @@ file system), flushed to disk, given the permissions a plain ``open()`` would
 give, then renamed over the target. The folder is synced too, so that the
 rename itself survives a crash. On any error the temporary file is removed and
 the target is left as it was; only a killed process leaves one behind, which
-[`stale_temporaries`][fastmlp.atomic.stale_temporaries] finds.
+[`is_temporary`][fastmlp.atomic.is_temporary] recognises by its name.
 """
 
 from __future__ import annotations
@@ -66,23 +66,6 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
 def is_temporary(name: str) -> bool:
     """Whether ``name`` is a temporary file's of [`atomic_write`][fastmlp.atomic.atomic_write]."""
     return name.startswith(_TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
-
-
-def stale_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
-    """The temporary files of [`atomic_write`][fastmlp.atomic.atomic_write] in ``directory``.
-
-    A finished or failed write removes its own, so these were left by a killed
-    process, unless another process is writing into ``directory`` right now:
-    remove them only while holding a lock every writer there takes.
-    """
-    with suppress(OSError):
-        with os.scandir(directory) as entries:
-            return [
-                Path(entry.path)
-                for entry in entries
-                if is_temporary(entry.name) and entry.is_file(follow_symlinks=False)
-            ]
-    return []
 
 
 def file_mode(path: Path) -> int:

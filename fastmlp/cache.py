@@ -27,14 +27,26 @@ from pathlib import Path
 
 import numpy as np
 
-from fastmlp.atomic import atomic_write, file_mode, is_temporary, stale_temporaries
+from fastmlp.atomic import atomic_write, file_mode, is_temporary
 
-__all__ = ["LOCK_NAME", "leftovers", "load_parsed", "lock", "remove_leftovers", "save_parsed"]
+__all__ = [
+    "LOCK_NAME",
+    "LockTimeout",
+    "leftovers",
+    "load_parsed",
+    "lock",
+    "remove_leftovers",
+    "save_parsed",
+]
 
 LOCK_NAME = ".lock"
 """File name of a cache folder's lock."""
 
 _log = logging.getLogger(__name__)
+
+
+class LockTimeout(TimeoutError):
+    """Another process held a cache folder's lock for longer than we would wait."""
 
 # <stem>.<16 hex raw key>[.<32 hex digest>].npy; the digest-less form is the
 # format of earlier versions, never served.
@@ -67,11 +79,13 @@ def listing(directory: Path) -> list[str]:
         return []
 
 
-def load_parsed(directory: Path, names: Sequence[str], raw_name: str, known_hash: str):
+def load_parsed(
+    directory: Path, names: Sequence[str], raw_name: str, known_hash: str
+) -> np.ndarray | None:
     """The parsed copy of ``raw_name`` if it exists and its digest checks out, else None.
 
-    Returns ``(array, file name)``, or None when the raw file is missing or no
-    parsed copy of it is intact. Never raises for a damaged or unreadable copy.
+    ``names`` is the listing of ``directory``. None also when the raw file is
+    missing; never raises for a damaged or unreadable copy.
     """
     try:
         stat = (directory / raw_name).stat()
@@ -83,7 +97,7 @@ def load_parsed(directory: Path, names: Sequence[str], raw_name: str, known_hash
         if name.startswith(prefix) and match and match["digest"]:
             array = _read_checked(directory / name, match["digest"])
             if array is not None:
-                return array, name
+                return array
     return None
 
 
@@ -133,41 +147,39 @@ def save_parsed(directory: Path, raw_name: str, known_hash: str, stat: os.stat_r
     return None
 
 
-def leftovers(names: Sequence[str], kept: Sequence[str] = ()) -> list[str]:
-    """Temporary files, and parsed copies other than ``kept``, among ``names``."""
-    return [
-        name
-        for name in names
-        if name not in kept
-        and (is_temporary(name) or _POOCH_TEMPORARY.fullmatch(name) or _PARSED.fullmatch(name))
-    ]
-
-
-def remove_leftovers(directory: Path, raw_files: Sequence[tuple[str, str]]) -> list[str]:
-    """Remove what killed or earlier processes left in ``directory``. Hold the lock.
+def leftovers(directory: Path, names: Sequence[str], raw_files: Sequence[tuple[str, str]]):
+    """What killed or earlier processes left among ``names`` (the listing of ``directory``).
 
     That is: temporary files of interrupted writes and downloads, and parsed
     copies no raw file in ``raw_files`` (``(name, known_hash)`` pairs) would use.
+    """
+    current = set()
+    for raw_name, known_hash in raw_files:
+        with suppress(OSError):
+            current.add(f"{_stem(raw_name)}.{raw_key(known_hash, (directory / raw_name).stat())}")
+    found = []
+    for name in names:
+        parsed = _PARSED.fullmatch(name)
+        if parsed:
+            if not parsed["digest"] or f"{parsed['stem']}.{parsed['key']}" not in current:
+                found.append(name)
+        elif is_temporary(name) or _POOCH_TEMPORARY.fullmatch(name):
+            found.append(name)
+    return found
+
+
+def remove_leftovers(directory: Path, raw_files: Sequence[tuple[str, str]]) -> list[str]:
+    """Remove the [`leftovers`][fastmlp.cache.leftovers] in ``directory``. Hold the lock:
+    then no temporary file there can be another process's work in progress.
 
     Returns
     -------
     list of str
         The names removed.
     """
-    names = listing(directory)
-    current = set()
-    for raw_name, known_hash in raw_files:
-        with suppress(OSError):
-            current.add(f"{_stem(raw_name)}.{raw_key(known_hash, (directory / raw_name).stat())}")
-    doomed = [path.name for path in stale_temporaries(directory)]
-    doomed += [name for name in names if _POOCH_TEMPORARY.fullmatch(name)]
-    for name in names:
-        match = _PARSED.fullmatch(name)
-        if match and (not match["digest"] or f"{match['stem']}.{match['key']}" not in current):
-            doomed.append(name)
     removed = []
-    for name in doomed:
-        with suppress(FileNotFoundError):
+    for name in leftovers(directory, listing(directory), raw_files):
+        with suppress(OSError):  # best effort: gone already, or a read-only folder
             (directory / name).unlink()
             removed.append(name)
     if removed:
@@ -185,7 +197,7 @@ def lock(directory: Path, wait: float, blocking: bool = True) -> Iterator[bool]:
 
     Raises
     ------
-    TimeoutError
+    LockTimeout
         Another process held the lock for ``wait`` seconds.
     """
     held = _acquire(directory / LOCK_NAME, wait, blocking)
@@ -213,7 +225,7 @@ def _acquire(path: Path, wait: float, blocking: bool):
             _log.warning("waiting for another process filling %s (lock %s)", path.parent, path)
             file_lock.acquire(timeout=wait)
     except Timeout:
-        raise TimeoutError(f"another process has held {path} for {wait:g} s") from None
+        raise LockTimeout(f"another process has held {path} for {wait:g} s") from None
     except OSError:
         return None
     return file_lock

@@ -321,7 +321,7 @@ def _cache_errors(directory: Path) -> Iterator[None]:
             f"and g+w for a cache the group fills), or set {DATA_DIR_ENV} or pass data_home= "
             "to use a folder of your own"
         ) from exc
-    except TimeoutError as exc:
+    except cache.LockTimeout as exc:
         raise DatasetError(
             f"{exc}: another fastmlp process is still filling {directory}. Wait for it, or "
             f"set {DATA_DIR_ENV} or pass data_home= to use another folder"
@@ -376,13 +376,11 @@ def _load_arrays(
 ) -> list[np.ndarray]:
     # Warm path, no lock: every parsed copy present and intact.
     names = cache.listing(directory)
-    found = [cache.load_parsed(directory, names, f, h) for f, h in spec.files]
-    served = [hit[1] for hit in found if hit is not None]
-    if cache.leftovers(names, served):
+    arrays = [cache.load_parsed(directory, names, f, h) for f, h in spec.files]
+    if cache.leftovers(directory, names, spec.files):
         with cache.lock(directory, 0, blocking=False) as held:
             if held:
                 cache.remove_leftovers(directory, spec.files)
-    arrays = [None if hit is None else hit[0] for hit in found]
     if all(array is not None for array in arrays):
         return arrays
     with cache.lock(directory, downloads.LIMITS.lock_wait) as writable:
@@ -392,10 +390,10 @@ def _load_arrays(
         for index, (fname, known_hash) in enumerate(spec.files):
             if arrays[index] is None:
                 # Another process may have filled it while we waited for the lock.
-                hit = cache.load_parsed(directory, names, fname, known_hash)
-                arrays[index] = (
-                    hit[0] if hit else _parse(spec, index, directory, sources, writable)
-                )
+                array = cache.load_parsed(directory, names, fname, known_hash)
+                if array is None:
+                    array = _parse(spec, index, directory, sources, writable)
+                arrays[index] = array
     return arrays
 
 

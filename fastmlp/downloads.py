@@ -314,11 +314,14 @@ def describe(exc: BaseException, limits: DownloadLimits = LIMITS) -> str:
     """A short reason for a failed download: an HTTP status, or what broke the connection."""
     if isinstance(exc, DownloadError):
         return str(exc)
+    import requests
+    import urllib3
+
+    if isinstance(exc, requests.TooManyRedirects):
+        return "too many redirects (a redirect loop?)"
     response = getattr(exc, "response", None)
     if response is not None:
         return f"HTTP {response.status_code} {response.reason or ''}".rstrip()
-    import requests
-    import urllib3
 
     errors = urllib3.exceptions
     causes = _causes(exc)

@@ -4,42 +4,25 @@ import logging
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pooch
 import pytest
+from datahelp import (
+    DEAD,
+    GOOD_LABELS,
+    LABELS,
+    MNIST_FILES,
+    assert_only_good_files,
+    flat,
+    listing,
+    set_mirrors,
+    tiny_dataset,
+)
 
 from fastmlp import cache, datasets, downloads
 from fastmlp.datasets import DatasetError, DatasetSpec
-
-MNIST_FILES = [fname for fname, _ in datasets.DATASETS["mnist"].files]
-LABELS = "train-labels-idx1-ubyte.gz"
-DEAD = "http://127.0.0.1:1"  # nothing listens on port 1: connection refused at once
-
-
-def set_mirrors(monkeypatch: pytest.MonkeyPatch, name: str, *urls: str) -> None:
-    monkeypatch.setitem(datasets.DATASETS, name, replace(datasets.DATASETS[name], mirrors=urls))
-
-
-def listing(directory: Path) -> set[str]:
-    return {p.name for p in directory.iterdir()} if directory.exists() else set()
-
-
-def flat(data) -> list[np.ndarray]:
-    (x_train, y_train), (x_test, y_test) = data
-    return [x_train, y_train, x_test, y_test]
-
-
-def assert_only_good_files(directory: Path, *raw: str) -> None:
-    """The cache holds exactly ``raw``, at most one parsed .npy of each, and the lock:
-    no temporary, orphan or bad files."""
-    names = listing(directory) - {cache.LOCK_NAME}
-    assert {n for n in names if not n.endswith(".npy")} == set(raw)
-    stems = [n.split(".", 1)[0] for n in names if n.endswith(".npy")]
-    assert set(stems) <= {r.removesuffix(".gz") for r in raw}
-    assert len(stems) == len(set(stems))
 
 
 def test_mnist_facts(mnist) -> None:
@@ -267,31 +250,6 @@ def test_corrupted_cache_file_is_downloaded_again(mirror_env: Path, data_server)
     assert_only_good_files(mirror_env / "mnist", *MNIST_FILES)
     assert data_server.requests[f"/mnist/{LABELS}"] == 2
     assert data_server.total_requests == 5
-
-
-def tiny_dataset(
-    root: Path, monkeypatch: pytest.MonkeyPatch, labels: bytes, n_images: int = 2
-) -> None:
-    """Register a data set "tiny" served from ``root/tiny`` whose train labels are ``labels``."""
-    images = bytes([0, 0, 8, 3, 0, 0, 0, n_images, 0, 0, 0, 2, 0, 0, 0, 2]) + bytes(4 * n_images)
-    contents = {
-        "train-images-idx3-ubyte.gz": gzip.compress(images),
-        LABELS: labels,
-        "t10k-images-idx3-ubyte.gz": gzip.compress(images),
-        "t10k-labels-idx1-ubyte.gz": gzip.compress(
-            bytes([0, 0, 8, 1, 0, 0, 0, n_images]) + bytes(n_images)
-        ),
-    }
-    (root / "tiny").mkdir(parents=True)
-    files = []
-    for fname, data in contents.items():
-        (root / "tiny" / fname).write_bytes(data)
-        files.append((fname, f"sha256:{hashlib.sha256(data).hexdigest()}"))
-    sizes = tuple(len(data) for data in contents.values())
-    monkeypatch.setitem(datasets.DATASETS, "tiny", DatasetSpec("tiny", (), tuple(files), sizes))
-
-
-GOOD_LABELS = bytes([0, 0, 8, 1, 0, 0, 0, 2, 1, 2])
 
 
 def test_parsed_cache_follows_the_raw_file(
