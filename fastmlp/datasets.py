@@ -254,7 +254,7 @@ def _fetch(
         location = mirror.locate(*filter(None, (folder, fname)))
         try:
             with atomic_write(target) as file, _progress(fname, size) as progress:
-                sink = downloads.PinnedWriter(file, known_hash, limits.cap(size), progress)
+                sink = downloads.PinnedWriter(file, known_hash, size, limits.cap(size), progress)
                 mirror.downloader(location, size, limits)(location, sink, None)
                 sink.verify()
             return target
@@ -284,16 +284,8 @@ def _progress(fname: str, size: int) -> Iterator[object]:
         yield bar
 
 
-def _parse(
-    spec: DatasetSpec,
-    index: int,
-    directory: Path,
-    sources: list[tuple[downloads.Mirror, str]],
-    writable: bool,
-) -> np.ndarray:
-    """Parse a file from the verified raw file, fetching it first if needed; cache the result."""
-    fname, known_hash = spec.files[index]
-    raw = _fetch(spec, index, directory, sources, writable)
+def _parse(raw: Path, known_hash: str, writable: bool) -> np.ndarray:
+    """Parse a verified raw file; save the parsed copy when the cache is ``writable``."""
     stat = raw.stat()
     try:
         array = read_idx(raw)
@@ -304,7 +296,7 @@ def _parse(
         fate = "could not remove it from" if raw.exists() else "removed it from"
         raise DatasetError(f"{exc}; {fate} the cache") from exc
     if writable:
-        cache.save_parsed(directory, fname, known_hash, stat, array)
+        cache.save_parsed(raw.parent, raw.name, known_hash, stat, array)
     return array
 
 
@@ -392,7 +384,8 @@ def _load_arrays(
                 # Another process may have filled it while we waited for the lock.
                 array = cache.load_parsed(directory, names, fname, known_hash)
                 if array is None:
-                    array = _parse(spec, index, directory, sources, writable)
+                    raw = _fetch(spec, index, directory, sources, writable)
+                    array = _parse(raw, known_hash, writable)
                 arrays[index] = array
     return arrays
 

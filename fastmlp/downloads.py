@@ -103,24 +103,29 @@ class PinnedWriter:
         Where the bytes go (the temporary file of an atomic write).
     known_hash : str
         ``"<algorithm>:<hex digest>"`` as pooch writes it; the algorithm defaults to sha256.
+    size : int
+        The pinned size of the file, for messages.
     cap : int
         Most bytes accepted; one more raises [`DownloadError`][fastmlp.downloads.DownloadError].
     progress : tqdm or None
         A progress bar to advance, if any.
     """
 
-    def __init__(self, file: BinaryIO, known_hash: str, cap: int, progress=None) -> None:
+    def __init__(self, file: BinaryIO, known_hash: str, size: int, cap: int, progress=None):
         algorithm, self._digest = _pinned_hash(known_hash)
         self._algorithm = algorithm
         self._hash = hashlib.new(algorithm)
         self._file = file
+        self._size = size
         self._cap = cap
         self._progress = progress
         self.written = 0
 
     def write(self, data: bytes) -> int:
         if self.written + len(data) > self._cap:
-            raise DownloadError(f"sent more than {self._cap} bytes, more than the pinned file")
+            raise DownloadError(
+                f"sent more than {self._cap} bytes; the pinned file has {self._size}"
+            )
         self._hash.update(data)
         self._file.write(data)
         self.written += len(data)

@@ -145,6 +145,7 @@ class ScriptedServer:
         httpd_class = type("Server", (ThreadingHTTPServer,), {"address_family": family})
         self._httpd = httpd_class((host, 0), Handler)
         self._httpd.daemon_threads = True
+        self._httpd.bytes_sent = 0  # by the endless responders
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -158,6 +159,11 @@ class ScriptedServer:
     @property
     def total_requests(self) -> int:
         return sum(self.requests.values())
+
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes the endless responders managed to send (into the socket's buffers)."""
+        return self._httpd.bytes_sent
 
     def close(self) -> None:
         self._httpd.shutdown()
@@ -181,6 +187,7 @@ def _write_for_a_while(h: BaseHTTPRequestHandler, piece: bytes, chunked: bool) -
     while time.monotonic() - started < MAX_SECONDS and sent < MAX_BYTES:
         h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
         sent += len(piece)
+        h.server.bytes_sent += len(piece)
 
 
 def endless(chunked: bool = False) -> Callable:

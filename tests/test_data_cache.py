@@ -220,16 +220,21 @@ def test_a_cache_of_another_user(
 # -- group 14: leftovers of killed processes, the lock, concurrent processes -------------
 
 
-def test_a_killed_download_leaves_nothing_for_good(
-    tmp_path: Path, scripted, monkeypatch: pytest.MonkeyPatch  # noqa: F811
-) -> None:
+def start_hanging_download(tmp_path: Path, scripted, monkeypatch):  # noqa: F811
+    """Register "tiny" and start a process loading it from a mirror that stalls halfway
+    through the train images. Returns the data set, the process and the cache folder."""
     spec = tiny_dataset(tmp_path / "mirror", monkeypatch, n_images=200, side=28)
     body = (tmp_path / "mirror" / "tiny" / IMAGES).read_bytes()
     hanging = scripted(stall(body, len(body) // 2))
     home = tmp_path / "cache"
-    child = python(child_code(spec, (
-        f"datasets.load_dataset('tiny', data_home={str(home)!r}, mirror={hanging.url!r})"
-    )))
+    code = f"datasets.load_dataset('tiny', data_home={str(home)!r}, mirror={hanging.url!r})"
+    return spec, python(child_code(spec, code)), home
+
+
+def test_a_killed_download_leaves_nothing_for_good(
+    tmp_path: Path, scripted, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    spec, child, home = start_hanging_download(tmp_path, scripted, monkeypatch)
     folder = home / "tiny"
     try:
         partial = lambda: [p for p in folder.glob(".*.tmp") if p.stat().st_size > 0]  # noqa: E731
@@ -279,15 +284,9 @@ def test_leftovers_are_removed_on_a_warm_load_unless_a_writer_is_at_work(
 def test_a_live_writer_is_waited_for_and_its_download_left_alone(
     tmp_path: Path, scripted, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
-    spec = tiny_dataset(tmp_path / "mirror", monkeypatch, n_images=200, side=28)
-    body = (tmp_path / "mirror" / "tiny" / IMAGES).read_bytes()
-    hanging = scripted(stall(body, len(body) // 2))
+    _, child, home = start_hanging_download(tmp_path, scripted, monkeypatch)
     good = scripted(files(tmp_path / "mirror"))
-    home = tmp_path / "cache"
     folder = home / "tiny"
-    child = python(child_code(spec, (
-        f"datasets.load_dataset('tiny', data_home={str(home)!r}, mirror={hanging.url!r})"
-    )))
     try:
         assert wait_for(lambda: any(folder.glob(".*.tmp")))
         monkeypatch.setattr(downloads, "LIMITS", replace(TIGHT, lock_wait=0.5))
