@@ -23,6 +23,8 @@ import hashlib
 import os
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -163,7 +165,12 @@ class HTTPDownloader:
         self.size = size
         self.limits = limits
 
-    def __call__(self, url: str, output_file: BinaryIO, pooch: object = None) -> None:
+    def __call__(self, url: str, output_file: BinaryIO | str, pooch: object = None) -> None:
+        """Stream ``url`` into ``output_file`` (a binary file, or a path as pooch passes)."""
+        with _writable(output_file) as output:
+            self._stream(url, output)
+
+    def _stream(self, url: str, output_file: BinaryIO) -> None:
         # Imported here: requests takes ~0.15 s to import and warm loads never need it.
         import requests
         import urllib3
@@ -212,15 +219,27 @@ class LocalCopier:
         self.source = source
         self.size = size
 
-    def __call__(self, url: str, output_file: BinaryIO, pooch: object = None) -> None:
+    def __call__(self, url: str, output_file: BinaryIO | str, pooch: object = None) -> None:
+        """Copy the source into ``output_file`` (a binary file, or a path as pooch passes)."""
         with open(self.source, "rb") as file:
             found = os.fstat(file.fileno()).st_size
             if found != self.size:
                 raise DownloadError(
                     f"{self.source} has {found} bytes; the pinned file has {self.size}"
                 )
-            while chunk := file.read(_CHUNK):
-                output_file.write(chunk)
+            with _writable(output_file) as output:
+                while chunk := file.read(_CHUNK):
+                    output.write(chunk)
+
+
+@contextmanager
+def _writable(output_file: BinaryIO | str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """pooch hands downloaders a file or a path; give back something to write to."""
+    if hasattr(output_file, "write"):
+        yield output_file
+    else:
+        with open(output_file, "wb") as file:
+            yield file
 
 
 @dataclass(frozen=True)

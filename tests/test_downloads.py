@@ -102,6 +102,22 @@ def test_a_hostile_mirror_falls_through_to_a_good_one(
     assert_only_good_files(home / "tiny", *raw_names(datasets.DATASETS["tiny"]))
 
 
+def test_the_downloaders_follow_poochs_interface(
+    images: bytes, tmp_path: Path, scripted, tight  # noqa: F811
+) -> None:
+    import pooch
+
+    server = scripted(files(tmp_path / "mirror"))
+    (fname, known_hash), size = datasets.DATASETS["tiny"].files[0], len(images)
+    for downloader, url in [
+        (downloads.HTTPDownloader(size, tight), f"{server.url}/tiny/{fname}"),
+        (downloads.LocalCopier(tmp_path / "mirror" / "tiny" / fname, size), "unused"),
+    ]:
+        folder = tmp_path / type(downloader).__name__
+        path = pooch.retrieve(url, known_hash, fname=fname, path=folder, downloader=downloader)
+        assert Path(path).read_bytes() == images
+
+
 def test_default_limits_scale_with_the_file() -> None:
     limits = downloads.DownloadLimits()
     size = datasets.DATASETS["fashion-mnist"].sizes[0]  # the largest file, 26 MB
