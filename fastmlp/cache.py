@@ -6,8 +6,10 @@ pinned hash, size and modification time, so replacing or touching the raw file
 retires its parsed copy. The digest (xxh3-128 of the array's dtype, shape and
 bytes, recorded when the copy is written) is checked on every load, so a
 parsed copy that was edited, truncated or swapped is never served: the caller
-parses the raw file again, whose hash is pinned. xxh3 reads about 20 GB/s here,
-sha256 about 1 GB/s: the check adds about 2 ms to a 47 MB load instead of 40.
+parses the raw file again, whose hash is pinned. The digest guards against
+damage and stray edits, not forgery (it is recorded beside the file), so it
+need not be cryptographic: xxh3 is over ten times faster than sha256, which
+keeps the check to a small fraction of a warm load.
 
 Writers hold the folder's lock (``.lock``, a `filelock.FileLock`), so two
 processes filling one cache take turns, and any temporary file found while
@@ -47,6 +49,7 @@ _log = logging.getLogger(__name__)
 
 class LockTimeout(TimeoutError):
     """Another process held a cache folder's lock for longer than we would wait."""
+
 
 # <stem>.<16 hex raw key>[.<32 hex digest>].npy; the digest-less form is the
 # format of earlier versions, never served.
@@ -126,8 +129,9 @@ def _read_checked(path: Path, digest: str) -> np.ndarray | None:
     return array if array_digest(array) == digest else None
 
 
-def save_parsed(directory: Path, raw_name: str, known_hash: str, stat: os.stat_result,
-                array: np.ndarray) -> str | None:
+def save_parsed(
+    directory: Path, raw_name: str, known_hash: str, stat: os.stat_result, array: np.ndarray
+) -> str | None:
     """Save the parsed copy of ``raw_name`` (whose stat was ``stat`` when parsed).
 
     Other parsed copies of the same raw file are removed first. Hold the lock.

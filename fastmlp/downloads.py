@@ -187,7 +187,7 @@ class HTTPDownloader:
             announced = response.headers.get("Content-Length")
             if announced is not None and announced.strip() != str(self.size):
                 raise DownloadError(
-                    f"announced {announced.strip()} bytes; the pinned file has {self.size}"
+                    f"announced {announced.strip()[:20]} bytes; the pinned file has {self.size}"
                 )
             received = 0
             try:
