@@ -300,7 +300,7 @@ class Mirror:
             folder = Path(text).expanduser()
             return cls(text, str(folder), folder)
         if _looks_like_host(text):
-            raise _bad_mirror(text, f"no scheme; did you mean http://{text}?")
+            raise _bad_mirror(text, f"no scheme; write http://{text}")
         raise _bad_mirror(text, f"unsupported scheme {parts.scheme + '://'!r}")
 
     def locate(self, *names: str) -> str:

@@ -185,9 +185,9 @@ def test_a_mirror_is_named_by_host_without_secrets(base: str, label: str) -> Non
         ("http://", "no host name"),
         ("ftp://127.0.0.1:1/mnist/", "unsupported scheme 'ftp://'"),
         ("s3://bucket/mnist", "unsupported scheme 's3://'"),
-        ("localhost:8000", "no scheme; did you mean http://localhost:8000?"),
-        ("127.0.0.1:8000/data", "no scheme; did you mean http://127.0.0.1:8000/data?"),
-        ("[::1]:8000", "no scheme; did you mean http://[::1]:8000?"),
+        ("localhost:8000", "no scheme; write http://localhost:8000."),
+        ("127.0.0.1:8000/data", "no scheme; write http://127.0.0.1:8000/data."),
+        ("[::1]:8000", "no scheme; write http://[::1]:8000."),
         ("file://127.0.0.2/srv", "a file:// URL names a local folder"),
     ],
 )
