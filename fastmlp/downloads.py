@@ -350,13 +350,17 @@ def describe(exc: BaseException, limits: DownloadLimits = LIMITS) -> str:
     errors = urllib3.exceptions
     causes = _causes(exc)
     # Most specific first: urllib3's NewConnectionError is also a ConnectTimeoutError.
+    def connect_timeout(c: BaseException) -> bool:
+        # urllib3's NewConnectionError (refused, unreachable, ...) is a ConnectTimeoutError too.
+        return isinstance(c, (requests.ConnectTimeout, errors.ConnectTimeoutError, TimeoutError)) \
+            and not isinstance(c, errors.NewConnectionError)
+
     rules = [
         ((errors.NameResolutionError, socket.gaierror), "host name not found (no network?)"),
         (ConnectionRefusedError, "connection refused"),
         ((requests.ReadTimeout, errors.ReadTimeoutError),
          f"no data for {limits.stall_timeout:g} s"),
-        ((requests.ConnectTimeout, errors.ConnectTimeoutError, TimeoutError),
-         f"no answer within {limits.connect_timeout:g} s"),
+        (connect_timeout, f"no answer within {limits.connect_timeout:g} s"),
         ((requests.exceptions.SSLError, errors.SSLError),
          "TLS/SSL error (certificate or protocol)"),
         ((errors.ProtocolError, requests.exceptions.ChunkedEncodingError),
@@ -364,7 +368,9 @@ def describe(exc: BaseException, limits: DownloadLimits = LIMITS) -> str:
         (requests.exceptions.InvalidURL, "invalid URL"),
     ]
     for kinds, reason in rules:
-        if any(isinstance(c, kinds) for c in causes):
+        match = kinds if callable(kinds) and not isinstance(kinds, type) else (
+            lambda c, kinds=kinds: isinstance(c, kinds))
+        if any(match(c) for c in causes):
             return reason
     for cause in causes:
         if isinstance(cause, OSError) and cause.strerror:

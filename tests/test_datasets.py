@@ -187,6 +187,18 @@ def test_every_mirror_failing_gives_one_short_line_per_mirror_then_the_fix(
     assert_only_good_files(mirror_env / "mnist", MNIST_FILES[0])
 
 
+def unreachable(urllib3, requests) -> Exception:
+    """What requests raises for a network without a route to the host."""
+    try:
+        try:
+            raise OSError(101, "Network is unreachable")
+        except OSError as exc:
+            message = f"Failed to establish a new connection: {exc}"
+            raise urllib3.exceptions.NewConnectionError(None, message) from exc
+    except urllib3.exceptions.NewConnectionError as exc:
+        return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/x", exc))
+
+
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
@@ -195,10 +207,11 @@ def test_every_mirror_failing_gives_one_short_line_per_mirror_then_the_fix(
         (lambda u3, rq: rq.ReadTimeout("read timed out"), "no data for 30 s"),
         (lambda u3, rq: rq.exceptions.SSLError("CERTIFICATE_VERIFY_FAILED " * 20), "TLS/SSL error (certificate or protocol)"),  # noqa: E501
         (lambda u3, rq: u3.exceptions.ProtocolError("Connection broken", ConnectionResetError(104, "Connection reset by peer")), "connection broken before the end of the file"),  # noqa: E501
+        (lambda u3, rq: unreachable(u3, rq), "network is unreachable"),
         (lambda u3, rq: PermissionError(13, "Permission denied"), "permission denied"),
         (lambda u3, rq: RuntimeError("x" * 500), "RuntimeError: " + "x" * 120),
     ],
-    ids=["dns", "connect-timeout", "stall", "tls", "broken", "permission", "other"],
+    ids=["dns", "connect-timeout", "stall", "tls", "broken", "unreachable", "permission", "other"],
 )
 def test_failure_reasons_are_short(make, reason: str) -> None:
     import requests
