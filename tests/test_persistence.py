@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp import persistence
+from fastmlp import estimator
 from fastmlp.base import ConvergenceWarning, NotFittedError
 from fastmlp.exceptions import ModelFileError
 
@@ -92,7 +92,7 @@ def test_callbacks_and_random_state_objects_are_not_stored(tmp_path):
     original = _fit(X, y, callbacks=[lambda m, info: None],
                     random_state=np.random.RandomState(0))
     original.save(tmp_path / "m.npz", metadata={"dataset": "synthetic"})
-    loaded, metadata = persistence.load_with_metadata(tmp_path / "m.npz")
+    loaded, metadata = fastmlp.load_with_metadata(tmp_path / "m.npz")
     assert loaded.callbacks is None and loaded.random_state is None
     assert metadata == {"dataset": "synthetic"}
 
@@ -240,5 +240,5 @@ def test_missing_file(tmp_path):
 
 
 def test_lazy_exports():
-    assert fastmlp.load is persistence.load
+    assert fastmlp.load is estimator.load
     assert fastmlp.ModelFileError is ModelFileError
