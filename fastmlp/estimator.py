@@ -16,7 +16,8 @@ import numpy as np
 
 from fastmlp import persistence, training, validation
 from fastmlp.base import BaseEstimator, ClassifierMixin
-from fastmlp.exceptions import ConvergenceWarning, NotFittedError, compatible
+from fastmlp.exceptions import ConvergenceWarning, compatible
+from fastmlp.fitted import FittedMLP
 from fastmlp.network import Network
 
 # scikit-learn checks (check_estimator / parametrize_with_checks) that cannot apply to
@@ -24,7 +25,8 @@ from fastmlp.network import Network
 # ``expected_failed_checks``; empty while every check passes.
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 
-class MLPClassifier(ClassifierMixin, BaseEstimator):
+
+class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
 
     Parameters keep the names, meanings and defaults of scikit-learn's
@@ -201,66 +203,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.dtype = dtype
         self.callbacks = callbacks
 
-    # -- fitted parameters, as views of the network's flat buffer ------------------------
-
-    @property
-    def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices, one per layer: the i-th of shape (layer_i, layer_i+1), model dtype.
-
-        Views of the flat parameter buffer, so in-place edits change the model;
-        assigning a list copies the arrays in (shapes must match). Raises
-        ``NotFittedError`` before ``fit``.
-        """
-        return self._fitted_network().coefs
-
-    @coefs_.setter
-    def coefs_(self, values: Sequence[np.ndarray]) -> None:
-        validation.assign_layers(self._fitted_network().coefs, values, "coefs_")
-
-    @property
-    def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors, one per layer: the i-th of shape (layer_i+1,), model dtype.
-
-        Views of the flat parameter buffer, like ``coefs_``.
-        """
-        return self._fitted_network().intercepts
-
-    @intercepts_.setter
-    def intercepts_(self, values: Sequence[np.ndarray]) -> None:
-        validation.assign_layers(self._fitted_network().intercepts, values, "intercepts_")
-
-    @property
-    def n_layers_(self) -> int:
-        """Layers counting input and output, ``len(hidden_layer_sizes) + 2``."""
-        return self._fitted_network().n_layers + 1
-
-    @property
-    def n_outputs_(self) -> int:
-        """Output units: one per class, 2 for a binary problem (scikit-learn has 1)."""
-        return self._fitted_network().layer_sizes[-1]
-
-    @property
-    def out_activation_(self) -> str:
-        """The output layer's activation, ``"softmax"`` or ``"logistic"``.
-
-        Always ``output_activation``: unlike scikit-learn, binary problems also
-        get softmax by default.
-        """
-        return self.output_activation
-
-    def __sklearn_is_fitted__(self) -> bool:
-        # The one fitted-state test: fit and load create the network, nothing else does.
-        return "_network" in self.__dict__
-
-    def _fitted_network(self) -> Network:
-        if not self.__sklearn_is_fitted__():
-            # NotFittedError is also an AttributeError: hasattr(model, "coefs_") stays False
-            raise compatible(NotFittedError)(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
-                "appropriate arguments before using this estimator."
-            )
-        return self._network
-
     def __sklearn_tags__(self):
         # Only scikit-learn calls this, so its base class is there to extend.
         tags = super().__sklearn_tags__()
@@ -313,193 +255,17 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        first_call = not self.__sklearn_is_fitted__()
-        if first_call and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        if not first_call and classes is not None and not np.array_equal(
-            validation.unique_labels(classes), self.classes_
-        ):
-            raise ValueError(
-                f"`classes={validation.unique_labels(classes)!r}` is not the same as on last "
-                f"call to partial_fit, was: {self.classes_!r}."
-            )
         return self._fit(X, y, incremental=True, classes=classes)
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities.
-
-        With a logistic output layer the unit outputs are normalized to sum to 1.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            uint8 (scaled by 1/255), integer or float.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            In the model's dtype (float32 or float64); columns follow ``classes_``.
-        """
-        proba = self._forward(X)
-        if self.output_activation == "logistic":
-            proba /= np.maximum(proba.sum(axis=1, keepdims=True), np.finfo(proba.dtype).tiny)
-        return proba
-
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Natural log of ``predict_proba(X)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            In the model's dtype; ``-inf`` where a probability underflowed to 0.
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X) -> np.ndarray:
-        """Most probable class label for each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            uint8 (scaled by 1/255), integer or float.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``, in their dtype.
-        """
-        scores = self._forward(X)  # first: NotFittedError before any attribute access
-        return self.classes_[np.argmax(scores, axis=1)]
-
-    def _forward(self, X) -> np.ndarray:
-        """The output layer's activations for X, after checking both model and X."""
-        network = self._fitted_network()
-        return network.forward(self._validate_X(X, reset=False))
-
-    def _validate_X(self, X, reset: bool) -> np.ndarray:
-        fitted = self.__sklearn_is_fitted__() and not reset
-        dtype = self._network.dtype if fitted else (
-            np.dtype(self.dtype) if self.dtype is not None else None
-        )
-        return validation.validate_data(self, X, reset=reset, dtype=dtype)
-
-    def save(self, path, metadata: dict | None = None) -> None:
-        """Write the fitted model to one ``.npz`` file.
-
-        Read it back with [fastmlp.load][fastmlp.estimator.load]. The file
-        holds the parameters, the hyper-parameters (without ``callbacks``),
-        ``classes_``, the fitted attributes and the optimizer state: what
-        ``predict``, ``score``, ``warm_start`` and ``partial_fit`` need (format:
-        [fastmlp.persistence][fastmlp.persistence]). It is written to a
-        temporary file next to ``path`` and renamed into place, so a failed
-        save never leaves a half-written file or destroys an older one.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Target file, conventionally ending in ``.npz``; replaced if it exists.
-        metadata : dict, optional
-            JSON-serializable values stored alongside, returned by
-            [load_with_metadata][fastmlp.estimator.load_with_metadata].
-
-        Raises
-        ------
-        NotFittedError
-            The model is not fitted.
-        ValueError
-            Class labels or metadata that cannot be stored without pickle.
-        OSError
-            The file cannot be written.
-        """
-        persistence.write(path, self._get_state(), metadata)
-
-    # -- state, for model files -------------------------------------------------------------
-
-    def _get_state(self) -> dict:
-        """The fitted model as plain values, for [persistence.write][fastmlp.persistence.write]."""
-        network = self._fitted_network()
-        params = self.get_params()
-        del params["callbacks"]  # functions cannot be stored
-        if not validation.NON_NEGATIVE_INT(params["random_state"]):
-            params["random_state"] = None  # a RandomState or Generator object
-        attributes = {
-            name: getattr(self, name)
-            for name in validation.FITTED_ATTRIBUTES
-            if name in self.__dict__
-        }
-        if "feature_names_in_" in attributes:
-            attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        optimizer = self.__dict__.get("_optimizer")
-        return {
-            "hyperparams": params,
-            "layer_sizes": network.layer_sizes,
-            "params": network.params,
-            "classes": self.classes_,
-            "attributes": attributes,
-            "optimizer": None if optimizer is None else optimizer.state(),
-        }
-
-    @classmethod
-    def _from_state(cls, state: dict) -> "MLPClassifier":
-        """A fitted model from [_get_state][fastmlp.estimator.MLPClassifier._get_state]'s values."""
-        hyperparams = dict(state["hyperparams"])
-        validation.check_fields(hyperparams, validation.PARAMETER_CONSTRAINTS, "hyper-parameter")
-        if isinstance(hyperparams.get("hidden_layer_sizes"), list):
-            hyperparams["hidden_layer_sizes"] = tuple(hyperparams["hidden_layer_sizes"])
-        model = cls(**hyperparams)
-        model._set_state(state)
-        return model
-
-    def _set_state(self, state: dict) -> None:
-        """Restore the fitted network and attributes; only known ones, each checked."""
-        attributes = dict(state["attributes"])
-        validation.check_fields(
-            attributes, validation.FITTED_ATTRIBUTES, "fitted attribute",
-            required=[name for name in validation.FITTED_ATTRIBUTES
-                      if name not in validation.OPTIONAL_FITTED_ATTRIBUTES],
-        )
-        layer_sizes, params, classes = state["layer_sizes"], state["params"], state["classes"]
-        network = Network(layer_sizes, self.activation, self.output_activation, self.loss,
-                          params.dtype)
-        if params.shape != network.params.shape or layer_sizes[-1] != len(classes):
-            raise ValueError(
-                f"{params.size} parameters and {len(classes)} classes do not fit layers "
-                f"{layer_sizes}."
-            )
-        if attributes["n_features_in_"] != layer_sizes[0]:
-            raise ValueError(
-                f"n_features_in_={attributes['n_features_in_']} does not match layers "
-                f"{layer_sizes}."
-            )
-        network.params[:] = params
-        names = attributes.pop("feature_names_in_", None)
-        for name in ("loss_curve_", "validation_scores_"):
-            if attributes[name] is not None:
-                attributes[name] = [float(v) for v in attributes[name]]
-        self.__dict__.update(attributes)
-        if names is not None:
-            self.feature_names_in_ = np.array(names, dtype=object)
-        self.classes_ = classes
-        self._network = network
-        if self.early_stopping and self.validation_scores_ is not None:
-            self._best_params = network.params.copy()
-        optimizer = state.get("optimizer")
-        if optimizer is not None and optimizer.get("kind") == self.solver:
-            # state of another solver is dropped: training would start afresh, as fit() does
-            self._optimizer = training.make_optimizer(self.get_params(), network)
-            self._optimizer.load_state(optimizer)
 
     # -- training loop ----------------------------------------------------------------
 
-    def _fit(self, X, y, incremental, coef_init=None, intercept_init=None, classes=None):
+    def _validate_params(self) -> None:
         validation.validate_params(self.get_params())
+
+    def _fit(self, X, y, incremental, coef_init=None, intercept_init=None, classes=None):
+        self._validate_params()
         fitted = self.__sklearn_is_fitted__()
         reset = not fitted or not (self.warm_start or incremental)
         if y is None:
@@ -507,7 +273,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         X = self._validate_X(X, reset=reset)
-        y = self._encode_y(y, X.shape[0], reset, classes, fitted and not incremental)
+        y = validation.validate_labels(
+            self, y, X.shape[0], reset=reset, classes=classes, incremental=incremental
+        )
         rng = validation.check_random_state(self.random_state)
         if reset:
             self._initialize(X, rng)
@@ -518,6 +286,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if not incremental or "_optimizer" not in self.__dict__:
             self._optimizer = training.make_optimizer(self.get_params(), self._network)
 
+        X_val = y_val = None
         early_stopping = self.early_stopping  # partial_fit refuses early_stopping=True
         if early_stopping:
             X, y, X_val, y_val = validation.stratified_split(
@@ -538,13 +307,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.loss_curve_.append(loss)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            validation_score = None
-            if early_stopping:
-                validation_score = self._update_validation(X_val, y_val)
-                if self.verbose:
-                    print(f"Validation score: {validation_score:f}")
-            else:
-                self._update_no_improvement(loss)
+            validation_score = self._update_no_improvement(loss, X_val, y_val)
+            if self.verbose and early_stopping:
+                print(f"Validation score: {validation_score:f}")
             self._optimizer.iteration_ends(self.t_)
             info = {
                 "epoch": self.n_iter_,
@@ -578,50 +343,22 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self._network.params[:] = self._best_params
         return self
 
-    def _update_validation(self, X_val, y_val) -> float:
-        network = self._network
-        score = float(np.mean(np.argmax(network.forward(X_val), axis=1) == y_val))
-        self.validation_scores_.append(score)
-        if score < self.best_validation_score_ + self.tol:
-            self._no_improvement_count += 1
-        else:
-            self._no_improvement_count = 0
-        if score > self.best_validation_score_:
-            self.best_validation_score_ = score
-            self._best_params = network.params.copy()
+    def _update_no_improvement(self, loss: float, X_val, y_val) -> float | None:
+        """Count epochs without a ``tol`` improvement, as scikit-learn; the validation score."""
+        if X_val is None:  # the training loss must fall by tol
+            score, stalled = None, loss > self.best_loss_ - self.tol
+            self.best_loss_ = min(self.best_loss_, loss)
+        else:  # the validation accuracy must rise by tol
+            score = float(np.mean(np.argmax(self._network.forward(X_val), axis=1) == y_val))
+            self.validation_scores_.append(score)
+            stalled = score < self.best_validation_score_ + self.tol
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = self._network.params.copy()
+        self._no_improvement_count = self._no_improvement_count + 1 if stalled else 0
         return score
 
-    def _update_no_improvement(self, loss: float) -> None:
-        if loss > self.best_loss_ - self.tol:
-            self._no_improvement_count += 1
-        else:
-            self._no_improvement_count = 0
-        if loss < self.best_loss_:
-            self.best_loss_ = loss
-
     # -- setup ------------------------------------------------------------------------
-
-    def _encode_y(self, y, n_samples, reset, classes, same_classes) -> np.ndarray:
-        """Class indices (int64) into ``classes_``; sets ``classes_`` when ``reset``."""
-        y = validation.check_labels(y, n_samples)
-        labels = validation.unique_labels(y)
-        if reset:
-            if classes is not None:
-                labels = validation.unique_labels(
-                    np.concatenate([validation.unique_labels(classes), labels])
-                )
-            if labels.shape[0] < 2:
-                raise ValueError(
-                    f"The classifier needs samples of at least 2 classes in y; got only 1 "
-                    f"class: {labels.tolist()}."
-                )
-            self.classes_ = labels
-        elif same_classes and self.warm_start and not np.array_equal(labels, self.classes_):
-            raise ValueError(
-                "warm_start can only be used where `y` has the same classes as in the "
-                f"previous call to fit. Previously got {self.classes_}, `y` has {labels}."
-            )
-        return validation.encode_labels(y, self.classes_, "labels not seen at the first fit.")
 
     def _initialize(self, X: np.ndarray, rng: np.random.Generator) -> None:
         hidden = validation.hidden_sizes(self.hidden_layer_sizes)

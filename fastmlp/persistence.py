@@ -132,10 +132,10 @@ def read(path, restore: Callable[[dict], Model]) -> tuple[Model, dict]:
     Raises
     ------
     ModelFileError
-        A ``ValueError`` naming the file: it is corrupt, truncated, not a
-        fastmlp model, inconsistent or of a newer format.
+        The file is damaged, foreign, refused by ``restore`` or of a newer
+        format; the message names the file.
     FileNotFoundError
-        ``path`` does not exist.
+        No file at ``path``.
     """
     path = Path(path)
     if not path.exists():

@@ -103,13 +103,16 @@ class InstanceOf:
 
 @dataclass(frozen=True)
 class ListOf:
-    """A list or tuple whose every item meets ``item``."""
+    """A sequence of one of ``types`` (1-D for arrays) whose every item meets ``item``."""
 
     item: Callable[[object], bool]
     description: str
+    types: tuple[type, ...] = (list, tuple)
 
     def __call__(self, value) -> bool:
-        return isinstance(value, list | tuple) and all(self.item(v) for v in value)
+        if not isinstance(value, self.types) or getattr(value, "ndim", 1) != 1:
+            return False
+        return all(self.item(v) for v in value)
 
     def __str__(self) -> str:
         return self.description
@@ -133,7 +136,10 @@ POSITIVE = Interval(numbers.Real, 0, closed="neither")
 ANY_FLOAT = Interval(numbers.Real, finite=False)
 FLOATS = ListOf(ANY_FLOAT, "a list of numbers")
 UNIT_FRACTION = Interval(numbers.Real, 0, 1, "left")
-HIDDEN_LAYER_SIZES = ListOf(POSITIVE_INT, "a sequence of integers >= 1, e.g. (100,) or (128, 64)")
+HIDDEN_LAYER_SIZES = ListOf(
+    POSITIVE_INT, "a sequence of integers >= 1, e.g. (100,) or (128, 64)",
+    (list, tuple, range, np.ndarray),
+)
 
 PARAMETER_CONSTRAINTS: dict[str, list] = {
     "hidden_layer_sizes": [POSITIVE_INT, HIDDEN_LAYER_SIZES],
@@ -269,6 +275,59 @@ def check_batch_size(batch_size: int | str, n_samples: int) -> int:
             stacklevel=4,
         )
     return min(int(batch_size), n_samples)
+
+
+def n_parameters(layer_sizes: Sequence[int]) -> int:
+    """Weights and biases of a network with ``layer_sizes`` units per layer (exact int)."""
+    sizes = [int(n) for n in layer_sizes]
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def check_state(state: Mapping) -> dict:
+    """The fitted attributes to restore from a model's state, each checked.
+
+    Parameters
+    ----------
+    state : mapping
+        As ``MLPClassifier._get_state()`` returns: ``layer_sizes``, ``params``,
+        ``classes`` and ``attributes`` are read here.
+
+    Returns
+    -------
+    dict
+        Attribute name to value: the known fitted attributes (lists of float
+        as such, ``feature_names_in_`` as an object array) and ``classes_``.
+
+    Raises
+    ------
+    ValueError
+        An unknown or missing attribute, a value of the wrong type, or
+        parameters, classes and features that do not fit the layers.
+    """
+    attributes = dict(state["attributes"])
+    check_fields(
+        attributes, FITTED_ATTRIBUTES, "fitted attribute",
+        required=[name for name in FITTED_ATTRIBUTES if name not in OPTIONAL_FITTED_ATTRIBUTES],
+    )
+    layer_sizes, params, classes = tuple(state["layer_sizes"]), state["params"], state["classes"]
+    if params.shape != (n_parameters(layer_sizes),) or layer_sizes[-1] != len(classes):
+        raise ValueError(
+            f"{params.size} parameters and {len(classes)} classes do not fit layers "
+            f"{layer_sizes}."
+        )
+    if attributes["n_features_in_"] != layer_sizes[0]:
+        raise ValueError(
+            f"n_features_in_={attributes['n_features_in_']} does not match layers {layer_sizes}."
+        )
+    for name in ("loss_curve_", "validation_scores_"):
+        if attributes[name] is not None:
+            attributes[name] = [float(v) for v in attributes[name]]
+    if attributes.get("feature_names_in_") is not None:
+        attributes["feature_names_in_"] = np.array(attributes["feature_names_in_"], dtype=object)
+    else:
+        attributes.pop("feature_names_in_", None)
+    attributes["classes_"] = classes
+    return attributes
 
 
 # -- X ---------------------------------------------------------------------------------------
@@ -482,6 +541,64 @@ def check_labels(y, n_samples: int | None = None, what: str = "y") -> np.ndarray
     elif y.dtype.kind not in "biuUS" and y.dtype != object:
         raise ValueError(f"Unknown label type: {what} has dtype {y.dtype}.")
     return y
+
+
+def validate_labels(
+    estimator, y, n_samples: int, *, reset: bool, classes=None, incremental: bool = False
+) -> np.ndarray:
+    """y as class indices (int64) into ``classes_``, which ``reset`` sets.
+
+    The labels are those of ``y``, or with ``classes`` (``partial_fit``'s
+    first call) those of ``classes`` and ``y``. Without ``reset``, the labels
+    must be known: a warm-started ``fit`` must see the same classes, and
+    ``classes`` repeated in ``partial_fit`` must not change.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier
+        Holds ``classes_``.
+    y : array-like of shape (n_samples,)
+        The labels.
+    n_samples : int
+        Rows of X.
+    reset : bool
+        True at the start of a fresh fit.
+    classes : array-like, optional
+        ``partial_fit``'s ``classes``.
+    incremental : bool
+        True for ``partial_fit``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        int64 indices into ``classes_``.
+    """
+    if incremental and classes is None and reset:
+        raise ValueError("classes must be passed on the first call to partial_fit.")
+    y = check_labels(y, n_samples)
+    labels = unique_labels(y)
+    if reset:
+        if classes is not None:
+            labels = unique_labels(np.concatenate([unique_labels(classes), labels]))
+        if labels.shape[0] < 2:
+            raise ValueError(
+                f"The classifier needs samples of at least 2 classes in y; got only 1 class: "
+                f"{labels.tolist()}."
+            )
+        estimator.classes_ = labels
+    elif incremental and classes is not None and not np.array_equal(
+        unique_labels(classes), estimator.classes_
+    ):
+        raise ValueError(
+            f"`classes={unique_labels(classes)!r}` is not the same as on last call to "
+            f"partial_fit, was: {estimator.classes_!r}."
+        )
+    elif not incremental and not np.array_equal(labels, estimator.classes_):
+        raise ValueError(
+            "warm_start can only be used where `y` has the same classes as in the previous "
+            f"call to fit. Previously got {estimator.classes_}, `y` has {labels}."
+        )
+    return encode_labels(y, estimator.classes_, "labels not seen at the first fit.")
 
 
 def unique_labels(y) -> np.ndarray:
