@@ -369,11 +369,12 @@ def _load_arrays(
     # Warm path, no lock: every parsed copy present and intact.
     names = cache.listing(directory)
     arrays = [cache.load_parsed(directory, names, f, h) for f, h in spec.files]
-    if cache.leftovers(directory, names, spec.files):
-        with cache.lock(directory, 0, blocking=False) as held:
-            if held:
-                cache.remove_leftovers(directory, spec.files)
     if all(array is not None for array in arrays):
+        if cache.leftovers(directory, names, spec.files):
+            # Tidy up, unless another process is at work here.
+            with cache.lock(directory, 0, blocking=False) as held:
+                if held:
+                    cache.remove_leftovers(directory, spec.files)
         return arrays
     with cache.lock(directory, downloads.LIMITS.lock_wait) as writable:
         if writable:
