@@ -17,7 +17,8 @@ _LAZY = {
     "load_kmnist": "fastmlp.datasets",
     "DatasetError": "fastmlp.exceptions",
     "ModelFileError": "fastmlp.exceptions",
-    "load": "fastmlp.persistence",
+    "load": "fastmlp.estimator",
+    "load_with_metadata": "fastmlp.estimator",
     "sweep": "fastmlp.sweep",
 }
 # Exported as the module itself, which is callable: fastmlp.sweep(grid, X, y). Python

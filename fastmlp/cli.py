@@ -70,8 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save", metavar="PATH", help="save the trained model to PATH (.npz)")
     train.add_argument("--plot", metavar="PATH",
                        help="plot loss and test accuracy per epoch to PATH (needs matplotlib)")
-    train.add_argument("--json", action="store_true",
-                       help="print one JSON result line on stdout instead of the report")
+    _add_output_options(train)
     _add_data_options(train)
 
     evaluate = commands.add_parser(
@@ -80,8 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", metavar="MODEL", help="model file written by train --save")
     evaluate.add_argument("--dataset", choices=DATASETS,
                           help="test set to use (default: the one the model was trained on)")
-    evaluate.add_argument("--json", action="store_true",
-                          help="print one JSON result line on stdout instead of the report")
+    _add_output_options(evaluate)
     _add_data_options(evaluate)
 
     download = commands.add_parser(
@@ -93,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(download)
     _add_sweep_parser(commands)
     return parser
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON result line on stdout instead of the report")
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -263,7 +266,7 @@ def _plot_curves(path: str, losses: list[float], accuracy: list[float], dataset:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from fastmlp.datasets import load_dataset
-    from fastmlp.persistence import load_with_metadata
+    from fastmlp.estimator import load_with_metadata
 
     model, metadata = load_with_metadata(args.model)
     dataset = args.dataset or metadata.get("dataset") or "mnist"

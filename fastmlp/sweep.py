@@ -358,9 +358,7 @@ def check_params(params: Mapping[str, Any]) -> None:
     model.set_params(random_state=copy.deepcopy(model.random_state))
     # partial_fit tests the solver first, in words about itself; say it as fit would
     if model.solver not in options.SOLVERS:
-        raise ValueError(
-            f"solver={model.solver!r} is not supported; choose one of {options.SOLVERS}."
-        )
+        raise ValueError(f"solver must be one of {options.SOLVERS}; got {model.solver!r}.")
     # partial_fit refuses early stopping, and verbose or callbacks would act on the probe;
     # none of the three has a value the estimator could refuse.
     model.set_params(early_stopping=False, verbose=False, callbacks=None)
@@ -404,6 +402,9 @@ def check_points(
     points = expand_grid(grid)
     if not points:
         raise ValueError("the grid has no points; give at least one parameter and value")
+    # the shared values first, so that their errors do not read as the first point's
+    swept = {name for point in points for name in point}
+    check_params({name: value for name, value in base.items() if name not in swept})
     for point in points:
         try:
             check_params({**base, **point})
@@ -688,7 +689,7 @@ def _fit_point(params: dict, X, y, X_val, y_val) -> dict:
     an exception of the fit is caught and returned as ``error``.
     """
     from fastmlp import MLPClassifier
-    from fastmlp.base import ConvergenceWarning
+    from fastmlp.exceptions import ConvergenceWarning
 
     worker = _worker_address()
     epoch_seconds: list[float] = []

@@ -27,7 +27,7 @@ pytest.importorskip("distributed", reason="the sweep needs dask[distributed] (th
 import fastmlp  # noqa: E402
 from fastmlp import cli  # noqa: E402
 from fastmlp import sweep as sweeps  # noqa: E402
-from fastmlp.base import ConvergenceWarning  # noqa: E402
+from fastmlp.exceptions import ConvergenceWarning  # noqa: E402
 
 N_SAMPLES = 5_000
 # small and quick, and deterministic: a fixed seed, float32
@@ -102,11 +102,14 @@ def test_check_points_uses_the_estimator_validation():
     points = sweeps.check_points({"hidden_layer_sizes": [(8,), (8, 4)], "alpha": [0.0, 1e-4]},
                                  "default")
     assert points[1] == {"hidden_layer_sizes": (8,), "alpha": 1e-4} and len(points) == 4
+    # the point, then the estimator's own message: the parameter and what it must be
     for grid, message in [
-        ({"activation": ["relu", "sigmoid"]}, r"activation='sigmoid'.*not supported.*relu"),
-        ({"learning_rate_init": [-1.0]}, r"learning_rate_init must be a positive number"),
-        ({"max_iter": [0]}, r"max_iter must be an integer >= 1"),
-        ({"hidden_layer_sizes": [(0,)]}, r"hidden_layer_sizes must be positive integers"),
+        ({"activation": ["relu", "sigmoid"]},
+         r"^grid point activation='sigmoid': .*activation.*'relu', 'identity'"),
+        ({"learning_rate_init": [-1.0]}, r"^grid point learning_rate_init=-1.0: .*must be"),
+        ({"max_iter": [0]}, r"^grid point max_iter=0: max_iter must be .*1"),
+        ({"hidden_layer_sizes": [(0,)]}, r"^grid point hidden_layer_sizes=\(0,\): .*must be"),
+        ({"solver": ["lbfgs"]}, r"^grid point solver='lbfgs': solver must be one of \('adam'"),
         ({"batch_sizes": [32]}, r"Invalid parameter 'batch_sizes'.*valid parameters are"),
         ({"alpha": []}, r"grid\['alpha'\] is empty"),
         ({"alpha": 0.1}, r"must be a list of values"),
@@ -320,9 +323,9 @@ def test_cli_refuses_bad_grids_before_loading_data_or_starting_a_cluster(monkeyp
     monkeypatch.setattr(sweeps, "sweep", no_work)
     for argv, message in [
         (["--grid", "hidden_size=16"], "the parameters that can be swept are: activation, alpha"),
-        (["--grid", "learning_rate_init=1e-3,-1"], "learning_rate_init must be a positive"),
-        (["--grid", "solver=adam,lbfgs"], "solver='lbfgs' is not supported; choose one of"),
-        (["--grid", "alpha=0", "--epochs", "0"], "max_iter must be an integer >= 1"),
+        (["--grid", "learning_rate_init=1e-3,-1"], "learning_rate_init=-1.0: learning_rate_init"),
+        (["--grid", "solver=adam,lbfgs"], "solver must be one of ('adam', 'sgd'); got 'lbfgs'"),
+        (["--grid", "alpha=0", "--epochs", "0"], "error: max_iter must be"),
         (["--grid", "alpha=0", "--out", "/no/such/folder/r.csv"], "does not exist"),
         (["--grid", "alpha=0", "--workers", "0"], "--workers must be at least 1"),
     ]:
