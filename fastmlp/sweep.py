@@ -23,6 +23,7 @@ import ran first.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import math
 import os
@@ -632,11 +633,13 @@ def sweep(
 
 
 def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[SweepResult]:
+    import asyncio
+
     from distributed import as_completed
 
     try:
         client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11 on
         raise TimeoutError(
             f"the Dask scheduler at {client.scheduler.address} has no workers after "
             f"{WORKER_TIMEOUT:.0f} s; start some with `dask worker {client.scheduler.address}`"
@@ -644,10 +647,12 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
     # Load the estimator and its compiled kernels on every worker now, in parallel, so
     # that the first point of each worker does not count that second as fit time. A
     # worker that cannot (no fastmlp installed) fails each of its points with the reason.
-    client.run(check_params, {**base, **points[0]}, on_error="ignore")
+    client.run(_warm_up, {**base, **points[0]}, on_error="ignore")
     # broadcast: one copy per worker, sent once; tasks then find the data where they run
-    # (a worker that joins later fetches it from a peer once, not per task)
-    shared = client.scatter(list(data), broadcast=True)
+    # (a worker that joins later fetches it from a peer once, not per task). Keys of our
+    # own (hash=False): no time spent hashing the data, and cancelling them at the end
+    # cannot touch the caller's own scatter of the same arrays.
+    shared = client.scatter(list(data), broadcast=True, hash=False)
     run = uuid.uuid4().hex[:8]
     futures = {
         client.submit(
@@ -742,15 +747,30 @@ def _one_thread_per_fit() -> Iterator[None]:
     on two cores, each fit spawning a second BLAS thread, run slower).
     """
     import numba
-    from threadpoolctl import threadpool_limits
 
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        with threadpool_limits(limits=1):
+        with _thread_pools().limit(limits=1):
             yield
     finally:
         numba.set_num_threads(previous)
+
+
+@functools.cache
+def _thread_pools() -> Any:
+    """The process's thread pools, found once: a fresh scan of the loaded libraries on
+    every task costs milliseconds (about 100 ms the first time)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _warm_up(params: dict) -> None:
+    """Run on every worker before the points: loads the estimator, its kernels and threadpoolctl."""
+    check_params(params)  # first: the thread pools are looked up once, after BLAS is loaded
+    with _one_thread_per_fit():
+        pass
 
 
 def _json_value(value: Any) -> Any:
