@@ -19,20 +19,15 @@ _LAZY = {
     "ModelFileError": "fastmlp.exceptions",
     "load": "fastmlp.estimator",
     "load_with_metadata": "fastmlp.estimator",
-    "sweep": "fastmlp.sweep",
+    "sweep": "fastmlp.sweeps",
 }
-# Exported as the module itself, which is callable: fastmlp.sweep(grid, X, y). Python
-# binds an imported submodule to the package attribute of its name, so a function
-# exported as fastmlp.sweep would be replaced whenever fastmlp.sweep was imported first.
-_MODULES = {"sweep"}
 
 __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        module = import_module(_LAZY[name])
-        value = module if name in _MODULES else getattr(module, name)
+        value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")

@@ -349,7 +349,7 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- fastmlp sweep: a grid of fits on a Dask cluster (fastmlp.sweep) ---------------------
+# -- fastmlp sweep: a grid of fits on a Dask cluster (fastmlp.sweeps) --------------------
 
 
 def _add_sweep_parser(commands) -> None:
@@ -396,7 +396,7 @@ def _sweep(args: argparse.Namespace) -> int:
         )
     from tqdm.auto import tqdm
 
-    from fastmlp import sweep as sweeps
+    from fastmlp import sweeps
     from fastmlp.datasets import load_dataset
 
     # Everything the user typed is checked before the data is loaded or a cluster starts.
@@ -462,7 +462,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _sweep_client(args: argparse.Namespace):
     """A client of the cluster at --scheduler, or of an embedded one with --workers processes."""
-    from fastmlp import sweep as sweeps
+    from fastmlp import sweeps
 
     if not args.scheduler:
         return sweeps.local_client(args.workers)
@@ -490,7 +490,7 @@ def _check_sweep_output(flag: str, path: str | None) -> None:
 
 
 def _sweep_value(value) -> str:
-    from fastmlp import sweep as sweeps
+    from fastmlp import sweeps
 
     if isinstance(value, tuple):
         return sweeps.LAYER_SEPARATOR.join(str(size) for size in value)

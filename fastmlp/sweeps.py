@@ -1,9 +1,9 @@
 """Hyper-parameter sweeps: one MLPClassifier fit per grid point, run on a Dask cluster.
 
-[sweep][fastmlp.sweep.sweep] expands a grid, checks every point with the
+[sweep][fastmlp.sweeps.sweep] expands a grid, checks every point with the
 estimator's own validation before anything runs, sends the training and
 validation data to each worker once, fits one model per point as a Dask task
-and returns one [SweepResult][fastmlp.sweep.SweepResult] per point. A point
+and returns one [SweepResult][fastmlp.sweeps.SweepResult] per point. A point
 that fails (for example by diverging) is recorded with its error and the
 sweep goes on; a worker lost mid-sweep costs nothing, because Dask reruns its
 tasks on the others.
@@ -12,12 +12,8 @@ Without a client, an embedded ``LocalCluster`` runs one single-threaded worker
 process per core; with a scheduler address (``tcp://host:8786``), the same
 call runs on a cluster of any size. Dask is imported only inside the functions
 that need it, so ``import fastmlp`` and training never load it.
-
-The module itself is callable, ``fastmlp.sweep(grid, X, y)`` being
-``fastmlp.sweep.sweep(grid, X, y)``: Python binds a submodule to its parent
-package's attribute of the same name when it is first imported, so a plain
-function ``fastmlp.sweep`` would be replaced by this module depending on which
-import ran first.
+``fastmlp.sweep`` is [sweep][fastmlp.sweeps.sweep]; the module's other names
+(``ranked``, ``best``, ``local_client``, ...) are imported from here.
 """
 
 from __future__ import annotations
@@ -27,9 +23,7 @@ import functools
 import itertools
 import math
 import os
-import sys
 import time
-import types
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -384,9 +378,9 @@ def check_points(
     Parameters
     ----------
     grid : mapping or sequence of mappings
-        As for [expand_grid][fastmlp.sweep.expand_grid].
+        As for [expand_grid][fastmlp.sweeps.expand_grid].
     params : dict, str or None
-        Base parameters or a preset name, as for [sweep][fastmlp.sweep.sweep].
+        Base parameters or a preset name, as for [sweep][fastmlp.sweeps.sweep].
 
     Returns
     -------
@@ -499,6 +493,7 @@ def local_client(workers: int | None = None) -> Iterator[Any]:
     import logging
     import multiprocessing
 
+    import dask
     from distributed import Client, LocalCluster
 
     if getattr(multiprocessing.current_process(), "_inheriting", False):
@@ -511,14 +506,19 @@ def local_client(workers: int | None = None) -> Iterator[Any]:
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers must be at least 1; got {workers}")
-    with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=logging.ERROR,
-        # the scheduler serves HTTP (health, metrics) even without a dashboard: on a free
-        # loopback port rather than 8787, which another cluster may hold
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-        preload=[__name__],  # dask_setup below, in each worker process
-    ) as cluster, Client(cluster, set_as_default=False) as client:
+    # Dask's active memory manager drops "superfluous" replicas of the broadcast data once
+    # fewer than 20 points wait for it, and a worker that then steals a point fetches it
+    # again: the embedded cluster keeps every worker's copy until the sweep releases it.
+    with dask.config.set({"distributed.scheduler.active-memory-manager.start": False}):
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, silence_logs=logging.ERROR,
+            # the scheduler serves HTTP (health, metrics) even without a dashboard: on a
+            # free loopback port rather than 8787, which another cluster may hold
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            preload=[__name__],  # dask_setup below, in each worker process
+        )
+    with cluster, Client(cluster, set_as_default=False) as client:
         try:
             yield client
         except KeyboardInterrupt:
@@ -781,11 +781,3 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
-
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs) -> list[SweepResult]:
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
