@@ -48,9 +48,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : int or sequence of int, default=(100,)
         Units of each hidden layer, e.g. ``(128,)`` or ``(128, 64)``.
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+    activation : {"relu", "identity", "logistic", "tanh"}, default="relu"
         Activation of the hidden units.
-    solver : {"sgd", "adam"}, default="adam"
+    solver : {"adam", "sgd"}, default="adam"
         Optimizer.
     alpha : float, default=0.0001
         Strength of the L2 penalty on the weights (not the biases).

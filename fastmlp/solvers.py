@@ -136,8 +136,10 @@ class AdamOptimizer(StochasticOptimizer):
     dtype : numpy dtype
         The model's float dtype; the moments and scalars are kept in it.
     learning_rate_init : float
-    beta_1, beta_2 : float
-        Decay rates of the first and second moment estimates, in [0, 1).
+    beta_1 : float
+        Decay rate of the first moment estimates, in [0, 1).
+    beta_2 : float
+        Decay rate of the second moment estimates, in [0, 1).
     epsilon : float
         Added to the root of the second moment for stability.
     """
