@@ -439,3 +439,18 @@ def test_train_help_documents_every_option(capsys):
         assert action.help, f"{action.option_strings} has no help text"
     assert "examples:" in text and "random_state" not in text
     assert "default from the preset: 128 (default), 16 (notebook)" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("error", [KeyError("n_features_in_"), TypeError("bad"),
+                                   IndexError("x"), MemoryError(), OverflowError("2**62")])
+def test_any_failure_to_read_a_model_is_one_line(tmp_path, capsys, monkeypatch, error):
+    from fastmlp import persistence
+
+    def fail(path):
+        raise error
+
+    monkeypatch.setattr(persistence, "load_with_metadata", fail)
+    path = tmp_path / "damaged.npz"
+    assert cli.main(["evaluate", str(path)]) == cli.EXIT_ERROR
+    line = _one_error_line(capsys.readouterr())
+    assert str(path) in line and type(error).__name__ in line
