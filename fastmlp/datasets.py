@@ -338,6 +338,15 @@ def load_dataset(
     DatasetError
         If the name is unknown, the cache is not writable, no mirror delivers a
         file with the pinned checksum, or a file does not parse.
+
+    Examples
+    --------
+    >>> from fastmlp import load_dataset
+    >>> (x_train, y_train), (x_test, y_test) = load_dataset("fashion-mnist")
+    >>> x_train.shape, x_train.dtype, x_test.shape
+    ((60000, 28, 28), dtype('uint8'), (10000, 28, 28))
+    >>> y_test[:5]
+    array([9, 2, 1, 1, 6], dtype=uint8)
     """
     spec = _spec(name)
     directory = get_data_home(data_home) / spec.name

@@ -157,6 +157,19 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     shape (n, h, w) is flattened to (n, h * w). Fitted parameters live in one
     flat buffer; ``coefs_`` and ``intercepts_`` are views of it, and assigning
     to them copies the given arrays into it (shapes must match).
+
+    Examples
+    --------
+    >>> from fastmlp import MLPClassifier, load_mnist
+    >>> (x_train, y_train), (x_test, y_test) = load_mnist()
+    >>> model = MLPClassifier(hidden_layer_sizes=(64,), batch_size=128, max_iter=3,
+    ...                       random_state=0)
+    >>> model.fit(x_train[:10_000], y_train[:10_000])
+    MLPClassifier(batch_size=128, hidden_layer_sizes=(64,), max_iter=3, random_state=0)
+    >>> model.predict(x_test[:5])
+    array([7, 2, 1, 0, 4], dtype=uint8)
+    >>> model.score(x_test, y_test) > 0.9
+    True
     """
 
     def __init__(

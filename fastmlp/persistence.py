@@ -108,6 +108,18 @@ def load(path) -> MLPClassifier:
         fastmlp model, inconsistent or of a newer format.
     FileNotFoundError
         ``path`` does not exist.
+
+    Examples
+    --------
+    >>> import fastmlp
+    >>> (x_train, y_train), (x_test, y_test) = fastmlp.load_mnist()
+    >>> model = fastmlp.MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    >>> model.fit(x_train[:2_000], y_train[:2_000]).save("digits.npz")
+    >>> restored = fastmlp.load("digits.npz")
+    >>> restored
+    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    >>> bool((restored.predict(x_test) == model.predict(x_test)).all())
+    True
     """
     return load_with_metadata(path)[0]
 
