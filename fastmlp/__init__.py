@@ -17,7 +17,8 @@ _LAZY = {
     "load_kmnist": "fastmlp.datasets",
     "DatasetError": "fastmlp.exceptions",
     "ModelFileError": "fastmlp.exceptions",
-    "load": "fastmlp.persistence",
+    "load": "fastmlp.estimator",
+    "load_with_metadata": "fastmlp.estimator",
 }
 
 __all__ = ["__version__", *_LAZY]

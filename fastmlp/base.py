@@ -8,59 +8,22 @@ when it is installed but unused: importing scikit-learn costs seconds and about
 called by scikit-learn and so imports its tag classes lazily. These classes
 are used whether scikit-learn is installed or not.
 
-The exception and warning classes carry scikit-learn's names and meanings.
-fastmlp raises and warns with ``compatible(cls)``, which adds scikit-learn's
-class of the same name as a second base when scikit-learn is loaded, so code
-written against either library catches them.
+``NotFittedError``, ``ConvergenceWarning``, ``DataConversionWarning`` and
+``compatible`` live in [fastmlp.exceptions][fastmlp.exceptions] and are
+re-exported here, where they were first defined, so that older imports keep
+working.
 """
 
-import functools
 import inspect
-import sys
 
 import numpy as np
 
-
-class ConvergenceWarning(UserWarning):
-    """The solver stopped at ``max_iter`` before the loss settled."""
-
-
-class DataConversionWarning(UserWarning):
-    """The input was converted, e.g. a column-vector y was flattened."""
-
-
-class NotFittedError(ValueError, AttributeError):
-    """The estimator is used before ``fit``; an AttributeError so hasattr() works."""
-
-
-@functools.cache
-def _merged(ours: type, sklearn_class: type) -> type:
-    return type(ours.__name__, (ours, sklearn_class), {"__module__": __name__})
-
-
-def compatible(ours: type) -> type:
-    """The class to raise or warn with, caught by handlers for either library.
-
-    If ``sklearn.exceptions`` is loaded, a subclass of both ``ours`` and
-    scikit-learn's class of the same name (created once and cached), so that an
-    ``except`` clause or a warnings filter written for either one catches it.
-    Otherwise ``ours`` itself: if scikit-learn is not loaded, no code can be
-    holding its classes, and it is not imported here.
-
-    Parameters
-    ----------
-    ours : type
-        ``NotFittedError``, ``ConvergenceWarning`` or ``DataConversionWarning``.
-
-    Returns
-    -------
-    type
-        ``ours`` or the merged subclass.
-    """
-    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
-    if sklearn_exceptions is None:
-        return ours
-    return _merged(ours, getattr(sklearn_exceptions, ours.__name__))
+from fastmlp.exceptions import (
+    ConvergenceWarning,
+    DataConversionWarning,
+    NotFittedError,
+    compatible,
+)
 
 
 class BaseEstimator:

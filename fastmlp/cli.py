@@ -143,8 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--plot", metavar="FILE",
                        help="plot loss and test accuracy per epoch to FILE, e.g. curves.png "
                        "(needs matplotlib)")
-    train.add_argument("--json", action="store_true",
-                       help="print one JSON result line on stdout instead of the report")
+    _add_output_options(train)
     _add_data_options(train)
 
     evaluate = commands.add_parser(
@@ -159,8 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "trained on)")
     source.add_argument("--data", metavar="FILE",
                         help="your own test set: an .npz file with arrays x_test, y_test")
-    evaluate.add_argument("--json", action="store_true",
-                          help="print one JSON result line on stdout instead of the report")
+    _add_output_options(evaluate)
     _add_data_options(evaluate)
 
     download = commands.add_parser(
@@ -173,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="import the original .gz files from DIR instead of downloading")
     _add_data_options(download)
     return parser
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON result line on stdout instead of the report")
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -217,9 +220,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as error:
         if args.debug:
             raise
-        message = " ".join(str(error).split())  # one line, whatever the message holds
-        print(f"fastmlp: error: {message}", file=sys.stderr)
+        print(format_error(error), file=sys.stderr)
         return EXIT_ERROR
+
+
+def format_error(error: BaseException) -> str:
+    """The text ``main`` prints for an error, after ``fastmlp: error: ``.
+
+    A [DatasetError][fastmlp.exceptions.DatasetError] keeps its lines (a
+    failed download names each mirror tried on a line of its own, then the
+    fix), indented under the first; every other message becomes one line,
+    whatever it holds.
+
+    Parameters
+    ----------
+    error : BaseException
+        The error to show.
+
+    Returns
+    -------
+    str
+        One line, or several for a ``DatasetError``, the first prefixed with
+        ``fastmlp: error: ``.
+    """
+    if isinstance(error, fastmlp.DatasetError):
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        lines = lines or [type(error).__name__]
+        return "\n".join([f"fastmlp: error: {lines[0]}", *(f"  {line}" for line in lines[1:])])
+    return "fastmlp: error: " + " ".join(str(error).split())
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -399,11 +427,12 @@ def _flags_typed(args: argparse.Namespace, *flags: str) -> str:
 def _check_memory(args, params: dict, n_features: int, n_classes: int) -> None:
     """Refuse a network whose training state cannot fit in this machine's memory."""
     from fastmlp.npzdata import physical_memory
+    from fastmlp.validation import n_parameters
 
     hidden = params["hidden_layer_sizes"]
     hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
     sizes = (n_features, *hidden, n_classes)
-    n_params = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+    n_params = n_parameters(sizes)
     batch = 200 if params["batch_size"] == "auto" else params["batch_size"]
     itemsize = 4 if params["dtype"] == "float32" else 8
     # parameters, gradient, two Adam moments (or SGD velocity) and the epoch's
@@ -576,7 +605,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _load_model(path: str):
     """load_with_metadata, with any failure to read the file reported as one line."""
-    from fastmlp.persistence import load_with_metadata
+    from fastmlp.estimator import load_with_metadata
 
     try:
         return load_with_metadata(path)

@@ -1,4 +1,14 @@
-"""Errors fastmlp raises on purpose; each message names the problem and the fix."""
+"""Every exception and warning fastmlp raises on purpose.
+
+Each message names the problem and the fix. ``NotFittedError``,
+``ConvergenceWarning`` and ``DataConversionWarning`` carry scikit-learn's names
+and meanings; fastmlp raises and warns with ``compatible(cls)``, which adds
+scikit-learn's class of the same name as a second base when scikit-learn is
+loaded, so code written against either library catches them.
+"""
+
+import functools
+import sys
 
 
 class DatasetError(Exception):
@@ -17,3 +27,45 @@ class ModelFileError(ValueError):
 
     The message names the file and what is wrong with it.
     """
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The estimator is used before ``fit``; an AttributeError so hasattr() works."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The solver stopped at ``max_iter`` before the loss settled."""
+
+
+class DataConversionWarning(UserWarning):
+    """The input was converted, e.g. a column-vector y was flattened."""
+
+
+@functools.cache
+def _merged(ours: type, sklearn_class: type) -> type:
+    return type(ours.__name__, (ours, sklearn_class), {"__module__": __name__})
+
+
+def compatible(ours: type) -> type:
+    """The class to raise or warn with, caught by handlers for either library.
+
+    If ``sklearn.exceptions`` is loaded, a subclass of both ``ours`` and
+    scikit-learn's class of the same name (created once and cached), so that an
+    ``except`` clause or a warnings filter written for either one catches it.
+    Otherwise ``ours`` itself: if scikit-learn is not loaded, no code can be
+    holding its classes, and it is not imported here.
+
+    Parameters
+    ----------
+    ours : type
+        ``NotFittedError``, ``ConvergenceWarning`` or ``DataConversionWarning``.
+
+    Returns
+    -------
+    type
+        ``ours`` or the merged subclass.
+    """
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return ours
+    return _merged(ours, getattr(sklearn_exceptions, ours.__name__))

@@ -1,9 +1,14 @@
-"""Save a fitted MLPClassifier to one ``.npz`` file and load it back.
+"""The model file format: one ``.npz`` archive, read and written without pickle.
 
-Use ``model.save(path)`` and ``fastmlp.load(path)``; the functions below are
-what they call. The file is a plain NumPy ``.npz`` archive of arrays and JSON
-text, read with ``allow_pickle=False`` so that loading a model never runs code
-from the file. It holds:
+``model.save(path)`` and ``fastmlp.load(path)`` call
+[write][fastmlp.persistence.write] and [read][fastmlp.persistence.read] with
+the estimator's state (``MLPClassifier._get_state()``) and its restoring
+function (``MLPClassifier._from_state``): this module knows the file's keys,
+JSON, versions, checks and I/O, and nothing of the estimator.
+
+The file is a plain NumPy ``.npz`` archive of arrays and JSON text, read with
+``allow_pickle=False`` so that loading a model never runs code from the file.
+It holds:
 
 - ``format``, ``format_version``: ``"fastmlp-model"`` and an integer, checked
   on load; a file of a newer format is refused with a clear message.
@@ -22,8 +27,8 @@ from the file. It holds:
 - ``optimizer_*``: the solver's state (SGD velocity and learning rate, Adam
   moments and step count), so that ``partial_fit`` after loading continues
   exactly.
-- ``metadata``: JSON of the free-form dict given to [save][fastmlp.persistence.save]
-  (``fastmlp train --save`` records the data set and test accuracy).
+- ``metadata``: JSON of the free-form dict given to ``save`` (``fastmlp
+  train --save`` records the data set and test accuracy).
 
 Saving is atomic: the archive is written to a temporary file in the target's
 directory, flushed to disk, then renamed over the target, and the directory
@@ -35,104 +40,102 @@ from __future__ import annotations
 import json
 import numbers
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 import numpy as np
 
 from fastmlp.atomic import atomic_write
 from fastmlp.exceptions import ModelFileError
 
-if TYPE_CHECKING:
-    from fastmlp.estimator import MLPClassifier
-
 FORMAT = "fastmlp-model"
 FORMAT_VERSION = 1
 
-_STATE_ATTRIBUTES = (
-    "n_features_in_", "n_iter_", "t_", "loss_", "loss_curve_", "best_loss_",
-    "validation_scores_", "best_validation_score_", "_no_improvement_count",
-)
+OPTIMIZER_BUFFERS = ("velocity", "ms", "vs")
+"""The optimizer state buffers a file may hold, as ``optimizer_<name>``."""
 _REQUIRED = ("format", "format_version", "params", "layer_sizes", "hyperparams", "classes",
              "classes_object", "state", "metadata")
 
+Model = TypeVar("Model")
 
-def save(model: MLPClassifier, path, metadata: dict | None = None) -> None:
-    """Write fitted ``model`` to ``path`` (an ``.npz`` archive), atomically.
 
-    On any error an existing file at ``path`` is left as it was, and no
-    temporary file remains.
+def write(path, state: dict, metadata: dict | None = None) -> None:
+    """Write a model's ``state`` to ``path`` (an ``.npz`` archive), atomically.
+
+    Everything is encoded before the file is opened; on any error an existing
+    file at ``path`` is left as it was, and no temporary file remains.
 
     Parameters
     ----------
-    model : MLPClassifier
-        A fitted model.
     path : str or os.PathLike
         Target file; its directory must exist.
+    state : dict
+        ``hyperparams`` (dict), ``layer_sizes`` (ints), ``params`` (flat float
+        array), ``classes`` (array), ``attributes`` (dict of fitted
+        attributes) and ``optimizer`` (the optimizer's ``state()`` or None).
     metadata : dict, optional
         JSON-serializable values stored with the model.
 
     Raises
     ------
-    NotFittedError
-        ``model`` is not fitted.
     ValueError
-        Class labels or metadata that cannot be stored without pickle.
+        Class labels or values that cannot be stored without pickle.
     OSError
         The file cannot be written.
     """
-    arrays = _to_arrays(model, metadata)
+    classes, classes_object = _encode_classes(state["classes"])
+    arrays = {
+        "format": np.array(FORMAT),
+        "format_version": np.array(FORMAT_VERSION),
+        "params": state["params"],
+        "layer_sizes": np.array(state["layer_sizes"], dtype=np.int64),
+        "hyperparams": np.array(_dumps(state["hyperparams"], "hyper-parameters")),
+        "classes": classes,
+        "classes_object": np.array(classes_object),
+        "state": np.array(_dumps(state["attributes"], "fitted attributes")),
+        "metadata": np.array(_dumps(metadata or {}, "metadata")),
+    }
+    optimizer = state.get("optimizer")
+    if optimizer is not None:
+        scalars = {k: v for k, v in optimizer.items() if not isinstance(v, np.ndarray)}
+        arrays["optimizer_state"] = np.array(_dumps(scalars, "optimizer"))
+        for name in OPTIMIZER_BUFFERS:
+            if name in optimizer:
+                arrays[f"optimizer_{name}"] = optimizer[name]
     with atomic_write(path) as file:
         np.savez(file, **arrays)
 
 
-def load(path) -> MLPClassifier:
-    """Read a model written by [MLPClassifier.save][fastmlp.estimator.MLPClassifier.save].
+def read(path, restore: Callable[[dict], Model]) -> tuple[Model, dict]:
+    """Read a model file and hand its state to ``restore``.
 
-    Available as ``fastmlp.load``. The file is read with ``allow_pickle=False``.
+    The file is read with ``allow_pickle=False``. Any ``ValueError``,
+    ``TypeError`` or ``KeyError`` from ``restore`` (a state it refuses) becomes
+    a ``ModelFileError`` naming the file.
 
     Parameters
     ----------
     path : str or os.PathLike
         The model file.
+    restore : callable
+        Builds the model from a state dict shaped like
+        [write][fastmlp.persistence.write]'s.
 
     Returns
     -------
-    MLPClassifier
-        The fitted model, with its optimizer state (``callbacks`` is None).
+    model
+        What ``restore`` returned.
+    metadata : dict
+        The ``metadata`` given at save time (empty if none was).
 
     Raises
     ------
     ModelFileError
-        A ``ValueError`` naming the file: it is corrupt, truncated, not a
-        fastmlp model, inconsistent or of a newer format.
+        The file is damaged, foreign, refused by ``restore`` or of a newer
+        format; the message names the file.
     FileNotFoundError
-        ``path`` does not exist.
-
-    Examples
-    --------
-    >>> import fastmlp
-    >>> (x_train, y_train), (x_test, y_test) = fastmlp.load_mnist()
-    >>> model = fastmlp.MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
-    >>> model.fit(x_train[:2_000], y_train[:2_000]).save("digits.npz")
-    >>> restored = fastmlp.load("digits.npz")
-    >>> restored
-    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
-    >>> bool((restored.predict(x_test) == model.predict(x_test)).all())
-    True
-    """
-    return load_with_metadata(path)[0]
-
-
-def load_with_metadata(path) -> tuple[MLPClassifier, dict]:
-    """[load][fastmlp.persistence.load], also returning the metadata given at save time.
-
-    Returns
-    -------
-    model : MLPClassifier
-        As from [load][fastmlp.persistence.load].
-    metadata : dict
-        The ``metadata`` dict passed to ``save`` (empty if none was).
+        No file at ``path``.
     """
     path = Path(path)
     if not path.exists():
@@ -167,7 +170,7 @@ def load_with_metadata(path) -> tuple[MLPClassifier, dict]:
             f"({type(error).__name__}: {error})."
         ) from error
     try:
-        return _from_arrays(contents)
+        return restore(_decode(contents)), _loads(contents["metadata"], "metadata")
     except ModelFileError as error:
         raise ModelFileError(f"{path}: {error}") from None
     except (ValueError, TypeError, KeyError) as error:
@@ -176,37 +179,27 @@ def load_with_metadata(path) -> tuple[MLPClassifier, dict]:
         ) from error
 
 
-# -- encoding ----------------------------------------------------------------------------
-
-
-def _to_arrays(model: MLPClassifier, metadata: dict | None) -> dict[str, np.ndarray]:
-    network = model._fitted_network()  # NotFittedError when unfitted
-    params = model.get_params(deep=False)
-    params.pop("callbacks", None)
-    if isinstance(params.get("random_state"), np.random.RandomState | np.random.Generator):
-        params["random_state"] = None
-    classes, classes_object = _encode_classes(model.classes_)
-    state = {name: getattr(model, name) for name in _STATE_ATTRIBUTES if hasattr(model, name)}
-    names = getattr(model, "feature_names_in_", None)
-    state["feature_names_in_"] = None if names is None else [str(n) for n in names]
-    arrays = {
-        "format": np.array(FORMAT),
-        "format_version": np.array(FORMAT_VERSION),
-        "params": network.params,
-        "layer_sizes": np.array(network.layer_sizes, dtype=np.int64),
-        "hyperparams": np.array(_dumps(params, "hyper-parameters")),
+def _decode(contents: dict[str, np.ndarray]) -> dict:
+    classes = contents["classes"]
+    if bool(contents["classes_object"]):
+        classes = np.array(classes.tolist(), dtype=object)
+    params = contents["params"]
+    if params.dtype not in (np.float32, np.float64) or params.ndim != 1:
+        raise ModelFileError(f"parameters have dtype {params.dtype}, shape {params.shape}.")
+    optimizer = None
+    if "optimizer_state" in contents:
+        optimizer = _loads(contents["optimizer_state"], "optimizer")
+        for name in OPTIMIZER_BUFFERS:
+            if f"optimizer_{name}" in contents:
+                optimizer[name] = contents[f"optimizer_{name}"]
+    return {
+        "hyperparams": _loads(contents["hyperparams"], "hyper-parameters"),
+        "layer_sizes": tuple(int(n) for n in contents["layer_sizes"]),
+        "params": params,
         "classes": classes,
-        "classes_object": np.array(classes_object),
-        "state": np.array(_dumps(state, "fitted attributes")),
-        "metadata": np.array(_dumps(metadata or {}, "metadata")),
+        "attributes": _loads(contents["state"], "fitted attributes"),
+        "optimizer": optimizer,
     }
-    optimizer = model.__dict__.get("_optimizer")
-    if optimizer is not None:
-        arrays["optimizer_state"] = np.array(_dumps(_optimizer_scalars(optimizer), "optimizer"))
-        for name in ("velocity", "ms", "vs"):
-            if hasattr(optimizer, name):
-                arrays[f"optimizer_{name}"] = getattr(optimizer, name)
-    return arrays
 
 
 def _encode_classes(classes: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -223,14 +216,6 @@ def _encode_classes(classes: np.ndarray) -> tuple[np.ndarray, bool]:
         f"Cannot save class labels of types {kinds}: a model file stores labels as numbers "
         "or strings only. Re-fit with y converted, e.g. y.astype(str)."
     )
-
-
-def _optimizer_scalars(optimizer) -> dict:
-    kind = "adam" if hasattr(optimizer, "ms") else "sgd"
-    scalars = {"kind": kind, "learning_rate": optimizer.learning_rate}
-    if kind == "adam":
-        scalars["t"] = optimizer.t
-    return scalars
 
 
 def _dumps(value, what: str) -> str:
@@ -250,76 +235,6 @@ def _json_default(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-# -- decoding ----------------------------------------------------------------------------
-
-
-def _from_arrays(contents: dict[str, np.ndarray]) -> tuple[MLPClassifier, dict]:
-    from fastmlp.estimator import MLPClassifier
-    from fastmlp.network import Network
-
-    hyperparams = _loads(contents["hyperparams"], "hyper-parameters")
-    if isinstance(hyperparams.get("hidden_layer_sizes"), list):
-        hyperparams["hidden_layer_sizes"] = tuple(hyperparams["hidden_layer_sizes"])
-    unknown = set(hyperparams) - set(MLPClassifier._get_param_names())
-    if unknown:
-        raise ModelFileError(f"unknown hyper-parameters {sorted(unknown)}; upgrade fastmlp.")
-    model = MLPClassifier(**hyperparams)
-    model._validate_params()
-
-    classes = contents["classes"]
-    if bool(contents["classes_object"]):
-        classes = np.array(classes.tolist(), dtype=object)
-    layer_sizes = tuple(int(n) for n in contents["layer_sizes"])
-    params = contents["params"]
-    if params.dtype not in (np.float32, np.float64) or params.ndim != 1:
-        raise ModelFileError(f"parameters have dtype {params.dtype}, shape {params.shape}.")
-    network = Network(
-        layer_sizes, model.activation, model.output_activation, model.loss, params.dtype
-    )
-    if params.shape != network.params.shape or layer_sizes[-1] != len(classes):
-        raise ModelFileError(
-            f"{params.size} parameters and {len(classes)} classes do not fit layers "
-            f"{layer_sizes}."
-        )
-    network.params[:] = params
-
-    state = _loads(contents["state"], "fitted attributes")
-    names = state.pop("feature_names_in_", None)
-    model.__dict__.update(state)
-    if "loss_curve_" in state:
-        model.loss_curve_ = [float(v) for v in state["loss_curve_"]]
-    if names is not None:
-        model.feature_names_in_ = np.array(names, dtype=object)
-    model.classes_ = classes
-    model._network = network
-    if model.early_stopping and model.validation_scores_ is not None:
-        model._best_params = network.params.copy()
-    if model.n_features_in_ != layer_sizes[0]:
-        raise ModelFileError(
-            f"n_features_in_={model.n_features_in_} does not match layers {layer_sizes}."
-        )
-    if "optimizer_state" in contents:
-        model._optimizer = _restore_optimizer(model, contents)
-    return model, _loads(contents["metadata"], "metadata")
-
-
-def _restore_optimizer(model: MLPClassifier, contents: dict[str, np.ndarray]):
-    scalars = _loads(contents["optimizer_state"], "optimizer")
-    optimizer = model._make_optimizer()
-    if scalars["kind"] != model.solver:
-        return optimizer  # state of another solver: start afresh, as fit() would
-    optimizer.learning_rate = float(scalars["learning_rate"])
-    if "t" in scalars:
-        optimizer.t = int(scalars["t"])
-    for name in ("velocity", "ms", "vs"):
-        if hasattr(optimizer, name):
-            stored = contents[f"optimizer_{name}"]
-            if stored.shape != getattr(optimizer, name).shape:
-                raise ModelFileError(f"optimizer state {name} has shape {stored.shape}.")
-            getattr(optimizer, name)[:] = stored
-    return optimizer
 
 
 def _loads(array: np.ndarray, what: str) -> dict:

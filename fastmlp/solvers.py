@@ -8,6 +8,7 @@ the same thing in both libraries.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -22,11 +23,70 @@ class StochasticOptimizer:
     """
 
     plain = False  # True when a step needs no state: the per-sample kernel can run it
+    kind = ""  # the solver's name, as in fastmlp.options.SOLVERS
+    # What state() returns besides "kind": scalars {name: type} and flat buffers
+    _state_scalars: dict[str, type] = {"learning_rate": float}
+    _state_buffers: tuple[str, ...] = ()
 
     def __init__(self, dtype: np.dtype, learning_rate_init: float) -> None:
         self.dtype = np.dtype(dtype)
         self.learning_rate_init = learning_rate_init
         self.learning_rate = float(learning_rate_init)
+
+    def state(self) -> dict:
+        """What continues training exactly, as plain values, in the spirit of ``__getstate__``.
+
+        Returns
+        -------
+        dict
+            ``kind`` (the solver's name), the scalars (Python numbers) and the
+            flat state buffers (the optimizer's own arrays, not copies) by name.
+        """
+        state = {"kind": self.kind}
+        for name, cast in self._state_scalars.items():
+            state[name] = cast(getattr(self, name))
+        state.update({name: getattr(self, name) for name in self._state_buffers})
+        return state
+
+    def load_state(self, state: dict) -> None:
+        """Restore what [state][fastmlp.solvers.StochasticOptimizer.state] returned.
+
+        Only the known entries are read, each checked, so that a damaged model
+        file cannot set arbitrary attributes.
+
+        Parameters
+        ----------
+        state : dict
+            ``kind``, the scalars and the flat buffers, shaped and typed like
+            this optimizer's.
+
+        Raises
+        ------
+        ValueError
+            An entry is missing, of another solver, type or shape.
+        """
+        if state.get("kind") != self.kind:
+            raise ValueError(f"optimizer state of kind {state.get('kind')!r}, not {self.kind!r}.")
+        for name, cast in self._state_scalars.items():
+            value = state.get(name)
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if cast is int:
+                ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            if not ok or not math.isfinite(value) or value < 0:
+                raise ValueError(f"optimizer {name} must be a number >= 0; got {value!r}.")
+        for name in self._state_buffers:
+            buffer, stored = getattr(self, name), state.get(name)
+            if not isinstance(stored, np.ndarray) or stored.shape != buffer.shape or (
+                stored.dtype != buffer.dtype
+            ):
+                raise ValueError(
+                    f"optimizer state {name} must be an array of shape {buffer.shape} and "
+                    f"dtype {buffer.dtype}."
+                )
+        for name, cast in self._state_scalars.items():
+            setattr(self, name, cast(state[name]))
+        for name in self._state_buffers:
+            getattr(self, name)[:] = state[name]
 
     def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
         """One step on the flat buffers, in place.
@@ -74,6 +134,9 @@ class SGDOptimizer(StochasticOptimizer):
     power_t : float
         Exponent of the "invscaling" schedule.
     """
+
+    kind = "sgd"
+    _state_buffers = ("velocity",)
 
     def __init__(
         self,
@@ -143,6 +206,10 @@ class AdamOptimizer(StochasticOptimizer):
     epsilon : float
         Added to the root of the second moment for stability.
     """
+
+    kind = "adam"
+    _state_scalars = {"learning_rate": float, "t": int}
+    _state_buffers = ("ms", "vs")
 
     def __init__(
         self,

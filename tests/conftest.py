@@ -1,4 +1,5 @@
-"""Shared fixtures: the real data sets, served without network.
+"""Shared fixtures: synthetic problems, quiet short fits, and the real data sets
+served without network.
 
 The original MNIST and Fashion-MNIST files live in ``../shared/data`` next to the
 repository (override with ``FASTMLP_TEST_DATA``). They are served on a loopback
@@ -15,12 +16,14 @@ import os
 # switched on before SciPy is first imported, which is now.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fastmlp import datasets
@@ -29,6 +32,52 @@ DATA_DIR = Path(
     os.environ.get("FASTMLP_TEST_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
 )
 NETWORK = os.environ.get("FASTMLP_TEST_NETWORK") == "1"
+
+
+# -- synthetic problems and short fits ---------------------------------------------------
+
+
+def _blobs(n=90, n_features=5, n_classes=3, seed=0, spread=0.3):
+    """Well separated Gaussian blobs: (X float64, y int class index)."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0.0, 3.0, (n_classes, n_features))
+    y = np.arange(n) % n_classes
+    X = centers[y] + rng.normal(0.0, spread, (n, n_features))
+    return X, y
+
+
+def _linear_classes(n=240, n_features=8, n_classes=3, seed=0):
+    """A learnable multiclass problem: (X standard normal, y = argmax of a random linear map)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_features))
+    y = np.argmax(X @ rng.standard_normal((n_features, n_classes)), axis=1)
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def blobs() -> Callable[..., tuple]:
+    """Factory ``blobs(n=90, n_features=5, n_classes=3, seed=0, spread=0.3)``: well
+    separated Gaussian blobs, ``(X float64, y int)``, easy for any model."""
+    return _blobs
+
+
+@pytest.fixture(scope="session")
+def linear_classes() -> Callable[..., tuple]:
+    """Factory ``linear_classes(n=240, n_features=8, n_classes=3, seed=0)``: standard
+    normal X labelled by the argmax of a random linear map, ``(X float64, y int)``."""
+    return _linear_classes
+
+
+@pytest.fixture
+def quiet_convergence() -> Iterator[None]:
+    """Silence the max_iter ConvergenceWarning (fastmlp's and scikit-learn's): short
+    fits end at max_iter by design, and the warning is noise there."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Stochastic Optimizer: Maximum iterations")
+        yield
+
+
+# -- the real data sets on a loopback mirror -------------------------------------------------
 
 
 class LoopbackServer:

@@ -444,13 +444,25 @@ def test_train_help_documents_every_option(capsys):
 @pytest.mark.parametrize("error", [KeyError("n_features_in_"), TypeError("bad"),
                                    IndexError("x"), MemoryError(), OverflowError("2**62")])
 def test_any_failure_to_read_a_model_is_one_line(tmp_path, capsys, monkeypatch, error):
-    from fastmlp import persistence
+    from fastmlp import estimator
 
     def fail(path):
         raise error
 
-    monkeypatch.setattr(persistence, "load_with_metadata", fail)
+    monkeypatch.setattr(estimator, "load_with_metadata", fail)
     path = tmp_path / "damaged.npz"
     assert cli.main(["evaluate", str(path)]) == cli.EXIT_ERROR
     line = _one_error_line(capsys.readouterr())
     assert str(path) in line and type(error).__name__ in line
+
+
+def test_dataset_errors_keep_their_lines_and_others_become_one():
+    error = fastmlp.DatasetError("could not fetch mnist file x.gz\n  a.example: HTTP 404\n"
+                                 "  b.example: timed out\nTo fix: set FASTMLP_MIRROR.")
+    assert cli.format_error(error).splitlines() == [
+        "fastmlp: error: could not fetch mnist file x.gz",
+        "  a.example: HTTP 404",
+        "  b.example: timed out",
+        "  To fix: set FASTMLP_MIRROR.",
+    ]
+    assert cli.format_error(ValueError("two\nlines  here")) == "fastmlp: error: two lines here"

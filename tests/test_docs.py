@@ -163,5 +163,5 @@ def test_docstring_examples_run(
 def test_public_docstrings_have_examples() -> None:
     names = {case.values[0].name for case in _doctests()}
     for name in ("fastmlp.estimator.MLPClassifier", "fastmlp.datasets.load_dataset",
-                 "fastmlp.persistence.load"):
+                 "fastmlp.estimator.load"):
         assert name in names, f"{name} has no Examples section"

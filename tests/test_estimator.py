@@ -13,21 +13,7 @@ from fastmlp.network import Network
 FAST = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    """Short fits end at max_iter by design; their ConvergenceWarning is noise here."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Stochastic Optimizer")
-        yield
-
-
-def blobs(n=90, n_features=5, n_classes=3, seed=0, spread=0.3):
-    """Well separated Gaussian blobs: (X float64, y int class index)."""
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(0.0, 3.0, (n_classes, n_features))
-    y = np.arange(n) % n_classes
-    X = centers[y] + rng.normal(0.0, spread, (n, n_features))
-    return X, y
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 def params_of(model):
@@ -52,7 +38,7 @@ def max_rel_diff(a, b):
         dict(solver="sgd", early_stopping=True, weight_init="normal"),
     ],
 )
-def test_same_random_state_same_model(kwargs):
+def test_same_random_state_same_model(kwargs, blobs):
     X, y = blobs()
     a = MLPClassifier(**FAST, **kwargs).fit(X, y)
     b = MLPClassifier(**FAST, **kwargs).fit(X, y)
@@ -65,7 +51,7 @@ def test_same_random_state_same_model(kwargs):
     )
 
 
-def test_refit_starts_over():
+def test_refit_starts_over(blobs):
     X, y = blobs()
     model = MLPClassifier(**FAST)
     first = params_of(model.fit(X, y))
@@ -134,7 +120,7 @@ def test_image_input_is_flattened(mnist_slice):
     ],
     ids=["str", "sparse-int", "float", "bool"],
 )
-def test_arbitrary_labels_round_trip(labels):
+def test_arbitrary_labels_round_trip(labels, blobs):
     X, index = blobs(n_classes=len(labels))
     y = labels[index]
     model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=200, random_state=0).fit(X, y)
@@ -149,7 +135,7 @@ def test_arbitrary_labels_round_trip(labels):
     np.testing.assert_array_equal(model.classes_[proba.argmax(axis=1)], predicted)
 
 
-def test_labels_given_as_list_of_strings():
+def test_labels_given_as_list_of_strings(blobs):
     X, index = blobs()
     y = [["a", "b", "c"][i] for i in index]
     model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=200, random_state=0).fit(X, y)
@@ -159,7 +145,7 @@ def test_labels_given_as_list_of_strings():
 
 @pytest.mark.parametrize("output_activation", ["softmax", "logistic"])
 @pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
-def test_predict_proba_is_a_distribution(output_activation, loss):
+def test_predict_proba_is_a_distribution(output_activation, loss, blobs):
     X, y = blobs(n_classes=4)
     model = MLPClassifier(**FAST, output_activation=output_activation, loss=loss).fit(X, y)
     proba = model.predict_proba(X)
@@ -176,7 +162,7 @@ def test_predict_proba_is_a_distribution(output_activation, loss):
 
 @pytest.mark.parametrize("hidden", [(7,), (9, 4), 6])
 @pytest.mark.parametrize("batch_size", [1, 16, "auto"])
-def test_fitted_attributes(hidden, batch_size):
+def test_fitted_attributes(hidden, batch_size, blobs):
     X, y = blobs(n=50, n_features=5, n_classes=3)
     model = MLPClassifier(
         hidden_layer_sizes=hidden,
@@ -202,7 +188,7 @@ def test_fitted_attributes(hidden, batch_size):
     assert model.validation_scores_ is None and model.best_validation_score_ is None
 
 
-def test_max_iter_reached_warns():
+def test_max_iter_reached_warns(blobs):
     X, y = blobs()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -210,7 +196,7 @@ def test_max_iter_reached_warns():
             MLPClassifier(**FAST).fit(X, y)
 
 
-def test_callbacks_see_every_epoch():
+def test_callbacks_see_every_epoch(blobs):
     X, y = blobs()
     seen = []
     model = MLPClassifier(**FAST, callbacks=[lambda m, info: seen.append(dict(info))]).fit(X, y)
@@ -226,7 +212,7 @@ def test_callbacks_see_every_epoch():
         dict(solver="sgd", momentum=0.0, batch_size=1),
     ],
 )
-def test_warm_start_continues(kwargs):
+def test_warm_start_continues(kwargs, blobs):
     """With shuffle off and a stateless optimizer, 2 + 2 warm epochs == 4 epochs."""
     X, y = blobs()
     common = dict(hidden_layer_sizes=(8,), shuffle=False, random_state=0, **kwargs)
@@ -250,7 +236,7 @@ def test_warm_start_continues(kwargs):
         np.testing.assert_array_equal(p, q)
 
 
-def test_warm_start_counters_follow_sklearn():
+def test_warm_start_counters_follow_sklearn(blobs):
     sklearn_nn = pytest.importorskip("sklearn.neural_network")
     X, y = blobs(n=60)
     counters = []
@@ -263,7 +249,7 @@ def test_warm_start_counters_follow_sklearn():
     assert counters[0] == counters[1]
 
 
-def test_early_stopping_keeps_the_best_epoch():
+def test_early_stopping_keeps_the_best_epoch(blobs):
     X, y = blobs(n=200, spread=2.5)  # overlapping: the score moves epoch to epoch
     snapshots, seen = [], []
 
@@ -301,7 +287,7 @@ def test_early_stopping_keeps_the_best_epoch():
 # -- learning-rate schedules ---------------------------------------------------------------
 
 
-def test_invscaling_steps_with_decayed_rate():
+def test_invscaling_steps_with_decayed_rate(blobs):
     """sgd, one batch per epoch: epoch e steps with lr0 / (t + 1) ** power_t, t the
     samples seen before it, exactly as a by-hand gradient descent from the same start."""
     X, y = blobs(n=40)
@@ -338,7 +324,7 @@ def test_invscaling_steps_with_decayed_rate():
 
 @pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive"])
 @pytest.mark.parametrize(("tol", "n_iter_no_change", "max_iter"), [(1e9, 2, 12), (0.0, 50, 5)])
-def test_schedules_follow_sklearn(schedule, tol, n_iter_no_change, max_iter):
+def test_schedules_follow_sklearn(schedule, tol, n_iter_no_change, max_iter, blobs):
     """Same epochs run and same final rate as scikit-learn (tol=1e9 makes every epoch a
     "no improvement" one, so the decisions do not depend on the loss values)."""
     sklearn_nn = pytest.importorskip("sklearn.neural_network")
@@ -361,7 +347,7 @@ def test_schedules_follow_sklearn(schedule, tol, n_iter_no_change, max_iter):
     assert ours._optimizer.learning_rate == pytest.approx(theirs._optimizer.learning_rate)
 
 
-def test_adaptive_divides_rate_by_five():
+def test_adaptive_divides_rate_by_five(blobs):
     X, y = blobs(n=60)
     model = MLPClassifier(
         hidden_layer_sizes=(4,),
@@ -391,16 +377,14 @@ def test_adaptive_divides_rate_by_five():
 # -- validation -----------------------------------------------------------------------------
 
 
-def _fit_raises(match, X=None, y=None, **params):
-    if X is None:
-        X, y = blobs(n=30)
+def _fit_raises(match, X, y, **params):
     with pytest.raises(ValueError, match=match):
         MLPClassifier(**{**FAST, **params}).fit(X, y)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_non_finite_X_rejected(bad, dtype):
+def test_non_finite_X_rejected(bad, dtype, blobs):
     X, y = blobs(n=30)
     X = X.astype(dtype)
     X[4, 2] = bad
@@ -410,7 +394,7 @@ def test_non_finite_X_rejected(bad, dtype):
         model.predict(X)
 
 
-def test_finite_X_whose_sum_overflows_is_accepted():
+def test_finite_X_whose_sum_overflows_is_accepted(blobs):
     """The finiteness check sums X first; an overflowing sum of finite values must
     fall back to the exact check, not reject good data."""
     X, y = blobs(n=30)
@@ -424,17 +408,17 @@ def test_finite_X_whose_sum_overflows_is_accepted():
     assert validated.shape == X.shape
 
 
-def test_y_length_mismatch():
+def test_y_length_mismatch(blobs):
     X, y = blobs(n=30)
     _fit_raises(r"\by\b", X, y[:-1])
 
 
-def test_single_class():
+def test_single_class(blobs):
     X, _ = blobs(n=30)
     _fit_raises(r"class", X, np.zeros(30, dtype=int))
 
 
-def test_wrong_feature_count_at_predict():
+def test_wrong_feature_count_at_predict(blobs):
     X, y = blobs(n=30, n_features=5)
     model = MLPClassifier(**FAST).fit(X, y)
     with pytest.raises(ValueError, match=r"features"):
@@ -454,7 +438,7 @@ def test_wrong_feature_count_at_predict():
         ("weight_init", ("glorot", "normal")),
     ],
 )
-def test_unknown_option_lists_allowed_values(name, allowed):
+def test_unknown_option_lists_allowed_values(name, allowed, blobs):
     X, y = blobs(n=30)
     with pytest.raises(ValueError, match=name) as info:
         MLPClassifier(**{**FAST, name: "bogus"}).fit(X, y)
@@ -481,11 +465,31 @@ def test_unknown_option_lists_allowed_values(name, allowed):
         ("momentum", 1.5),
     ],
 )
-def test_out_of_range_numbers_name_the_argument(name, value):
-    _fit_raises(name, **{name: value})
+def test_out_of_range_numbers_name_the_argument(name, value, blobs):
+    _fit_raises(name, *blobs(n=30), **{name: value})
 
 
-def test_predict_before_fit():
+def test_every_parameter_has_a_constraint_and_the_defaults_meet_them():
+    from fastmlp import options, validation
+
+    assert set(validation.PARAMETER_CONSTRAINTS) == set(MLPClassifier._get_param_names())
+    validation.validate_params(MLPClassifier().get_params())
+    # the string choices are the option table's, not a copy
+    choices = {
+        name: constraint.values
+        for name, constraints in validation.PARAMETER_CONSTRAINTS.items()
+        for constraint in constraints
+        if isinstance(constraint, validation.Options) and constraint.values != ("auto",)
+    }
+    assert choices == {
+        "activation": options.ACTIVATIONS, "solver": options.SOLVERS,
+        "learning_rate": options.LEARNING_RATES, "loss": options.LOSSES,
+        "output_activation": options.OUTPUT_ACTIVATIONS, "weight_init": options.WEIGHT_INITS,
+        "dtype": options.DTYPES,
+    }
+
+
+def test_predict_before_fit(blobs):
     X, _ = blobs(n=10)
     model = MLPClassifier()
     for method in (model.predict, model.predict_proba):
@@ -497,7 +501,7 @@ def test_predict_before_fit():
 # -- divergence ---------------------------------------------------------------------------
 
 
-def _diverging_data():
+def _diverging_data(blobs):
     X, y = blobs(n=200, n_features=10)
     return X * 100, y
 
@@ -526,8 +530,8 @@ def _diverging_data():
     ids=["per-sample", "mini-batch", "overflow-on-last-step", "per-sample-float32"],
 )
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-def test_divergence_raises_and_restores_finite_weights(kwargs):
-    X, y = _diverging_data()
+def test_divergence_raises_and_restores_finite_weights(kwargs, blobs):
+    X, y = _diverging_data(blobs)
     epochs = []
     model = MLPClassifier(
         hidden_layer_sizes=(8,),

@@ -2,35 +2,33 @@
 
 import decimal
 import os
-import warnings
 import zipfile
 
 import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp import persistence
-from fastmlp.base import ConvergenceWarning, NotFittedError
+from fastmlp import estimator, persistence
+from fastmlp.base import NotFittedError
 from fastmlp.exceptions import ModelFileError
 
-
-def _data(n=150, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, 6))
-    y = np.argmax(X @ rng.standard_normal((6, 3)), axis=1)
-    return X, y
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 def _fit(X, y, **params):
     params = {"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, **params}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fastmlp.MLPClassifier(**params).fit(X, y)
+    return fastmlp.MLPClassifier(**params).fit(X, y)
 
 
 @pytest.fixture
-def model():
-    return _fit(*_data())
+def data(linear_classes):
+    """The problem every test here fits: 150 samples, 6 features, 3 classes."""
+    return lambda n=150: linear_classes(n, n_features=6)
+
+
+@pytest.fixture
+def model(data, quiet_convergence):
+    return _fit(*data())
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -40,8 +38,8 @@ def model():
      np.array(["cat", "dog", "emu"], dtype=object), np.array([10, 20, 30], dtype=object)],
     ids=["int", "str", "float", "object-str", "object-int"],
 )
-def test_round_trip(tmp_path, dtype, labels):
-    X, index = _data()
+def test_round_trip(tmp_path, dtype, labels, data):
+    X, index = data()
     y = labels[index]
     original = _fit(X, y, dtype=dtype, solver="sgd", hidden_layer_sizes=(8, 4))
     path = tmp_path / "model.npz"
@@ -61,8 +59,8 @@ def test_round_trip(tmp_path, dtype, labels):
         assert np.shares_memory(layer, loaded._network.params)
 
 
-def test_training_continues_exactly_after_loading(tmp_path, model):
-    X, y = _data()
+def test_training_continues_exactly_after_loading(tmp_path, model, data):
+    X, y = data()
     model.save(tmp_path / "m.npz")
     loaded = fastmlp.load(tmp_path / "m.npz")
     model.partial_fit(X, y)  # optimizer state (Adam moments) is restored too
@@ -70,15 +68,13 @@ def test_training_continues_exactly_after_loading(tmp_path, model):
     np.testing.assert_array_equal(loaded._network.params, model._network.params)
     for m in (model, loaded):
         m.set_params(warm_start=True, max_iter=2)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            m.fit(X, y)
+        m.fit(X, y)
     np.testing.assert_array_equal(loaded._network.params, model._network.params)
     assert loaded.loss_curve_ == model.loss_curve_ and len(loaded.loss_curve_) == 8
 
 
-def test_early_stopping_attributes_survive(tmp_path):
-    X, y = _data(300)
+def test_early_stopping_attributes_survive(tmp_path, data):
+    X, y = data(300)
     original = _fit(X, y, early_stopping=True, max_iter=4)
     original.save(tmp_path / "m.npz")
     loaded = fastmlp.load(tmp_path / "m.npz")
@@ -87,12 +83,12 @@ def test_early_stopping_attributes_survive(tmp_path):
     assert loaded.best_loss_ is None
 
 
-def test_callbacks_and_random_state_objects_are_not_stored(tmp_path):
-    X, y = _data()
+def test_callbacks_and_random_state_objects_are_not_stored(tmp_path, data):
+    X, y = data()
     original = _fit(X, y, callbacks=[lambda m, info: None],
                     random_state=np.random.RandomState(0))
     original.save(tmp_path / "m.npz", metadata={"dataset": "synthetic"})
-    loaded, metadata = persistence.load_with_metadata(tmp_path / "m.npz")
+    loaded, metadata = fastmlp.load_with_metadata(tmp_path / "m.npz")
     assert loaded.callbacks is None and loaded.random_state is None
     assert metadata == {"dataset": "synthetic"}
 
@@ -119,8 +115,8 @@ def test_unfitted_model_cannot_be_saved(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_labels_that_cannot_be_stored_are_refused(tmp_path):
-    X, index = _data()
+def test_labels_that_cannot_be_stored_are_refused(tmp_path, data):
+    X, index = data()
     labels = np.array([decimal.Decimal(1), decimal.Decimal(2), decimal.Decimal(3)], dtype=object)
     model = _fit(X, labels[index])
     with pytest.raises(ValueError, match="Cannot save class labels of types \\['Decimal'\\]"):
@@ -240,5 +236,25 @@ def test_missing_file(tmp_path):
 
 
 def test_lazy_exports():
-    assert fastmlp.load is persistence.load
+    assert fastmlp.load is estimator.load
     assert fastmlp.ModelFileError is ModelFileError
+
+
+def test_the_format_module_imports_nothing_from_the_estimator():
+    """persistence knows the file format only: no import of the estimator side, even
+    inside a function (the estimator hands it the state and the restoring function)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(persistence))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+    assert imported, "the parse found no imports at all"
+    forbidden = ("fastmlp.estimator", "fastmlp.fitted", "fastmlp.network", "fastmlp.training")
+    assert not [name for name in imported if name.startswith(forbidden)]
+    assert "importlib" not in imported and "__import__" not in inspect.getsource(persistence)

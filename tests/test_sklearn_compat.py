@@ -18,7 +18,7 @@ import pytest
 sklearn = pytest.importorskip("sklearn")
 
 from sklearn.base import clone  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -27,15 +27,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from fastmlp import MLPClassifier  # noqa: E402
 from fastmlp.estimator import EXPECTED_FAILED_CHECKS  # noqa: E402
-
-
-def _data(n=240, n_features=8, n_classes=3, seed=0):
-    """A learnable multiclass problem: labels from a random linear map."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, n_features))
-    y = np.argmax(X @ rng.standard_normal((n_features, n_classes)), axis=1)
-    return X, y
-
 
 # -- check_estimator ---------------------------------------------------------------------
 
@@ -73,14 +64,12 @@ def _small(**params):
 
 
 @pytest.fixture(autouse=True)
-def _no_convergence_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+def _quiet(quiet_convergence):
+    """The fits in this module are short by design; their ConvergenceWarning is noise."""
 
 
-def test_pipeline_and_cross_val_score():
-    X, y = _data()
+def test_pipeline_and_cross_val_score(linear_classes):
+    X, y = linear_classes()
     pipeline = make_pipeline(StandardScaler(), _small())
     scores = cross_val_score(pipeline, X * 50 + 3, y, cv=3)
     assert scores.shape == (3,)
@@ -89,8 +78,8 @@ def test_pipeline_and_cross_val_score():
     assert pipeline.predict_proba(X).shape == (len(y), 3)
 
 
-def test_grid_search_in_parallel():
-    X, y = _data()
+def test_grid_search_in_parallel(linear_classes):
+    X, y = linear_classes()
     search = GridSearchCV(
         _small(max_iter=30),
         {"hidden_layer_sizes": [(4,), (16,)], "learning_rate_init": [1e-3, 1e-2]},
@@ -103,8 +92,8 @@ def test_grid_search_in_parallel():
     assert search.score(X, y) > 0.8
 
 
-def test_clone_is_unfitted_with_same_params():
-    X, y = _data()
+def test_clone_is_unfitted_with_same_params(linear_classes):
+    X, y = linear_classes()
     model = _small(callbacks=[lambda model, info: None]).fit(X, y)
     cloned = clone(model)
     assert cloned.get_params() == model.get_params()
@@ -114,8 +103,8 @@ def test_clone_is_unfitted_with_same_params():
 
 
 @pytest.mark.parametrize("copier", [pickle.loads, copy.deepcopy], ids=["pickle", "deepcopy"])
-def test_copies_keep_parameters_as_views_of_the_flat_buffer(copier):
-    X, y = _data()
+def test_copies_keep_parameters_as_views_of_the_flat_buffer(copier, linear_classes):
+    X, y = linear_classes()
     model = _small(max_iter=5).fit(X, y)
     copied = copier(pickle.dumps(model)) if copier is pickle.loads else copier(model)
     network = copied._network
@@ -133,7 +122,7 @@ def test_copies_keep_parameters_as_views_of_the_flat_buffer(copier):
     np.testing.assert_array_equal(model._network.params, before)
 
 
-def test_feature_names_of_data_frames():
+def test_feature_names_of_data_frames(linear_classes):
     class Frame:  # the two things scikit-learn reads from a pandas DataFrame
         def __init__(self, data, columns):
             self._data, self.columns = np.asarray(data), list(columns)
@@ -141,7 +130,7 @@ def test_feature_names_of_data_frames():
         def __array__(self, dtype=None, copy=None):
             return self._data if dtype is None else self._data.astype(dtype)
 
-    X, y = _data(n_features=3)
+    X, y = linear_classes(n_features=3)
     model = _small(max_iter=3).fit(Frame(X, ["a", "b", "c"]), y)
     np.testing.assert_array_equal(model.feature_names_in_, ["a", "b", "c"])
     model.predict(Frame(X, ["a", "b", "c"]))
@@ -205,8 +194,8 @@ def _pair(**params):
     return MLPClassifier(**params), SkMLPClassifier(**params)
 
 
-def test_partial_fit_like_sklearn():
-    X, y = _data()
+def test_partial_fit_like_sklearn(linear_classes):
+    X, y = linear_classes()
     for model in _pair(solver="sgd"):
         with pytest.raises(ValueError, match="classes"):
             model.partial_fit(X, y)
@@ -234,8 +223,8 @@ def test_partial_fit_like_sklearn():
             model.partial_fit(X, y, classes=[0, 1, 2])
 
 
-def test_warm_start_like_sklearn():
-    X, y = _data()
+def test_warm_start_like_sklearn(linear_classes):
+    X, y = linear_classes()
     for model in _pair(max_iter=3, warm_start=True):
         model.fit(X, y)
         first = [c.copy() for c in model.coefs_]
@@ -250,8 +239,8 @@ def test_warm_start_like_sklearn():
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_stopping_like_sklearn(early_stopping):
-    X, y = _data()
+def test_stopping_like_sklearn(early_stopping, linear_classes):
+    X, y = linear_classes()
     # with a huge tol no epoch counts as an improvement: both stop after the same epoch
     ours, theirs = _pair(
         early_stopping=early_stopping, tol=10.0, n_iter_no_change=3, max_iter=50
@@ -268,8 +257,8 @@ def test_stopping_like_sklearn(early_stopping):
             assert model.best_loss_ == min(model.loss_curve_)
 
 
-def test_early_stopping_restores_the_best_epoch():
-    X, y = _data()
+def test_early_stopping_restores_the_best_epoch(linear_classes):
+    X, y = linear_classes()
     snapshots = []
     model = _small(
         early_stopping=True, validation_fraction=0.25, n_iter_no_change=4, max_iter=40,
@@ -290,8 +279,8 @@ def _normalized(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_verbose_output_like_sklearn(early_stopping):
-    X, y = _data()
+def test_verbose_output_like_sklearn(early_stopping, linear_classes):
+    X, y = linear_classes()
     outputs = []
     for model in _pair(verbose=True, early_stopping=early_stopping, tol=10.0, n_iter_no_change=2):
         buffer = io.StringIO()
@@ -302,8 +291,8 @@ def test_verbose_output_like_sklearn(early_stopping):
     assert outputs[0][0] == "Iteration N, loss = N"
 
 
-def test_predict_log_proba_like_sklearn():
-    X, y = _data()
+def test_predict_log_proba_like_sklearn(linear_classes):
+    X, y = linear_classes()
     for model in _pair(max_iter=20):
         model.fit(X, y)
         log_proba = model.predict_log_proba(X)
@@ -311,10 +300,10 @@ def test_predict_log_proba_like_sklearn():
         np.testing.assert_allclose(np.exp(log_proba), model.predict_proba(X), rtol=1e-6)
 
 
-def test_binary_output_layers_differ_by_design():
+def test_binary_output_layers_differ_by_design(linear_classes):
     """scikit-learn gives a binary problem one logistic output unit; fastmlp keeps one
     softmax unit per class. Probabilities have the same (n, 2) shape, weights do not."""
-    X, y = _data(n_classes=2)
+    X, y = linear_classes(n_classes=2)
     ours, theirs = (model.fit(X, y) for model in _pair(max_iter=20))
     assert (ours.n_outputs_, theirs.n_outputs_) == (2, 1)
     assert (ours.out_activation_, theirs.out_activation_) == ("softmax", "logistic")
@@ -350,12 +339,14 @@ def _one_epoch_both(X, y, hidden, activation, batch_size):
     [((16,), "relu", 32), ((16, 8), "tanh", 1), ((12,), "logistic", "auto")],
 )
 @pytest.mark.parametrize("source", ["synthetic", "mnist"])
-def test_one_sgd_epoch_matches_sklearn(request, source, hidden, activation, batch_size):
+def test_one_sgd_epoch_matches_sklearn(
+    request, source, hidden, activation, batch_size, linear_classes
+):
     if source == "mnist":
         (x_train, y_train), _ = request.getfixturevalue("mnist")
         X, y = x_train[:300].reshape(300, -1) / 255.0, y_train[:300]
     else:
-        X, y = _data(n=300, n_features=20, n_classes=4)
+        X, y = linear_classes(n=300, n_features=20, n_classes=4)
     assert len(np.unique(y)) > 2  # multiclass: scikit-learn uses softmax + log loss too
     ours, theirs, initial = _one_epoch_both(X, y, hidden, activation, batch_size)
     moved = min(np.abs(c - c0).max() for c, c0 in zip(ours.coefs_, initial, strict=True))

@@ -1,0 +1,234 @@
+"""The fitted side of MLPClassifier: prediction, views and the state API.
+
+Everything here works on a fitted model and never trains it: ``predict`` and
+its siblings, the fitted attributes that are views of the network
+(``coefs_``, ``intercepts_``, ...), the one fitted-state test, ``save``, and
+the state API that model files go through (``_get_state``, ``_from_state``,
+``_set_state``: private, as the state's layout is the file format's business).
+[MLPClassifier][fastmlp.estimator.MLPClassifier] inherits it and adds the
+parameters and the training.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from fastmlp import persistence, training, validation
+from fastmlp.exceptions import NotFittedError, compatible
+from fastmlp.network import Network
+
+
+class FittedMLP:
+    """Prediction, fitted views, ``save`` and the state API of a network classifier.
+
+    A mixin for [MLPClassifier][fastmlp.estimator.MLPClassifier], whose
+    parameters (``activation``, ``solver``, ...) it reads. The model is fitted
+    exactly when it holds a network (``_network``), which only ``fit``,
+    ``partial_fit`` and loading create.
+    """
+
+    # -- fitted parameters, as views of the network's flat buffer ------------------------
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, one per layer: the i-th of shape (layer_i, layer_i+1), model dtype.
+
+        Views of the flat parameter buffer, so in-place edits change the model;
+        assigning a list copies the arrays in (shapes must match). Raises
+        ``NotFittedError`` before ``fit``.
+        """
+        return self._fitted_network().coefs
+
+    @coefs_.setter
+    def coefs_(self, values: Sequence[np.ndarray]) -> None:
+        validation.assign_layers(self._fitted_network().coefs, values, "coefs_")
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, one per layer: the i-th of shape (layer_i+1,), model dtype.
+
+        Views of the flat parameter buffer, like ``coefs_``.
+        """
+        return self._fitted_network().intercepts
+
+    @intercepts_.setter
+    def intercepts_(self, values: Sequence[np.ndarray]) -> None:
+        validation.assign_layers(self._fitted_network().intercepts, values, "intercepts_")
+
+    @property
+    def n_layers_(self) -> int:
+        """Layers counting input and output, ``len(hidden_layer_sizes) + 2``."""
+        return self._fitted_network().n_layers + 1
+
+    @property
+    def n_outputs_(self) -> int:
+        """Output units: one per class, 2 for a binary problem (scikit-learn has 1)."""
+        return self._fitted_network().layer_sizes[-1]
+
+    @property
+    def out_activation_(self) -> str:
+        """The output layer's activation, ``"softmax"`` or ``"logistic"``.
+
+        Always ``output_activation``: unlike scikit-learn, binary problems also
+        get softmax by default.
+        """
+        return self.output_activation
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # The one fitted-state test: fit and load create the network, nothing else does.
+        return "_network" in self.__dict__
+
+    def _fitted_network(self) -> Network:
+        if not self.__sklearn_is_fitted__():
+            # NotFittedError is also an AttributeError: hasattr(model, "coefs_") stays False
+            raise compatible(NotFittedError)(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+        return self._network
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities.
+
+        With a logistic output layer the unit outputs are normalized to sum to 1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            uint8 (scaled by 1/255), integer or float.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            In the model's dtype (float32 or float64); columns follow ``classes_``.
+        """
+        proba = self._forward(X)
+        if self.output_activation == "logistic":
+            proba /= np.maximum(proba.sum(axis=1, keepdims=True), np.finfo(proba.dtype).tiny)
+        return proba
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Natural log of ``predict_proba(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            In the model's dtype; ``-inf`` where a probability underflowed to 0.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class label for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            As for [predict_proba][fastmlp.fitted.FittedMLP.predict_proba].
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``, in their dtype.
+        """
+        scores = self._forward(X)  # first: NotFittedError before any attribute access
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def _forward(self, X) -> np.ndarray:
+        """The output layer's activations for X, after checking both model and X."""
+        network = self._fitted_network()
+        return network.forward(self._validate_X(X, reset=False))
+
+    def _validate_X(self, X, reset: bool) -> np.ndarray:
+        fitted = self.__sklearn_is_fitted__() and not reset
+        dtype = self._network.dtype if fitted else (
+            np.dtype(self.dtype) if self.dtype is not None else None
+        )
+        return validation.validate_data(self, X, reset=reset, dtype=dtype)
+
+    def save(self, path, metadata: dict | None = None) -> None:
+        """Write the fitted model to one ``.npz`` file.
+
+        Read it back with [fastmlp.load][fastmlp.estimator.load]. The file
+        holds the parameters, the hyper-parameters (without ``callbacks``),
+        ``classes_``, the fitted attributes and the optimizer state: what
+        ``predict``, ``score``, ``warm_start`` and ``partial_fit`` need (format:
+        [fastmlp.persistence][fastmlp.persistence]). It is written to a
+        temporary file next to ``path`` and renamed into place, so a failed
+        save never leaves a half-written file or destroys an older one.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file, conventionally ending in ``.npz``; replaced if it exists.
+        metadata : dict, optional
+            JSON-serializable values stored alongside, returned by
+            [load_with_metadata][fastmlp.estimator.load_with_metadata].
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted.
+        ValueError
+            Class labels or metadata that cannot be stored without pickle.
+        OSError
+            The file cannot be written.
+        """
+        persistence.write(path, self._get_state(), metadata)
+
+    # -- state, for model files -------------------------------------------------------------
+
+    def _get_state(self) -> dict:
+        """The fitted model as plain values, for [persistence.write][fastmlp.persistence.write]."""
+        network = self._fitted_network()
+        params = self.get_params()
+        del params["callbacks"]  # functions cannot be stored
+        if not validation.NON_NEGATIVE_INT(params["random_state"]):
+            params["random_state"] = None  # a RandomState or Generator object
+        attributes = {
+            name: getattr(self, name)
+            for name in validation.FITTED_ATTRIBUTES
+            if name in self.__dict__
+        }
+        if "feature_names_in_" in attributes:
+            attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        optimizer = self.__dict__.get("_optimizer")
+        return {
+            "hyperparams": params,
+            "layer_sizes": network.layer_sizes,
+            "params": network.params,
+            "classes": self.classes_,
+            "attributes": attributes,
+            "optimizer": None if optimizer is None else optimizer.state(),
+        }
+
+    @classmethod
+    def _from_state(cls, state: dict) -> "FittedMLP":
+        """A fitted model from what ``_get_state`` returned."""
+        hyperparams = dict(state["hyperparams"])
+        validation.check_fields(hyperparams, validation.PARAMETER_CONSTRAINTS, "hyper-parameter")
+        if isinstance(hyperparams.get("hidden_layer_sizes"), list):
+            hyperparams["hidden_layer_sizes"] = tuple(hyperparams["hidden_layer_sizes"])
+        model = cls(**hyperparams)
+        model._set_state(state)
+        return model
+
+    def _set_state(self, state: dict) -> None:
+        """Restore the fitted network and attributes: only known ones, each checked."""
+        self.__dict__.update(validation.check_state(state))
+        params = state["params"]
+        network = Network(state["layer_sizes"], self.activation, self.output_activation,
+                          self.loss, params.dtype)
+        network.params[:] = params
+        self._network = network
+        if self.early_stopping and self.validation_scores_ is not None:
+            self._best_params = network.params.copy()
+        optimizer = state["optimizer"]
+        if optimizer is not None and optimizer.get("kind") == self.solver:
+            # state of another solver is dropped: training would start afresh, as fit() does
+            self._optimizer = training.make_optimizer(self.get_params(), network)
+            self._optimizer.load_state(optimizer)

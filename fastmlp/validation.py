@@ -1,0 +1,674 @@
+"""Checks of MLPClassifier's parameters, inputs and restored state, in one place.
+
+Parameters are checked against a declarative table,
+[PARAMETER_CONSTRAINTS][fastmlp.validation.PARAMETER_CONSTRAINTS], in the
+spirit of scikit-learn's ``_parameter_constraints``: each parameter maps to the
+constraints one of which its value must meet, and a failure names the
+parameter, what it must be and the value given. The string choices come from
+[fastmlp.options][fastmlp.options]. The same machinery checks the fitted
+attributes a model file restores
+([FITTED_ATTRIBUTES][fastmlp.validation.FITTED_ATTRIBUTES]), so that a file
+can set only known attributes, each of a checked type.
+
+Input arrays go through [validate_data][fastmlp.validation.validate_data]
+(X, as scikit-learn's ``validate_data``) and
+[check_labels][fastmlp.validation.check_labels] /
+[encode_labels][fastmlp.validation.encode_labels] (y). Messages follow
+scikit-learn's where it has one.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from fastmlp import options
+from fastmlp.exceptions import DataConversionWarning, compatible
+
+# -- constraints ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A finite number of type ``kind`` between ``left`` and ``right`` (None: unbounded).
+
+    ``closed`` is ``"both"``, ``"left"``, ``"right"`` or ``"neither"``. Booleans
+    are not numbers here, and NaN and infinity are outside every interval
+    unless ``finite=False``.
+    """
+
+    kind: type
+    left: float | None = None
+    right: float | None = None
+    closed: str = "both"
+    finite: bool = True
+
+    def __call__(self, value) -> bool:
+        if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
+            return False
+        if math.isnan(value) or (self.finite and not math.isfinite(value)):
+            return False
+        left_ok = self.left is None or (
+            value >= self.left if self.closed in ("both", "left") else value > self.left
+        )
+        right_ok = self.right is None or (
+            value <= self.right if self.closed in ("both", "right") else value < self.right
+        )
+        return left_ok and right_ok
+
+    def __str__(self) -> str:
+        what = "an integer" if self.kind is numbers.Integral else "a number"
+        if self.left is not None and self.right is not None:
+            brackets = {"both": "[]", "left": "[)", "right": "(]", "neither": "()"}[self.closed]
+            return f"{what} in {brackets[0]}{self.left}, {self.right}{brackets[1]}"
+        if self.left is not None:
+            return f"{what} {'>=' if self.closed in ('both', 'left') else '>'} {self.left}"
+        if self.right is not None:
+            return f"{what} {'<=' if self.closed in ('both', 'right') else '<'} {self.right}"
+        return what
+
+
+@dataclass(frozen=True)
+class Options:
+    """One of the strings ``values``."""
+
+    values: tuple[str, ...]
+
+    def __call__(self, value) -> bool:
+        return isinstance(value, str) and value in self.values
+
+    def __str__(self) -> str:
+        return f"one of {self.values}" if len(self.values) > 1 else repr(self.values[0])
+
+
+@dataclass(frozen=True)
+class InstanceOf:
+    """An instance of one of ``types``, described as ``description``."""
+
+    types: tuple[type, ...]
+    description: str
+
+    def __call__(self, value) -> bool:
+        return isinstance(value, self.types)
+
+    def __str__(self) -> str:
+        return self.description
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A sequence of one of ``types`` (1-D for arrays) whose every item meets ``item``."""
+
+    item: Callable[[object], bool]
+    description: str
+    types: tuple[type, ...] = (list, tuple)
+
+    def __call__(self, value) -> bool:
+        if not isinstance(value, self.types) or getattr(value, "ndim", 1) != 1:
+            return False
+        return all(self.item(v) for v in value)
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class _NoneConstraint:
+    def __call__(self, value) -> bool:
+        return value is None
+
+    def __str__(self) -> str:
+        return "None"
+
+
+NONE = _NoneConstraint()
+ANY = InstanceOf((object,), "anything")
+BOOLEAN = InstanceOf((bool, np.bool_), "a bool")
+POSITIVE_INT = Interval(numbers.Integral, 1)
+NON_NEGATIVE_INT = Interval(numbers.Integral, 0)
+NON_NEGATIVE = Interval(numbers.Real, 0)
+POSITIVE = Interval(numbers.Real, 0, closed="neither")
+ANY_FLOAT = Interval(numbers.Real, finite=False)
+FLOATS = ListOf(ANY_FLOAT, "a list of numbers")
+UNIT_FRACTION = Interval(numbers.Real, 0, 1, "left")
+HIDDEN_LAYER_SIZES = ListOf(
+    POSITIVE_INT, "a sequence of integers >= 1, e.g. (100,) or (128, 64)",
+    (list, tuple, range, np.ndarray),
+)
+
+PARAMETER_CONSTRAINTS: dict[str, list] = {
+    "hidden_layer_sizes": [POSITIVE_INT, HIDDEN_LAYER_SIZES],
+    "activation": [Options(options.ACTIVATIONS)],
+    "solver": [Options(options.SOLVERS)],
+    "alpha": [NON_NEGATIVE],
+    "batch_size": [Options(("auto",)), POSITIVE_INT],
+    "learning_rate": [Options(options.LEARNING_RATES)],
+    "learning_rate_init": [POSITIVE],
+    "power_t": [NON_NEGATIVE],
+    "max_iter": [POSITIVE_INT],
+    "shuffle": [BOOLEAN],
+    "random_state": [ANY],
+    "tol": [NON_NEGATIVE],
+    "verbose": [BOOLEAN, NON_NEGATIVE_INT],
+    "warm_start": [BOOLEAN],
+    "momentum": [Interval(numbers.Real, 0, 1)],
+    "nesterovs_momentum": [BOOLEAN],
+    "early_stopping": [BOOLEAN],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, "neither")],
+    "beta_1": [UNIT_FRACTION],
+    "beta_2": [UNIT_FRACTION],
+    "epsilon": [POSITIVE],
+    "n_iter_no_change": [POSITIVE_INT],
+    "loss": [Options(options.LOSSES)],
+    "output_activation": [Options(options.OUTPUT_ACTIVATIONS)],
+    "weight_init": [Options(options.WEIGHT_INITS)],
+    "init_scale": [POSITIVE],
+    "dtype": [NONE, Options(options.DTYPES)],
+    "callbacks": [ANY],
+}
+"""MLPClassifier's parameters: each value must meet one of its constraints."""
+
+FITTED_ATTRIBUTES: dict[str, list] = {
+    "n_features_in_": [POSITIVE_INT],
+    "n_iter_": [NON_NEGATIVE_INT],
+    "t_": [NON_NEGATIVE_INT],
+    "loss_curve_": [FLOATS],
+    "best_loss_": [NONE, ANY_FLOAT],
+    "validation_scores_": [NONE, FLOATS],
+    "best_validation_score_": [NONE, ANY_FLOAT],
+    "_no_improvement_count": [NON_NEGATIVE_INT],
+    "loss_": [ANY_FLOAT],
+    "feature_names_in_": [NONE, ListOf(lambda name: isinstance(name, str), "a list of str")],
+}
+"""The fitted attributes a model file restores, and what each must be.
+
+All but the last two are required: ``fit`` always sets them.
+"""
+
+OPTIONAL_FITTED_ATTRIBUTES = ("loss_", "feature_names_in_")
+
+
+def check_fields(
+    values: Mapping, constraints: Mapping[str, list], what: str, required: Sequence[str] = ()
+) -> None:
+    """Raise ``ValueError`` unless every entry of ``values`` meets its constraints.
+
+    Parameters
+    ----------
+    values : mapping
+        Name to value.
+    constraints : mapping
+        Name to a list of constraints, one of which the value must meet; a name
+        not in it is refused.
+    what : str
+        How the values are named in messages, e.g. ``"parameter"``.
+    required : sequence of str
+        Names that must be present.
+    """
+    unknown = sorted(set(values) - set(constraints))
+    if unknown:
+        raise ValueError(f"unknown {what}s {unknown}; known are {sorted(constraints)}.")
+    missing = [name for name in required if name not in values]
+    if missing:
+        raise ValueError(f"missing {what}s {missing}.")
+    for name, value in values.items():
+        if not any(constraint(value) for constraint in constraints[name]):
+            allowed = " or ".join(str(c) for c in constraints[name])
+            raise ValueError(f"{name} must be {allowed}; got {value!r}.")
+
+
+def validate_params(params: Mapping) -> None:
+    """Check MLPClassifier's parameters against ``PARAMETER_CONSTRAINTS``.
+
+    Parameters
+    ----------
+    params : mapping
+        ``get_params()``.
+
+    Raises
+    ------
+    ValueError
+        Naming the first parameter that is out of range, with what it must be.
+    """
+    check_fields(params, PARAMETER_CONSTRAINTS, "parameter")
+
+
+def hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` (validated) as a tuple of ints."""
+    if POSITIVE_INT(hidden_layer_sizes):
+        return (int(hidden_layer_sizes),)
+    return tuple(int(n) for n in hidden_layer_sizes)
+
+
+def float_dtype(dtype: str | None, X: np.ndarray) -> np.dtype:
+    """The model's float dtype: ``dtype``, or float32 for uint8 and float32 X, else float64."""
+    if dtype is not None:
+        return np.dtype(dtype)
+    return np.dtype(np.float32 if X.dtype in (np.uint8, np.float32) else np.float64)
+
+
+def check_random_state(random_state) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from a validated ``random_state``.
+
+    A ``RandomState`` is drawn from once (so successive fits differ, as in
+    scikit-learn); an int or None seeds ``default_rng``.
+    """
+    if isinstance(random_state, np.random.RandomState):
+        random_state = random_state.randint(np.iinfo(np.int32).max)
+    return np.random.default_rng(random_state)
+
+
+def check_batch_size(batch_size: int | str, n_samples: int) -> int:
+    """Samples per step: ``"auto"`` is ``min(200, n_samples)``; larger sizes are clipped."""
+    if batch_size == "auto":
+        return min(200, n_samples)
+    if batch_size > n_samples:
+        warnings.warn(
+            f"batch_size={batch_size} is larger than the {n_samples} training samples; it is "
+            "clipped to the sample count.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return min(int(batch_size), n_samples)
+
+
+def n_parameters(layer_sizes: Sequence[int]) -> int:
+    """Weights and biases of a network with ``layer_sizes`` units per layer (exact int)."""
+    sizes = [int(n) for n in layer_sizes]
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def check_state(state: Mapping) -> dict:
+    """The fitted attributes to restore from a model's state, each checked.
+
+    Parameters
+    ----------
+    state : mapping
+        As ``MLPClassifier._get_state()`` returns: ``layer_sizes``, ``params``,
+        ``classes`` and ``attributes`` are read here.
+
+    Returns
+    -------
+    dict
+        Attribute name to value: the known fitted attributes (lists of float
+        as such, ``feature_names_in_`` as an object array) and ``classes_``.
+
+    Raises
+    ------
+    ValueError
+        An unknown or missing attribute, a value of the wrong type, or
+        parameters, classes and features that do not fit the layers.
+    """
+    attributes = dict(state["attributes"])
+    check_fields(
+        attributes, FITTED_ATTRIBUTES, "fitted attribute",
+        required=[name for name in FITTED_ATTRIBUTES if name not in OPTIONAL_FITTED_ATTRIBUTES],
+    )
+    layer_sizes, params, classes = tuple(state["layer_sizes"]), state["params"], state["classes"]
+    if params.shape != (n_parameters(layer_sizes),) or layer_sizes[-1] != len(classes):
+        raise ValueError(
+            f"{params.size} parameters and {len(classes)} classes do not fit layers "
+            f"{layer_sizes}."
+        )
+    if attributes["n_features_in_"] != layer_sizes[0]:
+        raise ValueError(
+            f"n_features_in_={attributes['n_features_in_']} does not match layers {layer_sizes}."
+        )
+    for name in ("loss_curve_", "validation_scores_"):
+        if attributes[name] is not None:
+            attributes[name] = [float(v) for v in attributes[name]]
+    if attributes.get("feature_names_in_") is not None:
+        attributes["feature_names_in_"] = np.array(attributes["feature_names_in_"], dtype=object)
+    else:
+        attributes.pop("feature_names_in_", None)
+    attributes["classes_"] = classes
+    return attributes
+
+
+# -- X ---------------------------------------------------------------------------------------
+
+
+def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.ndarray:
+    """X as the C-contiguous 2-D array the network reads.
+
+    uint8 stays uint8 (the network scales it batch by batch); other input is
+    converted to ``dtype`` and checked to be finite. Image stacks (n, h, w)
+    are flattened. With ``reset``, records ``n_features_in_`` and
+    ``feature_names_in_`` on the estimator; otherwise checks X against them.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier
+        Where the fitted input facts are recorded or read.
+    X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+        The input.
+    reset : bool
+        True at the start of a fresh fit.
+    dtype : numpy dtype or None
+        Float dtype for non-uint8 input; None picks it from X (see
+        [float_dtype][fastmlp.validation.float_dtype]).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+        uint8 or ``dtype``, C-contiguous.
+    """
+    name = type(estimator).__name__
+    if _is_sparse(X):
+        raise TypeError(
+            "Sparse data was passed for X, but dense data is required: fastmlp does not "
+            "support sparse input. Use X.toarray() to convert to a dense numpy array."
+        )
+    _check_feature_names(estimator, X, reset)
+    X = np.asarray(X)
+    if X.ndim == 3:
+        X = X.reshape(X.shape[0], -1)
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D array (n_samples, n_features) or 3-D images (n_samples, h, w); "
+            f"got an array of shape {X.shape}. Reshape your data either using "
+            "array.reshape(-1, 1) if your data has a single feature or "
+            "array.reshape(1, -1) if it contains a single sample."
+        )
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if X.shape[axis] < 1:
+            raise ValueError(
+                f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 "
+                f"is required by {name}."
+            )
+    if X.dtype != np.uint8:
+        X = _as_finite_float(X, dtype)
+    X = np.ascontiguousarray(X)
+    if reset:
+        estimator.n_features_in_ = X.shape[1]
+    elif X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {name} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    return X
+
+
+def _as_finite_float(X: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
+    if X.dtype.kind == "c":
+        raise ValueError("Complex data not supported; X must hold real numbers.")
+    if X.dtype.kind not in "biuf":
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            raise type(error)(
+                f"X must hold numbers; got dtype {X.dtype} that cannot be converted to "
+                f"float: {error}"
+            ) from None
+    dtype = float_dtype(None, X) if dtype is None else dtype
+    if X.dtype != dtype:
+        X = X.astype(dtype)
+    # A finite sum proves every entry finite without an X-sized temporary;
+    # only a non-finite sum (or an overflow) pays for the full check.
+    with np.errstate(over="ignore"):
+        total = X.sum()
+    if not np.isfinite(total) and not (finite := np.isfinite(X)).all():
+        row, column = np.argwhere(~finite)[0]
+        what = "NaN" if np.isnan(X[row, column]) else "infinity"
+        raise ValueError(
+            f"Input X contains {what} (first at row {row}, column {column}); remove or "
+            "impute those values before calling fit or predict."
+        )
+    return X
+
+
+def _is_sparse(X) -> bool:
+    # scipy may not be installed; if scipy.sparse was never imported, X is not one of its arrays
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(X)
+
+
+def _feature_names(X) -> np.ndarray | None:
+    """String column names of a data frame, else None (scikit-learn's rule)."""
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, np.ndarray):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    if names.ndim != 1 or names.size == 0:
+        return None
+    is_str = [isinstance(n, str) for n in names]
+    if all(is_str):
+        return names
+    if any(is_str):
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, "
+            f"but your input has {sorted({type(n).__name__ for n in names})} as feature name "
+            "/ column name types. Convert them all to str, e.g. X.columns = "
+            "X.columns.astype(str)."
+        )
+    return None
+
+
+def _check_feature_names(estimator, X, reset: bool) -> None:
+    """Record data-frame column names at fit and compare them later, as scikit-learn."""
+    names = _feature_names(X)
+    if reset:
+        if names is None:
+            estimator.__dict__.pop("feature_names_in_", None)
+        else:
+            estimator.feature_names_in_ = names
+        return
+    fitted_names = getattr(estimator, "feature_names_in_", None)
+    name = type(estimator).__name__
+    if fitted_names is None and names is not None:
+        warnings.warn(
+            f"X has feature names, but {name} was fitted without feature names",
+            UserWarning,
+            stacklevel=5,
+        )
+    elif fitted_names is not None and names is None:
+        warnings.warn(
+            f"X does not have valid feature names, but {name} was fitted with feature names",
+            UserWarning,
+            stacklevel=5,
+        )
+    elif fitted_names is not None and (
+        len(names) != len(fitted_names) or (names != fitted_names).any()
+    ):
+        unexpected = sorted(set(names) - set(fitted_names))
+        missing = sorted(set(fitted_names) - set(names))
+        detail = ""
+        if unexpected:
+            detail += f"Feature names unseen at fit time: {unexpected[:10]}\n"
+        if missing:
+            detail += f"Feature names seen at fit time, yet now missing: {missing[:10]}\n"
+        if not detail:
+            detail = "Feature names must be in the same order as they were in fit.\n"
+        raise ValueError(
+            "The feature names should match those that were passed during fit.\n" + detail
+        )
+
+
+# -- y ---------------------------------------------------------------------------------------
+
+
+def check_labels(y, n_samples: int | None = None, what: str = "y") -> np.ndarray:
+    """y as a 1-D array of class labels, one per sample.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels of one sortable type: integers, whole floats, strings, bools or
+        objects of those.
+    n_samples : int, optional
+        Rows of X; ``y`` must have as many.
+    what : str
+        The argument's name in messages (``"y"`` or ``"classes"``).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1 and what == "y":
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the "
+            "shape of y to (n_samples, ), for example using ravel().",
+            compatible(DataConversionWarning),
+            stacklevel=4,
+        )
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(
+            f"{what} should be a 1d array of class labels; got shape {y.shape}. "
+            "Multi-label and multi-output targets are not supported."
+        )
+    if n_samples is not None and y.shape[0] != n_samples:
+        raise ValueError(
+            f"y has {y.shape[0]} labels but X has {n_samples} samples; they must match."
+        )
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all():
+            raise ValueError(
+                f"Input {what} contains NaN or infinity; every sample needs a label."
+            )
+        if (y != np.round(y)).any():
+            raise ValueError(
+                "Unknown label type: continuous. Maybe you are trying to fit a classifier, "
+                "which expects discrete classes, on a regression target with continuous "
+                "values."
+            )
+    elif y.dtype.kind not in "biuUS" and y.dtype != object:
+        raise ValueError(f"Unknown label type: {what} has dtype {y.dtype}.")
+    return y
+
+
+def validate_labels(
+    estimator, y, n_samples: int, *, reset: bool, classes=None, incremental: bool = False
+) -> np.ndarray:
+    """y as class indices (int64) into ``classes_``, which ``reset`` sets.
+
+    The labels are those of ``y``, or with ``classes`` (``partial_fit``'s
+    first call) those of ``classes`` and ``y``. Without ``reset``, the labels
+    must be known: a warm-started ``fit`` must see the same classes, and
+    ``classes`` repeated in ``partial_fit`` must not change.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier
+        Holds ``classes_``.
+    y : array-like of shape (n_samples,)
+        The labels.
+    n_samples : int
+        Rows of X.
+    reset : bool
+        True at the start of a fresh fit.
+    classes : array-like, optional
+        ``partial_fit``'s ``classes``.
+    incremental : bool
+        True for ``partial_fit``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        int64 indices into ``classes_``.
+    """
+    if incremental and classes is None and reset:
+        raise ValueError("classes must be passed on the first call to partial_fit.")
+    y = check_labels(y, n_samples)
+    labels = unique_labels(y)
+    if reset:
+        if classes is not None:
+            labels = unique_labels(np.concatenate([unique_labels(classes), labels]))
+        if labels.shape[0] < 2:
+            raise ValueError(
+                f"The classifier needs samples of at least 2 classes in y; got only 1 class: "
+                f"{labels.tolist()}."
+            )
+        estimator.classes_ = labels
+    elif incremental and classes is not None and not np.array_equal(
+        unique_labels(classes), estimator.classes_
+    ):
+        raise ValueError(
+            f"`classes={unique_labels(classes)!r}` is not the same as on last call to "
+            f"partial_fit, was: {estimator.classes_!r}."
+        )
+    elif not incremental and not np.array_equal(labels, estimator.classes_):
+        raise ValueError(
+            "warm_start can only be used where `y` has the same classes as in the previous "
+            f"call to fit. Previously got {estimator.classes_}, `y` has {labels}."
+        )
+    return encode_labels(y, estimator.classes_, "labels not seen at the first fit.")
+
+
+def unique_labels(y) -> np.ndarray:
+    """Sorted distinct labels; a clear error for labels that cannot be ordered."""
+    y = np.asarray(y)
+    try:
+        return np.unique(y)
+    except TypeError:
+        kinds = sorted({type(label).__name__ for label in y.ravel().tolist()})
+        raise ValueError(
+            f"Unknown label type: y mixes labels of types {kinds} that cannot be sorted; "
+            "use labels of one type (all strings or all numbers)."
+        ) from None
+
+
+def encode_labels(y: np.ndarray, classes: np.ndarray, hint: str) -> np.ndarray:
+    """Indices (int64) of ``y``'s labels in the sorted ``classes``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Checked labels.
+    classes : ndarray of shape (n_classes,)
+        Sorted known labels.
+    hint : str
+        Where ``classes`` came from, for the message about unknown labels.
+    """
+    index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+    unknown = classes[index] != y
+    if unknown.any():
+        raise ValueError(
+            f"y contains labels {unique_labels(y[unknown]).tolist()[:10]} that are not in "
+            f"classes_ {classes.tolist()[:20]}; {hint}"
+        )
+    return index.astype(np.int64)
+
+
+def stratified_split(X: np.ndarray, y: np.ndarray, fraction: float, rng: np.random.Generator):
+    """Hold out about ``fraction`` of every class for validation.
+
+    Returns
+    -------
+    X_train, y_train, X_val, y_val : ndarray
+        C-contiguous row subsets of X and y.
+    """
+    val_rows = []
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        val_rows.append(members[: int(round(fraction * len(members)))])
+    val_rows = np.sort(np.concatenate(val_rows))
+    if val_rows.size == 0 or val_rows.size == y.size:
+        raise ValueError(
+            f"validation_fraction={fraction} leaves an empty training or validation set for "
+            f"{y.size} samples; change validation_fraction or set early_stopping=False."
+        )
+    train = np.ones(y.size, dtype=bool)
+    train[val_rows] = False
+    return (np.ascontiguousarray(X[train]), y[train],
+            np.ascontiguousarray(X[val_rows]), y[val_rows])
+
+
+def assign_layers(targets: list[np.ndarray], values, name: str) -> None:
+    """Copy ``values`` into the per-layer views ``targets`` (``coefs_ = ...``), shapes checked."""
+    values = list(values)
+    if len(values) != len(targets):
+        raise ValueError(f"{name} needs {len(targets)} arrays, one per layer; got {len(values)}.")
+    for layer, (target, value) in enumerate(zip(targets, values, strict=True)):
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(
+                f"{name}[{layer}] must have shape {target.shape}; got {value.shape}."
+            )
+        target[...] = value
