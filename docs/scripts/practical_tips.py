@@ -59,7 +59,7 @@ def _write(section: str, body: str, load_before: str, note: str) -> None:
     SNIPPETS.mkdir(parents=True, exist_ok=True)
     path = SNIPPETS / f"tips_{section}.md"
     path.write_text(body.rstrip() + "\n\n" + caption + "\n", encoding="utf-8")
-    print(path.read_text())
+    print(path.read_text(), flush=True)
 
 
 def _mnist():
@@ -113,15 +113,17 @@ def batch_lr(args) -> None:
     data = _mnist()
     rows = ["| batch size | learning rate | samples/s | time to 97.5 % | accuracy after "
             f"{args.epochs} epochs |", "|---:|---:|---:|---|---:|"]
-    for batch in (32, 128, 512):
-        for lr in (1e-3, 2e-3, 5e-3):
-            r = _curve(_default(batch_size=batch, learning_rate_init=lr,
-                                max_iter=args.epochs), data)
-            rows.append(f"| {batch} | {lr:g} | {r['samples_per_s']:,.0f} | {_fmt_target(r)} "
-                        f"| {100 * r['final']:.2f} % |")
-    _write("batch_lr", "\n".join(rows), load,
-           "default preset (784-128-10 ReLU, Adam, float32, uint8 input), seed 0, one run "
-           "per row; time is the sum of epoch times (test scoring excluded).")
+    grid = [(batch, lr) for batch in (32, 128, 512) for lr in (1e-3, 2e-3, 5e-3)]
+    for done, (batch, lr) in enumerate(grid, 1):
+        r = _curve(_default(batch_size=batch, learning_rate_init=lr, max_iter=args.epochs),
+                   data)
+        rows.append(f"| {batch} | {lr:g} | {r['samples_per_s']:,.0f} | {_fmt_target(r)} "
+                    f"| {100 * r['final']:.2f} % |")
+        # written after every row, so that an interrupted run keeps what it measured
+        _write("batch_lr", "\n".join(rows), load,
+               "default preset (784-128-10 ReLU, Adam, float32, uint8 input), seed 0, one "
+               "run per row; time is the sum of epoch times (test scoring excluded)."
+               + ("" if done == len(grid) else f" Rows {done} of {len(grid)}: incomplete run."))
 
 
 def dtype(args) -> None:
