@@ -100,6 +100,8 @@ def _cli_commands() -> list:
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
         for line, source in code_blocks(text, "bash"):
+            # a line ending in a backslash continues on the next one
+            source = re.sub(r"\\\n\s*", " ", source)
             for offset, command in enumerate(source.splitlines()):
                 command = command.split("#", 1)[0].strip()
                 for part in re.split(r"&&|;|\|", command):

@@ -37,9 +37,13 @@ TARGET = 0.975  # test accuracy whose time-to-reach is reported
 
 def _machine() -> str:
     import numpy
+    from threadpoolctl import threadpool_info
 
+    blas = sorted({f"{pool['internal_api']} with {pool['num_threads']} threads"
+                   for pool in threadpool_info() if pool["user_api"] == "blas"})
     return (f"{os.cpu_count()} cores ({platform.machine()}, {platform.system()}), "
-            f"Python {platform.python_version()}, NumPy {numpy.__version__}")
+            f"Python {platform.python_version()}, NumPy {numpy.__version__}"
+            f"{', ' + ', '.join(blas) if blas else ''}")
 
 
 def _load() -> str:
