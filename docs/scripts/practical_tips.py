@@ -39,7 +39,8 @@ def _machine() -> str:
     import numpy
     from threadpoolctl import threadpool_info
 
-    blas = sorted({f"{pool['internal_api']} with {pool['num_threads']} threads"
+    blas = sorted({f"{pool['internal_api']} with {pool['num_threads']} "
+                   f"thread{'s' if pool['num_threads'] != 1 else ''}"
                    for pool in threadpool_info() if pool["user_api"] == "blas"})
     return (f"{os.cpu_count()} cores ({platform.machine()}, {platform.system()}), "
             f"Python {platform.python_version()}, NumPy {numpy.__version__}"
