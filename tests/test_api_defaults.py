@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "docs" / "reference"
 
 
-def documented_modules() -> list[str]:
-    """Module paths named by ``::: fastmlp...`` directives of the reference pages."""
+def documented_objects() -> list[str]:
+    """Paths named by ``::: fastmlp...`` directives of the reference pages (modules,
+    classes or functions)."""
     names = set()
     for page in REFERENCE.glob("*.md"):
         names.update(re.findall(r"^:::\s+(fastmlp[\w.]*)", page.read_text(), flags=re.M))
@@ -56,9 +57,12 @@ def rendered_defaults() -> list:
     loader = griffe.GriffeLoader(docstring_parser=griffe.Parser.numpy)
     package = loader.load("fastmlp")
     cases = []
-    for module_path in documented_modules():
-        module = package if module_path == "fastmlp" else package[module_path[8:]]
-        for obj in _functions(module):
+    for path in documented_objects():
+        root = package if path == "fastmlp" else package[path.removeprefix("fastmlp.")]
+        objects = list(_functions(root))
+        if root.is_class or root.is_function:
+            objects.insert(0, root)
+        for obj in objects:
             if obj.docstring is None:
                 continue
             target = obj
@@ -81,8 +85,10 @@ def rendered_defaults() -> list:
 
 
 def test_reference_pages_found() -> None:
-    modules = documented_modules()
-    assert "fastmlp.estimator" in modules and "fastmlp.network" in modules
+    paths = documented_objects()
+    assert "fastmlp.estimator.MLPClassifier" in paths and "fastmlp.network" in paths
+    ids = [case.id for case in rendered_defaults()]
+    assert "fastmlp.estimator.MLPClassifier(activation)" in ids
 
 
 @pytest.mark.parametrize(("rendered", "signature"), rendered_defaults())

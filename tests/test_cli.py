@@ -466,3 +466,20 @@ def test_dataset_errors_keep_their_lines_and_others_become_one():
         "  To fix: set FASTMLP_MIRROR.",
     ]
     assert cli.format_error(ValueError("two\nlines  here")) == "fastmlp: error: two lines here"
+
+
+def test_failed_download_keeps_one_line_per_mirror(mirror_env, data_server, monkeypatch,
+                                                   capsys):
+    from datahelp import DEAD, set_mirrors
+
+    set_mirrors(monkeypatch, "mnist", f"{DEAD}/mnist/")
+    data_server.fail["/mnist/train-images-idx3-ubyte.gz"] = 404
+    assert cli.main(["train", *FAST]) == cli.EXIT_ERROR
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert lines[0].startswith("fastmlp: error: could not download mnist file")
+    assert any("HTTP 404" in line for line in lines[1:])
+    assert any("connection refused" in line for line in lines[1:])
+    assert lines[-1].startswith("  To fix:")
+    assert all(line.startswith("  ") for line in lines[1:])
+    assert "Traceback" not in captured.err and captured.out == ""
