@@ -390,7 +390,13 @@ def _check_params(params: dict) -> None:
     try:
         fastmlp.MLPClassifier(**params)._validate_params()
     except (ValueError, TypeError) as error:
-        raise CommandError(flag_message(str(error))) from None
+        message = str(error)
+        if message.startswith("hidden_layer_sizes "):
+            # the estimator's message shows Python tuples; say it as typed
+            sizes = " ".join(map(str, params["hidden_layer_sizes"]))
+            message = ("--hidden takes whole numbers >= 1, one per hidden layer, e.g. "
+                       f"--hidden 128 or --hidden 128 64; got --hidden {sizes}.")
+        raise CommandError(flag_message(message)) from None
 
 
 def flag_message(message: str) -> str:

@@ -483,3 +483,9 @@ def test_failed_download_keeps_one_line_per_mirror(mirror_env, data_server, monk
     assert lines[-1].startswith("  To fix:")
     assert all(line.startswith("  ") for line in lines[1:])
     assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_hidden_error_speaks_in_flags(capsys):
+    assert cli.main(["train", "--hidden", "64", "0"]) == cli.EXIT_ERROR
+    line = _one_error_line(capsys.readouterr())
+    assert "got --hidden 64 0" in line and "--hidden 128 64" in line and "(" not in line
