@@ -364,10 +364,19 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         hidden = validation.hidden_sizes(self.hidden_layer_sizes)
         layer_sizes = (X.shape[1], *hidden, len(self.classes_))
         dtype = validation.float_dtype(self.dtype, X)
-        network = Network(layer_sizes, self.activation, self.output_activation, self.loss, dtype)
-        training.initialize_weights(
-            network, self.weight_init, self.activation, self.init_scale, rng
-        )
+        validation.check_memory(self.hidden_layer_sizes, layer_sizes, dtype, self.solver)
+        try:
+            network = Network(
+                layer_sizes, self.activation, self.output_activation, self.loss, dtype
+            )
+            training.initialize_weights(
+                network, self.weight_init, self.activation, self.init_scale, rng
+            )
+        except MemoryError as error:
+            raise MemoryError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r}: {error}. Use fewer or "
+                "smaller hidden layers."
+            ) from None
         self._network = network
         self.__dict__.pop("_optimizer", None)
         self.n_iter_ = 0

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -52,7 +53,11 @@ class Interval:
     def __call__(self, value) -> bool:
         if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
             return False
-        if math.isnan(value) or (self.finite and not math.isfinite(value)):
+        try:
+            number = float(value)  # an int too large for a float is no number here
+        except OverflowError:
+            return False
+        if math.isnan(number) or (self.finite and not math.isfinite(number)):
             return False
         left_ok = self.left is None or (
             value >= self.left if self.closed in ("both", "left") else value > self.left
@@ -127,7 +132,6 @@ class _NoneConstraint:
 
 
 NONE = _NoneConstraint()
-ANY = InstanceOf((object,), "anything")
 BOOLEAN = InstanceOf((bool, np.bool_), "a bool")
 POSITIVE_INT = Interval(numbers.Integral, 1)
 NON_NEGATIVE_INT = Interval(numbers.Integral, 0)
@@ -152,7 +156,12 @@ PARAMETER_CONSTRAINTS: dict[str, list] = {
     "power_t": [NON_NEGATIVE],
     "max_iter": [POSITIVE_INT],
     "shuffle": [BOOLEAN],
-    "random_state": [ANY],
+    "random_state": [
+        NONE,
+        NON_NEGATIVE_INT,
+        InstanceOf((np.random.RandomState, np.random.Generator),
+                   "a numpy.random.RandomState or Generator"),
+    ],
     "tol": [NON_NEGATIVE],
     "verbose": [BOOLEAN, NON_NEGATIVE_INT],
     "warm_start": [BOOLEAN],
@@ -169,7 +178,7 @@ PARAMETER_CONSTRAINTS: dict[str, list] = {
     "weight_init": [Options(options.WEIGHT_INITS)],
     "init_scale": [POSITIVE],
     "dtype": [NONE, Options(options.DTYPES)],
-    "callbacks": [ANY],
+    "callbacks": [NONE, ListOf(callable, "a list of callables callback(model, info)")],
 }
 """MLPClassifier's parameters: each value must meet one of its constraints."""
 
@@ -283,6 +292,38 @@ def n_parameters(layer_sizes: Sequence[int]) -> int:
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
 
 
+def check_memory(hidden_layer_sizes, layer_sizes: Sequence[int], dtype, solver: str) -> None:
+    """Refuse a network whose training buffers exceed this machine's memory, before allocating.
+
+    Training holds the parameters, their gradients, the divergence guard's
+    snapshot of both parameters and optimizer state, and the optimizer's
+    buffers (one for SGD, two for Adam): 5 or 7 copies of the flat buffer.
+
+    Raises
+    ------
+    ValueError
+        Naming ``hidden_layer_sizes``, the memory needed and the memory there is.
+    """
+    copies = 3 + 2 * (2 if solver == "adam" else 1)
+    need = n_parameters(layer_sizes) * np.dtype(dtype).itemsize * copies
+    available = physical_memory()
+    if available is not None and need > available:
+        shape = "-".join(str(n) for n in layer_sizes)
+        raise ValueError(
+            f"hidden_layer_sizes={hidden_layer_sizes!r} makes a {shape} network; training "
+            f"it needs about {need / 1e9:,.1f} GB, more than this machine's "
+            f"{available / 1e9:,.1f} GB of memory. Use fewer or smaller hidden layers."
+        )
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def check_state(state: Mapping) -> dict:
     """The fitted attributes to restore from a model's state, each checked.
 
@@ -366,21 +407,20 @@ def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.nd
         )
     _check_feature_names(estimator, X, reset)
     X = np.asarray(X)
-    if X.ndim == 3:
-        X = X.reshape(X.shape[0], -1)
-    if X.ndim != 2:
+    if X.ndim != 2 and X.ndim != 3:
         raise ValueError(
             f"Expected a 2-D array (n_samples, n_features) or 3-D images (n_samples, h, w); "
             f"got an array of shape {X.shape}. Reshape your data either using "
             "array.reshape(-1, 1) if your data has a single feature or "
             "array.reshape(1, -1) if it contains a single sample."
         )
-    for axis, what in ((0, "sample"), (1, "feature")):
+    for axis in range(X.ndim):
         if X.shape[axis] < 1:
             raise ValueError(
-                f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 "
-                f"is required by {name}."
+                f"Found array with 0 {'sample' if axis == 0 else 'feature'}(s) "
+                f"(shape={X.shape}) while a minimum of 1 is required by {name}."
             )
+    X = X.reshape(X.shape[0], -1)
     if X.dtype != np.uint8:
         X = _as_finite_float(X, dtype)
     X = np.ascontiguousarray(X)
@@ -529,8 +569,10 @@ def check_labels(y, n_samples: int | None = None, what: str = "y") -> np.ndarray
         )
     if y.dtype.kind == "f":
         if not np.isfinite(y).all():
+            index = int(np.flatnonzero(~np.isfinite(y))[0])
             raise ValueError(
-                f"Input {what} contains NaN or infinity; every sample needs a label."
+                f"Input {what} contains {y[index]} (first at index {index}); every sample "
+                "needs a label: drop those samples or fill in their labels."
             )
         if (y != np.round(y)).any():
             raise ValueError(
@@ -538,7 +580,15 @@ def check_labels(y, n_samples: int | None = None, what: str = "y") -> np.ndarray
                 "which expects discrete classes, on a regression target with continuous "
                 "values."
             )
-    elif y.dtype.kind not in "biuUS" and y.dtype != object:
+    elif y.dtype == object:
+        for index, label in enumerate(y.tolist()):
+            missing = isinstance(label, numbers.Real) and not isinstance(label, numbers.Integral)
+            if label is None or (missing and not math.isfinite(label)):
+                raise ValueError(
+                    f"Input {what} contains {label!r} (first at index {index}); every sample "
+                    "needs a label: drop those samples or fill in their labels."
+                )
+    elif y.dtype.kind not in "biuUS":
         raise ValueError(f"Unknown label type: {what} has dtype {y.dtype}.")
     return y
 
@@ -575,6 +625,8 @@ def validate_labels(
     """
     if incremental and classes is None and reset:
         raise ValueError("classes must be passed on the first call to partial_fit.")
+    if classes is not None:
+        classes = check_labels(classes, what="classes")
     y = check_labels(y, n_samples)
     labels = unique_labels(y)
     if reset:

@@ -553,3 +553,108 @@ def test_divergence_raises_and_restores_finite_weights(kwargs, blobs):
             np.testing.assert_array_equal(p, q)
     # the model stays usable
     assert model.predict(X).shape == (X.shape[0],)
+
+
+# -- reliability (issue 11): absurd sizes, errors that name the problem ----------------------
+
+
+@pytest.mark.parametrize("hidden", [10**9, (10**8,), (64, 10**10), (10**6, 10**6)])
+def test_absurd_layer_sizes_name_the_parameter_before_allocating(blobs, hidden):
+    """Terabytes of parameters on any machine: refused before anything is allocated."""
+    X, y = blobs(n=30, n_features=784)
+    model = MLPClassifier(hidden_layer_sizes=hidden, max_iter=1)
+    with pytest.raises(ValueError, match="hidden_layer_sizes") as error:
+        model.fit(X, y)
+    assert "GB" in str(error.value)
+    assert not hasattr(model, "coefs_")
+
+
+@pytest.mark.parametrize("solver, fits", [("sgd", True), ("adam", False)])
+def test_memory_check_counts_the_training_buffers(blobs, monkeypatch, solver, fits):
+    """784-1000-3 float64: 0.8 M parameters, 6.3 MB each copy; SGD keeps 5 copies
+    (31 MB), Adam 7 (44 MB). With 40 MB of memory, SGD fits and Adam does not."""
+    from fastmlp import validation
+
+    monkeypatch.setattr(validation, "physical_memory", lambda: 40_000_000)
+    X, y = blobs(n=30, n_features=784)
+    model = MLPClassifier(hidden_layer_sizes=(1000,), max_iter=1, solver=solver,
+                          dtype="float64")
+    if fits:
+        model.fit(X, y)
+    else:
+        with pytest.raises(ValueError, match=r"hidden_layer_sizes=\(1000,\).*784-1000-3"):
+            model.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "bad, where",
+    [
+        (np.nan, "index 4"),
+        (None, "index 4"),
+        (float("inf"), "index 4"),
+    ],
+    ids=["nan", "none", "inf"],
+)
+@pytest.mark.parametrize("others", ["int", "str"])
+def test_object_labels_with_missing_values_name_them(blobs, bad, where, others):
+    X, index = blobs(n=30)
+    labels = np.array([0, 1, 2] if others == "int" else ["a", "b", "c"], dtype=object)
+    y = labels[index]
+    y[4] = bad
+    with pytest.raises(ValueError, match=where) as error:
+        MLPClassifier(**FAST).fit(X, y)
+    assert "label" in str(error.value)
+
+
+def test_float_labels_with_nan_name_the_first_one(blobs):
+    X, y = blobs(n=30)
+    y = y.astype(float)
+    y[7] = np.nan
+    with pytest.raises(ValueError, match="index 7"):
+        MLPClassifier(**FAST).fit(X, y)
+    model = MLPClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes"):
+        model.partial_fit(X, y.round(), classes=[0.0, 1.0, np.nan])
+
+
+@pytest.mark.parametrize(
+    "shape, what",
+    [((0, 28, 28), "0 sample"), ((0, 784), "0 sample"), ((5, 0, 28), "0 feature"),
+     ((5, 28, 0), "0 feature"), ((0, 0), "0 sample"), ((0,), "2-D array")],
+)
+def test_empty_input_names_the_empty_axis(blobs, shape, what):
+    X = np.zeros(shape, dtype=np.uint8)
+    y = np.zeros(shape[0], dtype=int)
+    with pytest.raises(ValueError, match=what) as error:
+        MLPClassifier(**FAST).fit(X, y)
+    assert str(shape) in str(error.value)
+    model = MLPClassifier(**FAST).fit(*blobs(n=30, n_features=784))
+    with pytest.raises(ValueError, match=what):
+        model.predict(X)
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", -1, 1.5, [1, 2], np.random.SeedSequence(0), True, object()]
+)
+def test_invalid_random_state_names_the_parameter(blobs, value):
+    X, y = blobs(n=30)
+    with pytest.raises(ValueError, match="random_state"):
+        MLPClassifier(**{**FAST, "random_state": value}).fit(X, y)
+
+
+@pytest.mark.parametrize("value", [None, 0, 2**40, np.int64(3), np.random.RandomState(0),
+                                   np.random.default_rng(0)])
+def test_valid_random_states_are_accepted(blobs, value):
+    X, y = blobs(n=30)
+    MLPClassifier(**{**FAST, "random_state": value}).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "value", [print, "print", [1], [print, "x"], (lambda m, info: None), {"a": print}]
+)
+def test_callbacks_that_are_not_a_list_of_callables_name_the_parameter(blobs, value):
+    X, y = blobs(n=30)
+    model = MLPClassifier(**{**FAST, "callbacks": value})
+    with pytest.raises(ValueError, match="callbacks"):
+        model.fit(X, y)
+    assert not hasattr(model, "coefs_")  # refused before any training

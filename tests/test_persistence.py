@@ -258,3 +258,31 @@ def test_the_format_module_imports_nothing_from_the_estimator():
     forbidden = ("fastmlp.estimator", "fastmlp.fitted", "fastmlp.network", "fastmlp.training")
     assert not [name for name in imported if name.startswith(forbidden)]
     assert "importlib" not in imported and "__import__" not in inspect.getsource(persistence)
+
+
+# -- reliability (issue 11) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "hyperparams, message",
+    [
+        ({"activation": "bogus"}, "activation"),
+        ({"hidden_layer_sizes": "abc"}, "hidden_layer_sizes"),
+        ({"random_state": "x"}, "random_state"),
+        ({"callbacks": ["print"]}, "callbacks"),
+        ({"max_iter": 1e9}, "max_iter"),
+        ({"_network": 1}, "_network"),
+    ],
+)
+def test_hyperparameters_are_checked_on_load(tmp_path, model, hyperparams, message):
+    import json
+
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with np.load(path) as archive:
+        stored = json.loads(str(archive["hyperparams"]))
+    _rewrite(path, hyperparams=np.array(json.dumps({**stored, **hyperparams})))
+    with pytest.raises(ModelFileError, match=message):
+        fastmlp.load(path)
+
+
