@@ -115,6 +115,9 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         The sorted class labels, in the dtype of ``y``.
     n_features_in_ : int
         Features seen at fit (pixels, for image stacks).
+    image_shape_ : tuple of int or None
+        (h, w) of the images seen at fit, None for 2-D input. Later image
+        input must have this shape (flat rows of ``h * w`` are accepted).
     feature_names_in_ : ndarray of str, shape (n_features_in_,)
         Column names of X at fit, when X is a data frame with string column names.
     loss_ : float

@@ -193,13 +193,15 @@ FITTED_ATTRIBUTES: dict[str, list] = {
     "_no_improvement_count": [NON_NEGATIVE_INT],
     "loss_": [ANY_FLOAT],
     "feature_names_in_": [NONE, ListOf(lambda name: isinstance(name, str), "a list of str")],
+    "image_shape_": [NONE, ListOf(POSITIVE_INT, "a list of two integers >= 1")],
 }
 """The fitted attributes a model file restores, and what each must be.
 
-All but the last two are required: ``fit`` always sets them.
+All but the last three are required: ``fit`` always sets them (``image_shape_``
+is missing from files of fastmlp 0.1).
 """
 
-OPTIONAL_FITTED_ATTRIBUTES = ("loss_", "feature_names_in_")
+OPTIONAL_FITTED_ATTRIBUTES = ("loss_", "feature_names_in_", "image_shape_")
 
 
 def check_fields(
@@ -367,6 +369,11 @@ def check_state(state: Mapping) -> dict:
         attributes["feature_names_in_"] = np.array(attributes["feature_names_in_"], dtype=object)
     else:
         attributes.pop("feature_names_in_", None)
+    shape = attributes.get("image_shape_")
+    if shape is not None:
+        if len(shape) != 2 or shape[0] * shape[1] != layer_sizes[0]:
+            raise ValueError(f"image_shape_={shape} does not match layers {layer_sizes}.")
+        attributes["image_shape_"] = tuple(shape)
     attributes["classes_"] = classes
     return attributes
 
@@ -379,8 +386,16 @@ def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.nd
 
     uint8 stays uint8 (the network scales it batch by batch); other input is
     converted to ``dtype`` and checked to be finite. Image stacks (n, h, w)
-    are flattened. With ``reset``, records ``n_features_in_`` and
-    ``feature_names_in_`` on the estimator; otherwise checks X against them.
+    are flattened. With ``reset``, records ``n_features_in_``,
+    ``feature_names_in_`` and ``image_shape_`` on the estimator; otherwise
+    checks X against them.
+
+    The image check compares shapes: a model fitted on (n, 28, 28) refuses
+    (n, 14, 56) and (n, 784, 1). It cannot tell a transposed stack of square
+    images (``X.transpose(0, 2, 1)``) from the original, which has the same
+    shape and the same pixel values, only reordered; and flattened
+    (n, h * w) input is always accepted, as is any image shape by a model
+    fitted on flat rows.
 
     Parameters
     ----------
@@ -420,16 +435,26 @@ def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.nd
                 f"Found array with 0 {'sample' if axis == 0 else 'feature'}(s) "
                 f"(shape={X.shape}) while a minimum of 1 is required by {name}."
             )
+    image_shape = tuple(int(n) for n in X.shape[1:]) if X.ndim == 3 else None
     X = X.reshape(X.shape[0], -1)
     if X.dtype != np.uint8:
         X = _as_finite_float(X, dtype)
     X = np.ascontiguousarray(X)
     if reset:
         estimator.n_features_in_ = X.shape[1]
-    elif X.shape[1] != estimator.n_features_in_:
+        estimator.image_shape_ = image_shape
+        return X
+    if X.shape[1] != estimator.n_features_in_:
         raise ValueError(
             f"X has {X.shape[1]} features, but {name} is expecting "
             f"{estimator.n_features_in_} features as input."
+        )
+    fitted_shape = getattr(estimator, "image_shape_", None)
+    if image_shape is not None and fitted_shape is not None and image_shape != fitted_shape:
+        raise ValueError(
+            f"X holds images of shape {image_shape}, but {name} was fitted on images of "
+            f"shape {fitted_shape}: reshape X to (n_samples, {fitted_shape[0]}, "
+            f"{fitted_shape[1]}) if the pixels are in that order."
         )
     return X
 

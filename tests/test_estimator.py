@@ -658,3 +658,44 @@ def test_callbacks_that_are_not_a_list_of_callables_name_the_parameter(blobs, va
     with pytest.raises(ValueError, match="callbacks"):
         model.fit(X, y)
     assert not hasattr(model, "coefs_")  # refused before any training
+
+
+def _images(blobs, n=60, shape=(6, 6), seed=0):
+    X, y = blobs(n=n, n_features=shape[0] * shape[1], seed=seed)
+    return X.reshape(n, *shape), y
+
+
+@pytest.mark.parametrize("other", [(3, 12), (12, 3), (36, 1), (1, 36), (2, 18)])
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "partial_fit", "warm_fit"])
+def test_images_of_another_shape_are_refused(blobs, other, method):
+    """Same pixel count, other image shape: refused, naming both shapes."""
+    X, y = _images(blobs)
+    model = MLPClassifier(**FAST, warm_start=method == "warm_fit").fit(X, y)
+    assert model.image_shape_ == (6, 6)
+    wrong = X.reshape(len(X), *other)
+    call = {
+        "predict": lambda: model.predict(wrong),
+        "predict_proba": lambda: model.predict_proba(wrong),
+        "partial_fit": lambda: model.partial_fit(wrong, y),
+        "warm_fit": lambda: model.fit(wrong, y),
+    }[method]
+    with pytest.raises(ValueError, match=r"\(6, 6\)") as error:
+        call()
+    assert str(other) in str(error.value)
+
+
+def test_flattened_images_and_image_models_mix_as_documented(blobs):
+    X, y = _images(blobs)
+    model = MLPClassifier(**FAST).fit(X, y)
+    flat = X.reshape(len(X), -1)
+    # flattened input of the right width is the documented equivalent
+    np.testing.assert_array_equal(model.predict(flat), model.predict(X))
+    # a model fitted on flat rows has no image shape to compare with
+    flat_model = MLPClassifier(**FAST).fit(flat, y)
+    assert flat_model.image_shape_ is None
+    assert flat_model.predict(X.reshape(len(X), 4, 9)).shape == (len(X),)
+    # a transposed stack of square images has the same shape: not detectable (documented)
+    assert model.predict(X.transpose(0, 2, 1)).shape == (len(X),)
+    # a fresh fit takes the new shape
+    refit = model.fit(X.reshape(len(X), 4, 9), y)
+    assert refit.image_shape_ == (4, 9)

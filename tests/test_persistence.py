@@ -286,3 +286,15 @@ def test_hyperparameters_are_checked_on_load(tmp_path, model, hyperparams, messa
         fastmlp.load(path)
 
 
+
+
+def test_image_shape_survives_saving(tmp_path, data):
+    X, y = data(144)
+    images = X[:, :6].repeat(6, axis=1).reshape(144, 6, 6)
+    model = _fit(images, y)
+    model.save(tmp_path / "m.npz")
+    loaded = fastmlp.load(tmp_path / "m.npz")
+    assert loaded.image_shape_ == (6, 6)
+    with pytest.raises(ValueError, match=r"\(4, 9\).*\(6, 6\)"):
+        loaded.predict(images.reshape(144, 4, 9))
+    np.testing.assert_array_equal(loaded.predict(images), model.predict(images))
