@@ -269,8 +269,9 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, incremental, coef_init=None, intercept_init=None, classes=None):
         self._validate_params()
-        fitted = self.__sklearn_is_fitted__()
-        reset = not fitted or not (self.warm_start or incremental)
+        reset = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
+        if not reset:
+            validation.check_same_architecture(self, self._fitted_architecture(), incremental)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
@@ -381,6 +382,9 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
                 "smaller hidden layers."
             ) from None
         self._network = network
+        self._architecture = {
+            name: getattr(self, name) for name in ("activation", "output_activation", "loss")
+        }
         self.__dict__.pop("_optimizer", None)
         self.n_iter_ = 0
         self.t_ = 0

@@ -69,10 +69,20 @@ class FittedMLP:
     def out_activation_(self) -> str:
         """The output layer's activation, ``"softmax"`` or ``"logistic"``.
 
-        Always ``output_activation``: unlike scikit-learn, binary problems also
+        ``output_activation`` as it was at fit (a later ``set_params`` does not
+        change the fitted network): unlike scikit-learn, binary problems also
         get softmax by default.
         """
-        return self.output_activation
+        return self._fitted_architecture()["output_activation"]
+
+    def _fitted_architecture(self) -> dict:
+        """The fitted network's values of the parameters that shape it."""
+        network = self._fitted_network()
+        return {
+            "hidden_layer_sizes": network.layer_sizes[1:-1],
+            **self._architecture,
+            "dtype": network.dtype.name,
+        }
 
     def __sklearn_is_fitted__(self) -> bool:
         # The one fitted-state test: fit and load create the network, nothing else does.
@@ -103,7 +113,7 @@ class FittedMLP:
             In the model's dtype (float32 or float64); columns follow ``classes_``.
         """
         proba = self._forward(X)
-        if self.output_activation == "logistic":
+        if self.out_activation_ == "logistic":
             proba /= np.maximum(proba.sum(axis=1, keepdims=True), np.finfo(proba.dtype).tiny)
         return proba
 
@@ -220,6 +230,9 @@ class FittedMLP:
     def _set_state(self, state: dict) -> None:
         """Restore the fitted network and attributes: only known ones, each checked."""
         self.__dict__.update(validation.check_state(state))
+        self._architecture = {
+            name: getattr(self, name) for name in ("activation", "output_activation", "loss")
+        }
         params = state["params"]
         network = Network(state["layer_sizes"], self.activation, self.output_activation,
                           self.loss, params.dtype)

@@ -294,6 +294,43 @@ def n_parameters(layer_sizes: Sequence[int]) -> int:
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
 
 
+ARCHITECTURE = ("hidden_layer_sizes", "activation", "output_activation", "loss", "dtype")
+"""The parameters that shape a fitted network, which warm starts cannot change."""
+
+
+def check_same_architecture(estimator, fitted: Mapping, incremental: bool) -> None:
+    """Refuse to continue training a network whose shaping parameters changed since fit.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier
+        Its current parameters.
+    fitted : mapping
+        The fitted network's values of ``ARCHITECTURE`` (``dtype`` as a name).
+    incremental : bool
+        True for ``partial_fit``, False for a warm-started ``fit``.
+
+    Raises
+    ------
+    ValueError
+        Naming each changed parameter with its fitted and current value.
+    """
+    current = {name: getattr(estimator, name) for name in ARCHITECTURE}
+    current["hidden_layer_sizes"] = hidden_sizes(current["hidden_layer_sizes"])
+    if current["dtype"] is None:  # picked from X at fit: the fitted network's
+        current["dtype"] = fitted["dtype"]
+    changed = [name for name in ARCHITECTURE if current[name] != fitted[name]]
+    if changed:
+        how = "partial_fit" if incremental else "fit with warm_start=True"
+        raise ValueError(
+            f"{how} continues the fitted network, built with "
+            + ", ".join(f"{name}={fitted[name]!r}" for name in changed)
+            + "; it cannot continue with "
+            + ", ".join(f"{name}={current[name]!r}" for name in changed)
+            + ". Set them back, or train a new network with fit and warm_start=False."
+        )
+
+
 def check_memory(hidden_layer_sizes, layer_sizes: Sequence[int], dtype, solver: str) -> None:
     """Refuse a network whose training buffers exceed this machine's memory, before allocating.
 
@@ -623,10 +660,10 @@ def validate_labels(
 ) -> np.ndarray:
     """y as class indices (int64) into ``classes_``, which ``reset`` sets.
 
-    The labels are those of ``y``, or with ``classes`` (``partial_fit``'s
-    first call) those of ``classes`` and ``y``. Without ``reset``, the labels
-    must be known: a warm-started ``fit`` must see the same classes, and
-    ``classes`` repeated in ``partial_fit`` must not change.
+    The classes are those of ``y``, or ``classes`` on ``partial_fit``'s first
+    call, which must then hold every label of ``y``. Without ``reset``, the
+    labels must be known: a warm-started ``fit`` must see the same classes,
+    and ``classes`` repeated in ``partial_fit`` must not change.
 
     Parameters
     ----------
@@ -655,22 +692,25 @@ def validate_labels(
     y = check_labels(y, n_samples)
     labels = unique_labels(y)
     if reset:
-        if classes is not None:
-            labels = unique_labels(np.concatenate([unique_labels(classes), labels]))
-        if labels.shape[0] < 2:
+        known = labels if classes is None else unique_labels(classes)
+        if known.shape[0] < 2:
             raise ValueError(
-                f"The classifier needs samples of at least 2 classes in y; got only 1 class: "
-                f"{labels.tolist()}."
+                f"The classifier needs samples of at least 2 classes in "
+                f"{'y' if classes is None else 'classes'}; got only {known.shape[0]} class: "
+                f"{known.tolist()}."
             )
-        estimator.classes_ = labels
-    elif incremental and classes is not None and not np.array_equal(
+        hint = "partial_fit's classes must list every label that y will hold."
+        encoded = encode_labels(y, known, hint)
+        estimator.classes_ = known
+        return encoded
+    if incremental and classes is not None and not np.array_equal(
         unique_labels(classes), estimator.classes_
     ):
         raise ValueError(
             f"`classes={unique_labels(classes)!r}` is not the same as on last call to "
             f"partial_fit, was: {estimator.classes_!r}."
         )
-    elif not incremental and not np.array_equal(labels, estimator.classes_):
+    if not incremental and not np.array_equal(labels, estimator.classes_):
         raise ValueError(
             "warm_start can only be used where `y` has the same classes as in the previous "
             f"call to fit. Previously got {estimator.classes_}, `y` has {labels}."
@@ -707,8 +747,8 @@ def encode_labels(y: np.ndarray, classes: np.ndarray, hint: str) -> np.ndarray:
     unknown = classes[index] != y
     if unknown.any():
         raise ValueError(
-            f"y contains labels {unique_labels(y[unknown]).tolist()[:10]} that are not in "
-            f"classes_ {classes.tolist()[:20]}; {hint}"
+            f"y contains labels {unique_labels(y[unknown]).tolist()[:10]} that are not in the "
+            f"classes {classes.tolist()[:20]}; {hint}"
         )
     return index.astype(np.int64)
 

@@ -699,3 +699,62 @@ def test_flattened_images_and_image_models_mix_as_documented(blobs):
     # a fresh fit takes the new shape
     refit = model.fit(X.reshape(len(X), 4, 9), y)
     assert refit.image_shape_ == (4, 9)
+
+
+@pytest.mark.parametrize("classes", [[0, 1], [0, 2], [1, 2], np.array([0, 1]), (1, 2, 5)])
+def test_partial_fit_refuses_labels_outside_classes(blobs, classes):
+    X, y = blobs(n=60, n_classes=3)
+    model = MLPClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes") as error:
+        model.partial_fit(X, y, classes=classes)
+    missing = sorted(set(range(3)) - set(np.asarray(classes).tolist()))
+    assert str(missing[0]) in str(error.value)
+    assert not hasattr(model, "classes_") and not hasattr(model, "coefs_")
+    # classes that include every label present work, also when some never appear
+    model.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2, 7])
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2, 7])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(hidden_layer_sizes=(16,)),
+        dict(hidden_layer_sizes=(8, 8)),
+        dict(hidden_layer_sizes=8 + 1),
+        dict(dtype="float32"),
+        dict(activation="logistic"),
+        dict(output_activation="logistic"),
+        dict(loss="squared_error"),
+    ],
+    ids=["wider", "deeper", "int", "dtype", "activation", "output", "loss"],
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_with_another_architecture_is_refused(blobs, change, how):
+    X, y = blobs()
+    model = MLPClassifier(**{**FAST, "dtype": "float64"}, warm_start=how == "warm_start")
+    model.fit(X, y)
+    before = [p.copy() for p in params_of(model)]
+    model.set_params(**change)
+    (name, value), = change.items()
+    with pytest.raises(ValueError, match=name) as error:
+        model.fit(X, y) if how == "warm_start" else model.partial_fit(X, y)
+    assert "warm_start=False" in str(error.value)
+    for p, q in zip(params_of(model), before, strict=True):
+        np.testing.assert_array_equal(p, q)  # nothing was trained
+    # without warm_start, fit trains the new architecture
+    model.set_params(warm_start=False).fit(X, y)
+    if name == "hidden_layer_sizes":
+        assert model.coefs_[0].shape[1] == validation_hidden(value)[0]
+
+
+def validation_hidden(value):
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
+def test_continuing_with_the_same_architecture_spelled_differently_is_fine(blobs):
+    X, y = blobs()
+    model = MLPClassifier(**{**FAST, "hidden_layer_sizes": 8}, warm_start=True).fit(X, y)
+    model.set_params(hidden_layer_sizes=[8]).fit(X, y)
+    model.set_params(hidden_layer_sizes=np.array([8])).partial_fit(X, y)
+    model.set_params(dtype="float64").fit(X, y)  # the dtype None picked for float64 X
+    assert model.t_ == 3 * FAST["max_iter"] * len(X) + len(X)
