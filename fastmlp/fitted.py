@@ -209,6 +209,7 @@ class FittedMLP:
         optimizer = self.__dict__.get("_optimizer")
         return {
             "hyperparams": params,
+            "architecture": dict(self._architecture),
             "layer_sizes": network.layer_sizes,
             "params": network.params,
             "classes": self.classes_,
@@ -220,7 +221,7 @@ class FittedMLP:
     def _from_state(cls, state: dict) -> "FittedMLP":
         """A fitted model from what ``_get_state`` returned."""
         hyperparams = dict(state["hyperparams"])
-        validation.check_fields(hyperparams, validation.PARAMETER_CONSTRAINTS, "hyper-parameter")
+        validation.check_fields(hyperparams, validation.PARAMETER_CONSTRAINTS, "hyper-parameters")
         if isinstance(hyperparams.get("hidden_layer_sizes"), list):
             hyperparams["hidden_layer_sizes"] = tuple(hyperparams["hidden_layer_sizes"])
         model = cls(**hyperparams)
@@ -230,18 +231,16 @@ class FittedMLP:
     def _set_state(self, state: dict) -> None:
         """Restore the fitted network and attributes: only known ones, each checked."""
         self.__dict__.update(validation.check_state(state))
-        self._architecture = {
-            name: getattr(self, name) for name in ("activation", "output_activation", "loss")
-        }
-        params = state["params"]
-        network = Network(state["layer_sizes"], self.activation, self.output_activation,
-                          self.loss, params.dtype)
+        params, architecture = state["params"], self._architecture
+        network = Network(state["layer_sizes"], architecture["activation"],
+                          architecture["output_activation"], architecture["loss"], params.dtype)
         network.params[:] = params
         self._network = network
         if self.early_stopping and self.validation_scores_ is not None:
             self._best_params = network.params.copy()
         optimizer = state["optimizer"]
-        if optimizer is not None and optimizer.get("kind") == self.solver:
-            # state of another solver is dropped: training would start afresh, as fit() does
-            self._optimizer = training.make_optimizer(self.get_params(), network)
+        if optimizer is not None:
+            # of the stored kind, as in memory, where partial_fit keeps the fitted optimizer
+            params = {**self.get_params(), "solver": optimizer["kind"]}
+            self._optimizer = training.make_optimizer(params, network)
             self._optimizer.load_state(optimizer)

@@ -138,7 +138,7 @@ NON_NEGATIVE_INT = Interval(numbers.Integral, 0)
 NON_NEGATIVE = Interval(numbers.Real, 0)
 POSITIVE = Interval(numbers.Real, 0, closed="neither")
 ANY_FLOAT = Interval(numbers.Real, finite=False)
-FLOATS = ListOf(ANY_FLOAT, "a list of numbers")
+FLOATS = ListOf(Interval(numbers.Real), "a list of finite numbers")
 UNIT_FRACTION = Interval(numbers.Real, 0, 1, "left")
 HIDDEN_LAYER_SIZES = ListOf(
     POSITIVE_INT, "a sequence of integers >= 1, e.g. (100,) or (128, 64)",
@@ -191,7 +191,7 @@ FITTED_ATTRIBUTES: dict[str, list] = {
     "validation_scores_": [NONE, FLOATS],
     "best_validation_score_": [NONE, ANY_FLOAT],
     "_no_improvement_count": [NON_NEGATIVE_INT],
-    "loss_": [ANY_FLOAT],
+    "loss_": [Interval(numbers.Real)],
     "feature_names_in_": [NONE, ListOf(lambda name: isinstance(name, str), "a list of str")],
     "image_shape_": [NONE, ListOf(POSITIVE_INT, "a list of two integers >= 1")],
 }
@@ -217,16 +217,16 @@ def check_fields(
         Name to a list of constraints, one of which the value must meet; a name
         not in it is refused.
     what : str
-        How the values are named in messages, e.g. ``"parameter"``.
+        How the values are named in messages, plural, e.g. ``"parameters"``.
     required : sequence of str
         Names that must be present.
     """
     unknown = sorted(set(values) - set(constraints))
     if unknown:
-        raise ValueError(f"unknown {what}s {unknown}; known are {sorted(constraints)}.")
+        raise ValueError(f"unknown {what} {unknown}.")
     missing = [name for name in required if name not in values]
     if missing:
-        raise ValueError(f"missing {what}s {missing}.")
+        raise ValueError(f"missing {what} {missing}.")
     for name, value in values.items():
         if not any(constraint(value) for constraint in constraints[name]):
             allowed = " or ".join(str(c) for c in constraints[name])
@@ -246,7 +246,7 @@ def validate_params(params: Mapping) -> None:
     ValueError
         Naming the first parameter that is out of range, with what it must be.
     """
-    check_fields(params, PARAMETER_CONSTRAINTS, "parameter")
+    check_fields(params, PARAMETER_CONSTRAINTS, "parameters")
 
 
 def hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:
@@ -296,6 +296,8 @@ def n_parameters(layer_sizes: Sequence[int]) -> int:
 
 ARCHITECTURE = ("hidden_layer_sizes", "activation", "output_activation", "loss", "dtype")
 """The parameters that shape a fitted network, which warm starts cannot change."""
+FITTED_ACTIVATIONS = ("activation", "output_activation", "loss")
+"""Those the network records by name (``_architecture``); layers and dtype it holds."""
 
 
 def check_same_architecture(estimator, fitted: Mapping, incremental: bool) -> None:
@@ -369,14 +371,16 @@ def check_state(state: Mapping) -> dict:
     Parameters
     ----------
     state : mapping
-        As ``MLPClassifier._get_state()`` returns: ``layer_sizes``, ``params``,
-        ``classes`` and ``attributes`` are read here.
+        As ``MLPClassifier._get_state()`` returns: ``architecture``,
+        ``layer_sizes``, ``params``, ``classes``, ``attributes`` and the
+        settings in ``optimizer`` are checked here.
 
     Returns
     -------
     dict
         Attribute name to value: the known fitted attributes (lists of float
-        as such, ``feature_names_in_`` as an object array) and ``classes_``.
+        as such, ``feature_names_in_`` as an object array), ``classes_`` and
+        the fitted network's ``_architecture``.
 
     Raises
     ------
@@ -386,9 +390,13 @@ def check_state(state: Mapping) -> dict:
     """
     attributes = dict(state["attributes"])
     check_fields(
-        attributes, FITTED_ATTRIBUTES, "fitted attribute",
+        attributes, FITTED_ATTRIBUTES, "fitted attributes",
         required=[name for name in FITTED_ATTRIBUTES if name not in OPTIONAL_FITTED_ATTRIBUTES],
     )
+    shaping = {name: PARAMETER_CONSTRAINTS[name] for name in FITTED_ACTIVATIONS}
+    check_fields(state["architecture"], shaping, "architecture entries", FITTED_ACTIVATIONS)
+    if state["optimizer"] is not None:
+        _check_optimizer(state["optimizer"])
     layer_sizes, params, classes = tuple(state["layer_sizes"]), state["params"], state["classes"]
     if params.shape != (n_parameters(layer_sizes),) or layer_sizes[-1] != len(classes):
         raise ValueError(
@@ -412,7 +420,27 @@ def check_state(state: Mapping) -> dict:
             raise ValueError(f"image_shape_={shape} does not match layers {layer_sizes}.")
         attributes["image_shape_"] = tuple(shape)
     attributes["classes_"] = classes
+    attributes["_architecture"] = dict(state["architecture"])
     return attributes
+
+
+# optimizer state entry -> the parameter whose constraints it meets
+_OPTIMIZER_SETTINGS = {
+    "learning_rate_init": "learning_rate_init", "lr_schedule": "learning_rate",
+    "momentum": "momentum", "nesterov": "nesterovs_momentum", "power_t": "power_t",
+    "beta_1": "beta_1", "beta_2": "beta_2", "epsilon": "epsilon",
+}
+
+
+def _check_optimizer(optimizer: Mapping) -> None:
+    """The kind, and the settings of a stored optimizer in the ranges of their parameters."""
+    if optimizer.get("kind") not in options.SOLVERS:
+        raise ValueError(f"optimizer state of unknown kind {optimizer.get('kind')!r}.")
+    for name, parameter in _OPTIMIZER_SETTINGS.items():
+        value = optimizer.get(name)
+        if name in optimizer and not any(c(value) for c in PARAMETER_CONSTRAINTS[parameter]):
+            allowed = " or ".join(str(c) for c in PARAMETER_CONSTRAINTS[parameter])
+            raise ValueError(f"optimizer {name} must be {allowed}; got {value!r}.")
 
 
 # -- X ---------------------------------------------------------------------------------------
