@@ -298,6 +298,9 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
             )
         n_samples = X.shape[0]
         batch_size = validation.check_batch_size(self.batch_size, n_samples)
+        chance = training.chance_loss(
+            self._architecture["loss"], self.out_activation_, self.n_outputs_
+        )
         epochs = training.Epochs(
             self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng
         )
@@ -315,13 +318,8 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
             if self.verbose and early_stopping:
                 print(f"Validation score: {validation_score:f}")
             self._optimizer.iteration_ends(self.t_)
-            info = {
-                "epoch": self.n_iter_,
-                "loss": loss,
-                "seconds": time.perf_counter() - started,
-                "n_samples": n_samples,
-                "validation_score": validation_score,
-            }
+            info = {"epoch": self.n_iter_, "loss": loss, "seconds": time.perf_counter() - started,
+                    "n_samples": n_samples, "validation_score": validation_score}
             for callback in self.callbacks or ():
                 callback(self, info)
             if incremental:
@@ -343,8 +341,11 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
                     compatible(ConvergenceWarning),
                     stacklevel=3,
                 )
-        if early_stopping:
+        if early_stopping:  # the best epoch's weights, measured on held-out data
             self._network.params[:] = self._best_params
+        # a blow-up the model keeps: in the last epoch, or with early stopping in all
+        ended = min(self.loss_curve_[-self.n_iter_:]) if early_stopping else self.loss_
+        training.check_blowup(ended, chance, self.learning_rate_init)
         return self
 
     def _update_no_improvement(self, loss: float, X_val, y_val) -> float | None:
