@@ -52,7 +52,7 @@ def initialize_weights(
 
 
 BLOWUP_FACTOR = 10
-"""A fit whose kept epoch's loss exceeds this many uniform guesses' has blown up.
+"""A fit that ends with a loss above this many uniform guesses' has blown up.
 
 With the log loss, ten times a uniform guess's loss means the model gives the
 true class a mean log-probability ten times below chance (below 1e-10 on
