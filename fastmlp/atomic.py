@@ -5,7 +5,8 @@ temporary file in the target's own folder (so the final rename never crosses a
 file system), flushed to disk, given the permissions a plain ``open()`` would
 give, then renamed over the target. The folder is synced too, so that the
 rename itself survives a crash. On any error the temporary file is removed and
-the target is left as it was.
+the target is left as it was; only a killed process leaves one behind, which
+[`is_temporary`][fastmlp.atomic.is_temporary] recognises by its name.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import BinaryIO
 
 TEMP_SUFFIX = ".tmp"
 """Suffix of the temporary files; their names also start with ``.<target name>.``."""
+_TEMP_PREFIX = "."
 
 
 @contextmanager
@@ -44,7 +46,7 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     path = Path(path)
     directory = path.parent
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=directory
+        prefix=f"{_TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX, dir=directory
     )
     try:
         with os.fdopen(fd, "wb") as file:
@@ -61,10 +63,20 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     fsync_directory(directory)
 
 
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is a temporary file's of [`atomic_write`][fastmlp.atomic.atomic_write]."""
+    return name.startswith(_TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
 def file_mode(path: Path) -> int:
-    """The existing file's permissions, else ``0o666`` minus the process umask."""
+    """The existing file's permissions, else those of a new file (``new_file_mode``)."""
     with suppress(OSError):
         return path.stat().st_mode & 0o777
+    return new_file_mode()
+
+
+def new_file_mode() -> int:
+    """The permissions ``open()`` gives a new file: ``0o666`` minus the process umask."""
     return 0o666 & ~_umask()
 
 

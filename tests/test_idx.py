@@ -65,8 +65,8 @@ GOOD = idx_bytes(np.zeros((3, 4), np.uint8), 0x08)
         (GOOD[:2] + b"\x0a" + GOOD[3:], "unknown IDX element type code 0x0A"),
         (GOOD[:3] + b"\x00", "zero dimensions"),
         (GOOD[:7], "truncated IDX header"),
-        (GOOD[:-1], "payload is only 11 bytes"),
-        (GOOD + b"\x00", "payload is more than 12 bytes"),
+        (GOOD[:-1], "payload is 11 bytes"),
+        (GOOD + b"\x00", "payload is 13 bytes"),
         (gzip.compress(GOOD)[:-10], "corrupt or truncated gzip data"),
         (gzip.compress(GOOD)[:-8] + b"\x00" * 8, "corrupt or truncated gzip data"),
     ],
@@ -89,8 +89,65 @@ def test_bad_files_raise_naming_file_and_problem(tmp_path: Path, data: bytes, pr
     assert problem in str(info.value)
     with pytest.raises(DatasetError, match="my-bytes") as info:
         parse_idx(data, source="my-bytes")
-    # parse_idx computes the true payload length, the streaming reader a bound.
-    assert problem.replace("only ", "").replace("more than 12", "13") in str(info.value)
+    assert problem in str(info.value)
+
+
+def header(code: int, *dims: int) -> bytes:
+    return struct.pack(">BBBB", 0, 0, code, len(dims)) + struct.pack(f">{len(dims)}I", *dims)
+
+
+BIG = 2**32 - 1
+ABSURD = {
+    # (header, payload): what a hostile or broken file may declare
+    "3-dims-of-4G": (header(0x08, BIG, BIG, BIG), bytes(64)),  # 8e28 bytes: overflows int64
+    "float64-2^62-bytes": (header(0x0E, 2**31, 2**28), bytes(64)),
+    "uint8-4G": (header(0x08, BIG), bytes(1000)),
+    "int32-60000x28x28-short": (header(0x0C, 60000, 28, 28), bytes(4096)),
+    "40-dims": (header(0x08, *[2] * 40), bytes(64)),
+    "255-dims": (header(0x08, *[BIG] * 255), bytes(16)),
+}
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip"])
+@pytest.mark.parametrize("case", ABSURD)
+def test_absurd_header_dimensions_fail_before_allocating(
+    tmp_path: Path, case: str, compress: bool
+) -> None:
+    head, payload = ABSURD[case]
+    data = gzip.compress(head + payload) if compress else head + payload
+    path = write(tmp_path / "absurd-idx3-ubyte.gz", data)
+    for call, name in ((lambda: read_idx(path), str(path)), (lambda: parse_idx(data, "b"), "b")):
+        with pytest.raises(DatasetError) as info:
+            call()
+        message = str(info.value)
+        assert message.startswith(f"{name}: ")
+        assert "dimensions" in message or "the header says shape" in message
+        assert len(message) < 400
+
+
+def test_gzip_header_is_checked_against_the_trailer_before_allocating(tmp_path: Path) -> None:
+    # A header claiming 10 GB in a small gzip file: refused at once, not after allocating.
+    data = gzip.compress(header(0x08, 10_000, 1_000_000) + bytes(100_000))
+    with pytest.raises(DatasetError, match="more than a gzip file of .* bytes can hold"):
+        read_idx(write(tmp_path / "bomb.gz", data))
+    # Honest trailer, header claiming more than the stream holds.
+    pixels = np.random.default_rng(0).integers(0, 256, 28 * 28 * 10, dtype=np.uint8)
+    data = gzip.compress(header(0x08, 1000, 28, 28) + pixels.tobytes())
+    with pytest.raises(DatasetError, match="payload is 7840 bytes but the header says"):
+        read_idx(write(tmp_path / "short.gz", data))
+
+
+def test_multi_member_gzip_and_empty_arrays_still_read(tmp_path: Path) -> None:
+    expected = np.arange(6 * 5, dtype=np.uint8).reshape(6, 5)
+    data = idx_bytes(expected, 0x08)
+    # Two gzip members: the trailer holds the last member's size only.
+    two = gzip.compress(data[:17]) + gzip.compress(data[17:])
+    np.testing.assert_array_equal(read_idx(write(tmp_path / "two.gz", two)), expected)
+    np.testing.assert_array_equal(parse_idx(two), expected)
+    empty = header(0x08, 0, 28, 28)
+    for blob in (empty, gzip.compress(empty)):
+        assert read_idx(write(tmp_path / "empty", blob)).shape == (0, 28, 28)
+        assert parse_idx(blob).shape == (0, 28, 28)
 
 
 def test_payload_error_states_expected_length() -> None:
