@@ -69,9 +69,14 @@ def is_temporary(name: str) -> bool:
 
 
 def file_mode(path: Path) -> int:
-    """The existing file's permissions, else ``0o666`` minus the process umask."""
+    """The existing file's permissions, else those of a new file (``new_file_mode``)."""
     with suppress(OSError):
         return path.stat().st_mode & 0o777
+    return new_file_mode()
+
+
+def new_file_mode() -> int:
+    """The permissions ``open()`` gives a new file: ``0o666`` minus the process umask."""
     return 0o666 & ~_umask()
 
 

@@ -41,8 +41,12 @@ def init_weights(
 
     Parameters
     ----------
-    hidden, n_inputs, n_outputs : int
-        Layer sizes, 784-16-10 by default.
+    hidden : int, default=16
+        Hidden units.
+    n_inputs : int, default=784
+        Input features.
+    n_outputs : int, default=10
+        Output units.
     seed : int, optional
         Seed of ``numpy.random.default_rng``.
 

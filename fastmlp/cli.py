@@ -1,18 +1,22 @@
-"""The ``fastmlp`` command: train, save and evaluate models on MNIST-style data sets.
+"""The ``fastmlp`` command: train, save and evaluate models on MNIST-style data or your own.
 
-Subcommands ``train``, ``evaluate`` and ``download``. Errors reach the user as
-one line on stderr and a non-zero exit code; ``--debug`` shows the traceback
-instead. Exit codes: 0 success; 1 an error (bad data, damaged model file,
-divergence, invalid value, I/O); 2 a bad command line (argparse's own);
-130 interrupted (Ctrl-C).
+Subcommands ``train``, ``evaluate`` and ``download``. Every flag and path is
+checked before any download or training starts. Errors reach the user as one
+line on stderr naming the flag or file and the fix, with a non-zero exit code;
+``--debug`` shows the traceback instead. Exit codes: 0 success; 1 an error
+(bad data, damaged model file, divergence, invalid value, I/O, not enough
+memory); 2 a bad command line (argparse's own); 130 interrupted (Ctrl-C).
 """
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -29,10 +33,57 @@ EXIT_INTERRUPTED = 130
 BASELINE_SLICE = 3000
 
 DATASETS = ["mnist", "fashion-mnist", "kmnist"]
+# The built-in data sets: 28x28 images, 10 classes.
+DATASET_FEATURES = 28 * 28
+DATASET_CLASSES = 10
+
+FLAGS = {
+    "hidden_layer_sizes": "--hidden",
+    "activation": "--activation",
+    "solver": "--solver",
+    "max_iter": "--epochs",
+    "batch_size": "--batch-size",
+    "learning_rate_init": "--lr",
+    "dtype": "--dtype",
+    "random_state": "--seed",
+}
+"""The ``MLPClassifier`` parameter each ``train`` flag sets; errors name the flag."""
+
+TRAIN_EXAMPLES = """\
+examples:
+  fastmlp train                                  the default preset on MNIST
+  fastmlp train --preset notebook                the teaching notebook's model, and its speed-up
+  fastmlp train --dataset fashion-mnist --hidden 256 128 --epochs 20
+  fastmlp train --data mydata.npz --save model.npz
+                                                 your own x_train, y_train, x_test, y_test
+  fastmlp train --epochs 2 --json                one JSON line for scripts
+
+A flag left out takes its value from the preset ("default from the preset"
+above); the presets are listed in fastmlp.presets.PRESETS.
+"""
 
 
 class CommandError(Exception):
     """A problem the user can fix (e.g. a missing optional package); shown as one line."""
+
+
+def _preset_default(key: str) -> str:
+    """'default: X (default preset), Y (notebook)' for a parameter the presets set."""
+    def show(value) -> str:
+        return " ".join(str(n) for n in value) if isinstance(value, tuple) else str(value)
+
+    values = [f"{show(preset[key])} ({name})" for name, preset in PRESETS.items()]
+    return "default from the preset: " + ", ".join(values)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,38 +105,68 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train on a data set and report test accuracy")
+    train = commands.add_parser(
+        "train", help="train on a data set and report test accuracy",
+        description="Train an MLPClassifier on a built-in data set or your own .npz file,\n"
+        "then report its test accuracy, training time and throughput. A preset\n"
+        "gives every setting; the flags override single ones.",
+        epilog=TRAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     train.add_argument("--preset", choices=sorted(PRESETS), default="default",
-                       help="starting configuration; flags below override it")
-    train.add_argument("--dataset", default="mnist", choices=DATASETS)
+                       help="starting configuration; the flags below override it "
+                       "(default: default)")
+    source = train.add_mutually_exclusive_group()
+    source.add_argument("--dataset", default="mnist", choices=DATASETS,
+                        help="built-in data set to train and test on (default: mnist)")
+    source.add_argument("--data", metavar="FILE",
+                        help="your own data: an .npz file with arrays x_train, y_train, "
+                        "x_test, y_test (np.savez)")
     train.add_argument("--hidden", type=int, nargs="+", metavar="N",
-                       help="hidden layer sizes, e.g. --hidden 128 64")
-    train.add_argument("--activation", choices=options.ACTIVATIONS)
-    train.add_argument("--solver", choices=options.SOLVERS)
-    train.add_argument("--epochs", type=int, help="number of epochs (max_iter)")
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float, help="initial learning rate")
-    train.add_argument("--dtype", choices=options.DTYPES)
-    train.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
-    train.add_argument("--save", metavar="PATH", help="save the trained model to PATH (.npz)")
-    train.add_argument("--plot", metavar="PATH",
-                       help="plot loss and test accuracy per epoch to PATH (needs matplotlib)")
+                       help=f"hidden layer sizes, e.g. --hidden 128 64 "
+                       f"({_preset_default('hidden_layer_sizes')})")
+    train.add_argument("--activation", choices=options.ACTIVATIONS,
+                       help=f"activation of the hidden units ({_preset_default('activation')})")
+    train.add_argument("--solver", choices=options.SOLVERS,
+                       help=f"optimizer ({_preset_default('solver')})")
+    train.add_argument("--epochs", type=int, metavar="N",
+                       help=f"passes over the training data ({_preset_default('max_iter')})")
+    train.add_argument("--batch-size", type=int, metavar="N",
+                       help=f"samples per step ({_preset_default('batch_size')})")
+    train.add_argument("--lr", type=float, metavar="RATE",
+                       help=f"initial learning rate ({_preset_default('learning_rate_init')})")
+    train.add_argument("--dtype", choices=options.DTYPES,
+                       help=f"float type of the weights and arithmetic "
+                       f"({_preset_default('dtype')})")
+    train.add_argument("--seed", type=_seed, default=0, metavar="N",
+                       help="seed of the initial weights and the shuffling (default: 0)")
+    train.add_argument("--save", metavar="FILE", help="save the trained model to FILE (.npz)")
+    train.add_argument("--plot", metavar="FILE",
+                       help="plot loss and test accuracy per epoch to FILE, e.g. curves.png "
+                       "(needs matplotlib)")
     _add_output_options(train)
     _add_data_options(train)
 
     evaluate = commands.add_parser(
-        "evaluate", help="report a saved model's test accuracy and confusion matrix"
+        "evaluate", help="report a saved model's test accuracy and confusion matrix",
+        description="Report a saved model's accuracy on a test set, with the confusion "
+        "matrix.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="model file written by train --save")
-    evaluate.add_argument("--dataset", choices=DATASETS,
-                          help="test set to use (default: the one the model was trained on)")
+    source = evaluate.add_mutually_exclusive_group()
+    source.add_argument("--dataset", choices=DATASETS,
+                        help="built-in test set to use (default: the one the model was "
+                        "trained on)")
+    source.add_argument("--data", metavar="FILE",
+                        help="your own test set: an .npz file with arrays x_test, y_test")
     _add_output_options(evaluate)
     _add_data_options(evaluate)
 
     download = commands.add_parser(
-        "download", help="fetch a data set into the cache, or import it from a folder"
+        "download", help="fetch a data set into the cache, or import it from a folder",
+        description="Put a built-in data set's four files into the cache and print their "
+        "paths.",
     )
-    download.add_argument("dataset", choices=DATASETS)
+    download.add_argument("dataset", choices=DATASETS, help="the data set")
     download.add_argument("--from", dest="source", metavar="DIR",
                           help="import the original .gz files from DIR instead of downloading")
     _add_data_options(download)
@@ -99,8 +180,11 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-home", metavar="DIR", help="cache folder (else FASTMLP_DATA_DIR)")
-    parser.add_argument("--mirror", metavar="URL", help="mirror tried first (else FASTMLP_MIRROR)")
+    parser.add_argument("--data-home", metavar="DIR",
+                        help="cache folder of the built-in data sets (default: "
+                        "$FASTMLP_DATA_DIR, else the OS cache)")
+    parser.add_argument("--mirror", metavar="URL",
+                        help="mirror tried first for downloads (default: $FASTMLP_MIRROR)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,41 +209,78 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fastmlp: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MemoryError as error:
+        if args.debug:
+            raise
+        detail = f" ({error})" if str(error) else ""
+        print(f"fastmlp: error: out of memory{detail}; use a smaller network or data set.",
+              file=sys.stderr)
+        return EXIT_ERROR
     except (
         fastmlp.DatasetError, fastmlp.DivergenceError, CommandError, ValueError, OSError
     ) as error:
         if args.debug:
             raise
-        message = " ".join(str(error).split())  # one line, whatever the message holds
-        print(f"fastmlp: error: {message}", file=sys.stderr)
+        print(format_error(error), file=sys.stderr)
         return EXIT_ERROR
+
+
+def format_error(error: BaseException) -> str:
+    """The text ``main`` prints for an error, after ``fastmlp: error: ``.
+
+    A [DatasetError][fastmlp.exceptions.DatasetError] keeps its lines (a
+    failed download names each mirror tried on a line of its own, then the
+    fix), indented under the first; every other message becomes one line,
+    whatever it holds.
+
+    Parameters
+    ----------
+    error : BaseException
+        The error to show.
+
+    Returns
+    -------
+    str
+        One line, or several for a ``DatasetError``, the first prefixed with
+        ``fastmlp: error: ``.
+    """
+    if isinstance(error, fastmlp.DatasetError):
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        lines = lines or [type(error).__name__]
+        return "\n".join([f"fastmlp: error: {lines[0]}", *(f"  {line}" for line in lines[1:])])
+    return "fastmlp: error: " + " ".join(str(error).split())
 
 
 def _train(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from fastmlp.base import ConvergenceWarning
-    from fastmlp.datasets import load_dataset
 
-    params = dict(PRESETS[args.preset])
-    overrides = {
-        "hidden_layer_sizes": tuple(args.hidden) if args.hidden else None,
-        "activation": args.activation,
-        "solver": args.solver,
-        "max_iter": args.epochs,
-        "batch_size": args.batch_size,
-        "learning_rate_init": args.lr,
-        "dtype": args.dtype,
-    }
-    params.update({key: value for key, value in overrides.items() if value is not None})
-    params["random_state"] = args.seed
+    # Everything the user typed is checked before any download or training.
+    params = _train_params(args)
+    _check_params(params)
     if args.plot:
-        _require_matplotlib()  # before training, not after minutes of it
+        _require_matplotlib()
+        _check_plot_path(args.plot)
+    if args.save:
+        _check_output_path("--save", args.save)
+    if args.data:
+        arrays = _read_data_file(args.data, ("x_train", "y_train", "x_test", "y_test"))
+        x_train, y_train = arrays["x_train"], arrays["y_train"]
+        x_test, y_test = arrays["x_test"], arrays["y_test"]
+        source = Path(args.data).name
+        n_features = int(np.prod(x_train.shape[1:]))
+        n_classes = len(np.unique(y_train))
+    else:
+        source, n_features, n_classes = args.dataset, DATASET_FEATURES, DATASET_CLASSES
+    _check_memory(args, params, n_features, n_classes)
+    if not args.data:
+        from fastmlp.datasets import load_dataset
 
-    (x_train, y_train), (x_test, y_test) = load_dataset(
-        args.dataset, data_home=args.data_home, mirror=args.mirror
-    )
-    progress = tqdm(total=params["max_iter"], unit="epoch", desc=f"training on {args.dataset}",
+        (x_train, y_train), (x_test, y_test) = load_dataset(
+            args.dataset, data_home=args.data_home, mirror=args.mirror
+        )
+    progress = tqdm(total=params["max_iter"], unit="epoch", desc=f"training on {source}",
                     disable=None, leave=False)
 
     epoch_seconds: list[float] = []
@@ -179,37 +300,50 @@ def _train(args: argparse.Namespace) -> int:
 
     model = fastmlp.MLPClassifier(callbacks=callbacks, **params)
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        # a fixed epoch budget is the point of a preset; not converging is expected
-        warnings.simplefilter("ignore", category=ConvergenceWarning)
-        model.fit(x_train, y_train)
+    try:
+        with warnings.catch_warnings():
+            # a fixed epoch budget is the point of a preset; not converging is expected
+            warnings.simplefilter("ignore", category=ConvergenceWarning)
+            model.fit(x_train, y_train)
+    except MemoryError:
+        raise CommandError(
+            f"out of memory while training {_flags_typed(args, '--hidden', '--batch-size')}; "
+            "use fewer or smaller hidden layers or a smaller batch size."
+        ) from None
+    finally:
+        progress.close()
     seconds = time.perf_counter() - started
-    progress.close()
     # Throughput counts the epochs only: the fit's wall time also holds one-off
     # setup, above all loading the compiled kernels (about 0.7 s per process).
     samples_per_s = model.t_ / sum(epoch_seconds)
     accuracy = model.score(x_test, y_test)
-
-    if args.save:
-        model.save(args.save, metadata={"dataset": args.dataset, "test_accuracy": accuracy})
-    if args.plot:
-        _plot_curves(args.plot, model.loss_curve_, test_accuracy, args.dataset)
+    notes = _label_warnings(model, y_test, f"the test labels of {source}")
 
     layer_sizes = (model.n_features_in_, *(c.shape[1] for c in model.coefs_))
     layers = "-".join(str(n) for n in layer_sizes)
+    if args.save:
+        metadata = {"test_accuracy": accuracy}
+        metadata.update({"data": args.data} if args.data else {"dataset": args.dataset})
+        _save(model, args.save, metadata)
+    if args.plot:
+        title = (f"{layers} {params['activation']}, {params['solver']}, "
+                 f"batch {params['batch_size']}, {params['dtype']} on {source}")
+        _plot_curves(args.plot, model.loss_curve_, test_accuracy, title, params["loss"])
+
     baseline_rate = None
     if args.preset == "notebook":
         baseline_rate = _baseline_samples_per_s(x_train, y_train)
     if args.json:
         result = {
-            "command": "train", "dataset": args.dataset, "preset": args.preset,
+            "command": "train", "dataset": None if args.data else args.dataset,
+            "data": args.data, "preset": args.preset,
             "layer_sizes": list(layer_sizes), "activation": params["activation"],
             "solver": params["solver"], "batch_size": params["batch_size"],
             "dtype": params["dtype"], "epochs": model.n_iter_, "accuracy": accuracy,
             "n_test": len(y_test), "train_seconds": seconds,
             "epoch_seconds": sum(epoch_seconds), "samples_per_s": samples_per_s,
             "loss_curve": model.loss_curve_, "test_accuracy_curve": test_accuracy or None,
-            "saved": args.save, "plot": args.plot,
+            "saved": args.save, "plot": args.plot, "warnings": notes,
         }
         if baseline_rate is not None:
             result["baseline_samples_per_s"] = baseline_rate
@@ -219,7 +353,8 @@ def _train(args: argparse.Namespace) -> int:
     print(f"model        {layers} {params['activation']}, {params['solver']}, "
           f"batch {params['batch_size']}, {params['dtype']}")
     print(f"epochs       {model.n_iter_}")
-    print(f"accuracy     {accuracy:.4f} on the {len(y_test)} test images")
+    print(f"accuracy     {accuracy:.4f} on the {len(y_test)} test "
+          f"{'images' if not args.data else 'samples of ' + source}")
     print(f"train time   {seconds:.2f} s ({sum(epoch_seconds):.2f} s in epochs, the rest "
           "one-off setup)")
     print(f"throughput   {samples_per_s:,.0f} samples/s")
@@ -234,6 +369,161 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_params(args: argparse.Namespace) -> dict:
+    """The preset's MLPClassifier parameters with the flags' overrides."""
+    params = dict(PRESETS[args.preset])
+    overrides = {
+        "hidden_layer_sizes": tuple(args.hidden) if args.hidden else None,
+        "activation": args.activation,
+        "solver": args.solver,
+        "max_iter": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate_init": args.lr,
+        "dtype": args.dtype,
+    }
+    params.update({key: value for key, value in overrides.items() if value is not None})
+    params["random_state"] = args.seed
+    return params
+
+
+def _check_params(params: dict) -> None:
+    """The estimator's own validation, its messages naming the flags instead."""
+    try:
+        fastmlp.MLPClassifier(**params)._validate_params()
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        if message.startswith("hidden_layer_sizes "):
+            # the estimator's message shows Python tuples; say it as typed
+            sizes = " ".join(map(str, params["hidden_layer_sizes"]))
+            message = ("--hidden takes whole numbers >= 1, one per hidden layer, e.g. "
+                       f"--hidden 128 or --hidden 128 64; got --hidden {sizes}.")
+        raise CommandError(flag_message(message)) from None
+
+
+def flag_message(message: str) -> str:
+    """An ``MLPClassifier`` error message with each parameter name replaced by its flag.
+
+    ``"max_iter must be an integer >= 1; got 0."`` becomes ``"--epochs must be
+    an integer >= 1; got 0."``: users of the command line typed the flag.
+
+    Parameters
+    ----------
+    message : str
+        A message naming parameters of [FLAGS][fastmlp.cli.FLAGS].
+
+    Returns
+    -------
+    str
+    """
+    for name, flag in FLAGS.items():
+        message = re.sub(rf"(?<![\w-]){name}(?!\w)", flag, message)
+    return message
+
+
+def _flags_typed(args: argparse.Namespace, *flags: str) -> str:
+    """'--hidden 1000000000 --batch-size 64': the given flags the user set, with values."""
+    typed = []
+    for flag in flags:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value is not None:
+            shown = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+            typed.append(f"{flag} {shown}")
+    return " ".join(typed) or f"the {args.preset} preset"
+
+
+def _check_memory(args, params: dict, n_features: int, n_classes: int) -> None:
+    """Refuse a network whose training state cannot fit in this machine's memory."""
+    from fastmlp.npzdata import physical_memory
+    from fastmlp.validation import n_parameters
+
+    hidden = params["hidden_layer_sizes"]
+    hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
+    sizes = (n_features, *hidden, n_classes)
+    n_params = n_parameters(sizes)
+    batch = 200 if params["batch_size"] == "auto" else params["batch_size"]
+    itemsize = 4 if params["dtype"] == "float32" else 8
+    # parameters, gradient, two Adam moments (or SGD velocity) and the epoch's
+    # snapshot; activations and deltas of one batch
+    needed = (5 * n_params + 3 * batch * sum(sizes[1:])) * itemsize
+    memory = physical_memory()
+    if memory is not None and needed > memory:
+        layers = "-".join(map(str, sizes))
+        raise CommandError(
+            f"{_flags_typed(args, '--hidden', '--batch-size')}: training a {layers} "
+            f"network needs about {needed / 1e9:,.0f} GB of memory and this machine has "
+            f"{memory / 1e9:,.0f} GB; use fewer or smaller hidden layers."
+        )
+
+
+def _check_output_path(flag: str, path: str) -> None:
+    """The folder of an output file exists and is writable, before any work is done."""
+    target = Path(path)
+    if target.is_dir():
+        raise CommandError(f"{flag} {path} is a folder; name a file in it instead.")
+    folder = target.parent
+    if not folder.is_dir():
+        raise CommandError(
+            f"{flag} {path}: the folder {folder} does not exist; create it first "
+            f"(mkdir -p {folder}) or name another file."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CommandError(f"{flag} {path}: the folder {folder} is not writable.")
+
+
+def _check_plot_path(path: str) -> None:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    _check_output_path("--plot", path)
+    suffix = Path(path).suffix.lstrip(".").lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix and suffix not in formats:
+        raise CommandError(
+            f"--plot {path}: matplotlib cannot write .{suffix} files; end the name in "
+            ".png, .svg or .pdf."
+        )
+
+
+def _save(model, path: str, metadata: dict) -> None:
+    try:
+        model.save(path, metadata=metadata)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CommandError(f"--save {path}: the model could not be written ({reason}).") from None
+
+
+def _read_data_file(path: str, keys: tuple[str, ...]) -> dict:
+    from fastmlp.npzdata import load_npz
+
+    try:
+        return load_npz(path, keys)
+    except fastmlp.DatasetError as error:
+        raise CommandError(f"--data {error}") from None
+
+
+def _label_warnings(model, y_test, what: str) -> list[str]:
+    """Warnings (also printed on stderr) when test labels are unknown to the model."""
+    known = set(model.classes_.tolist())
+    labels = np.asarray(y_test).tolist()
+    unknown = [label for label in labels if label not in known]
+    if not unknown:
+        return []
+    shown = sorted(set(unknown), key=str)[:10]
+    classes = sorted(known, key=str)[:10]
+    if len(unknown) == len(labels):
+        message = (
+            f"none of {what} ({shown}) is one of the model's classes ({classes}), so the "
+            "accuracy is 0 by construction; evaluate on data labelled like the training data "
+            "(same label values and type)."
+        )
+    else:
+        message = (
+            f"{len(unknown)} of {len(labels)} samples in {what} have labels the model never "
+            f"saw ({shown}); they count as wrong."
+        )
+    print(f"fastmlp: warning: {message}", file=sys.stderr)
+    return [message]
+
+
 def _require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
@@ -244,20 +534,27 @@ def _require_matplotlib() -> None:
         ) from None
 
 
-def _plot_curves(path: str, losses: list[float], accuracy: list[float], dataset: str) -> None:
-    """Loss and test accuracy per epoch, side by side, written with the Agg backend."""
+LOSS_NAMES = {"log_loss": "log loss (cross-entropy)", "squared_error": "squared error"}
+
+
+def _plot_curves(
+    path: str, losses: list[float], accuracy: list[float], title: str, loss: str
+) -> None:
+    """Training loss and test accuracy per epoch, side by side, written with the Agg backend."""
     # Figure + FigureCanvasAgg, not pyplot: no GUI backend and no global state touched
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(9, 3.5), layout="constrained")
+    figure = Figure(figsize=(8, 3.4), dpi=150, layout="constrained")
     FigureCanvasAgg(figure)
-    epochs = range(1, len(losses) + 1)
+    figure.suptitle(title, fontsize=11)
     left, right = figure.subplots(1, 2)
-    left.plot(epochs, losses, marker="o")
-    left.set(xlabel="epoch", ylabel="training loss", title="loss")
-    right.plot(range(1, len(accuracy) + 1), accuracy, marker="o", color="tab:green")
-    right.set(xlabel="epoch", ylabel="accuracy", title=f"{dataset} test accuracy")
+    left.plot(range(1, len(losses) + 1), losses, marker="o")
+    left.set(xlabel="epoch", ylabel=f"training {LOSS_NAMES.get(loss, loss)}",
+             title="training loss")
+    right.plot(range(1, len(accuracy) + 1), [100 * a for a in accuracy], marker="o",
+               color="tab:green")
+    right.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
     for axes in (left, right):
         axes.grid(alpha=0.3)
         axes.xaxis.get_major_locator().set_params(integer=True)
@@ -265,32 +562,67 @@ def _plot_curves(path: str, losses: list[float], accuracy: list[float], dataset:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from fastmlp.datasets import load_dataset
-    from fastmlp.estimator import load_with_metadata
+    model, metadata = _load_model(args.model)
+    if args.data:
+        arrays = _read_data_file(args.data, ("x_test", "y_test"))
+        x_test, y_test = arrays["x_test"], arrays["y_test"]
+        n_features = int(np.prod(x_test.shape[1:]))
+        if n_features != model.n_features_in_:
+            raise CommandError(
+                f"--data {args.data}: x_test rows have {n_features} features, but "
+                f"{args.model} was trained on {model.n_features_in_} features."
+            )
+        dataset, source, what = None, args.data, f"test samples of {Path(args.data).name}"
+    else:
+        from fastmlp.datasets import load_dataset
 
-    model, metadata = load_with_metadata(args.model)
-    dataset = args.dataset or metadata.get("dataset") or "mnist"
-    if dataset not in DATASETS:
-        raise CommandError(
-            f"{args.model} was trained on {dataset!r}, which evaluate cannot load; "
-            f"pass --dataset, one of {DATASETS}."
-        )
-    _, (x_test, y_test) = load_dataset(dataset, data_home=args.data_home, mirror=args.mirror)
+        dataset = args.dataset or metadata.get("dataset")
+        if dataset is None and metadata.get("data"):
+            raise CommandError(
+                f"{args.model} was trained on your data file {metadata['data']}; pass "
+                "--data FILE (an .npz with x_test, y_test) or --dataset NAME."
+            )
+        dataset = dataset or "mnist"
+        if dataset not in DATASETS:
+            raise CommandError(
+                f"{args.model} was trained on {dataset!r}, which evaluate cannot load; "
+                f"pass --dataset, one of {DATASETS}, or --data FILE."
+            )
+        _, (x_test, y_test) = load_dataset(dataset, data_home=args.data_home,
+                                           mirror=args.mirror)
+        source, what = dataset, f"{dataset} test images"
     predicted = model.predict(x_test)
     accuracy = float(np.mean(predicted == y_test))
+    notes = _label_warnings(model, y_test, f"the test labels of {source}")
     labels, matrix = confusion_matrix(y_test, predicted)
     if args.json:
         print(json.dumps({
             "command": "evaluate", "model": str(args.model), "dataset": dataset,
+            "data": args.data,
             "accuracy": accuracy, "n_test": len(y_test), "labels": labels.tolist(),
-            "confusion_matrix": matrix.tolist(),
+            "confusion_matrix": matrix.tolist(), "warnings": notes,
         }))
         return 0
     print(f"model        {args.model}")
-    print(f"accuracy     {accuracy:.4f} on the {len(y_test)} {dataset} test images")
+    print(f"accuracy     {accuracy:.4f} on the {len(y_test)} {what}")
     print("confusion matrix (rows: true class, columns: predicted class)")
     print(format_confusion_matrix(labels, matrix))
     return 0
+
+
+def _load_model(path: str):
+    """load_with_metadata, with any failure to read the file reported as one line."""
+    from fastmlp.estimator import load_with_metadata
+
+    try:
+        return load_with_metadata(path)
+    except (fastmlp.ModelFileError, OSError):
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+            MemoryError) as error:
+        raise CommandError(
+            f"{path} is not a readable fastmlp model file ({type(error).__name__}: {error})."
+        ) from None
 
 
 def confusion_matrix(y_true, y_pred) -> tuple:
@@ -381,8 +713,7 @@ def _add_sweep_parser(commands) -> None:
     sweep.add_argument("--plot", metavar="PATH",
                        help="plot validation accuracy against each swept parameter to PATH "
                        "(needs matplotlib)")
-    sweep.add_argument("--json", action="store_true",
-                       help="print one JSON object on stdout instead of the report")
+    _add_output_options(sweep)
     _add_data_options(sweep)
 
 
@@ -407,10 +738,11 @@ def _sweep(args: argparse.Namespace) -> int:
     points = sweeps.check_points(grid, params)
     if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers must be at least 1; got {args.workers}.")
-    for flag, path in (("--out", args.out), ("--plot", args.plot)):
-        _check_sweep_output(flag, path)
+    if args.out:
+        _check_output_path("--out", args.out)
     if args.plot:
         _require_matplotlib()
+        _check_plot_path(args.plot)
 
     # the cluster first: an unreachable scheduler fails before the data loads, and an
     # embedded cluster's workers start while it does
@@ -475,18 +807,6 @@ def _sweep_client(args: argparse.Namespace):
             f"cannot reach the Dask scheduler at {args.scheduler} ({error}); start one there "
             "with `dask scheduler`, or leave out --scheduler to run on this machine."
         ) from None
-
-
-def _check_sweep_output(flag: str, path: str | None) -> None:
-    import os
-
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CommandError(f"{flag} {path}: the folder {folder} does not exist; create it first.")
-    if os.path.isdir(path):
-        raise CommandError(f"{flag} {path} is a folder; give a file name.")
 
 
 def _sweep_value(value) -> str:

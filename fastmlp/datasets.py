@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from fastmlp import cache, downloads
-from fastmlp.atomic import atomic_write
+from fastmlp.atomic import new_file_mode
 from fastmlp.exceptions import DatasetError
 from fastmlp.idx import read_idx
 
@@ -233,9 +233,10 @@ def _fetch(
 ) -> Path:
     """Return ``directory/<file>`` with the pinned hash, trying ``sources`` in order if needed.
 
-    Each download streams into a temporary file that replaces the target only
-    when the whole file arrived within the limits and its hash matches, so a
-    failed, oversized or corrupt download leaves nothing behind. ``writable``
+    ``pooch.retrieve`` streams each download into a temporary file and moves it
+    into place only when its hash matches; the downloaders stop a source that
+    sends more than the pinned size or misses the deadline. So a failed,
+    oversized or corrupt download leaves nothing behind. ``writable``
     says that the caller holds the folder's lock.
     """
     fname, known_hash = spec.files[index]
@@ -248,21 +249,34 @@ def _fetch(
     _check_writable(directory, spec.name)
     # Whatever is there failed the check: never let it be mistaken for good data.
     target.unlink(missing_ok=True)
+    import pooch
+
     limits = downloads.LIMITS
     failures = []
     for mirror, folder in sources:
         location = mirror.locate(*filter(None, (folder, fname)))
+        downloader = None
         try:
-            with atomic_write(target) as file, _progress(fname, size) as progress:
-                sink = downloads.PinnedWriter(file, known_hash, size, limits.cap(size), progress)
-                mirror.downloader(location, size, limits)(location, sink, None)
-                sink.verify()
+            with _progress(fname, size) as progress, _pooch_quiet(pooch):
+                downloader = mirror.downloader(location, size, limits, progress)
+                pooch.retrieve(
+                    location, known_hash=known_hash, fname=fname, path=directory,
+                    downloader=downloader,
+                )
+            # pooch's temporary file, now the target, was created private (0600)
+            os.chmod(target, new_file_mode())
             return target
+        except ValueError:  # pooch's hash check
+            algorithm = known_hash.rpartition(":")[0] or "sha256"
+            reason = (
+                f"{algorithm} of the {downloader.received} bytes received differs from the "
+                "pinned one (a different or damaged file)"
+            )
         # requests' exceptions are OSErrors
         except (downloads.DownloadError, OSError) as exc:
             reason = downloads.describe(exc, limits)
-            _log.debug("could not fetch %s: %s", location, reason, exc_info=True)
-            failures.append(f"  {mirror.label}: {reason}")
+        _log.debug("could not fetch %s: %s", location, reason)
+        failures.append(f"  {mirror.label}: {reason}")
     tried = "\n".join(failures) or "  (no mirror configured)"
     raise DatasetError(
         f"could not download {spec.name} file {fname} into {directory}:\n{tried}\n"
@@ -270,6 +284,19 @@ def _fetch(
         f"copy the four files from a machine that has them and run "
         f"`fastmlp download {spec.name} --from DIR`."
     )
+
+
+@contextmanager
+def _pooch_quiet(pooch) -> Iterator[None]:
+    """Silence pooch's own "Downloading data from ..." lines: failures are reported once,
+    all mirrors together, by the DatasetError."""
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @contextmanager
@@ -350,6 +377,15 @@ def load_dataset(
         If the name or the mirror is invalid, the cache is not writable or
         readable, no mirror delivers a file with the pinned checksum within the
         download limits, or a file does not parse.
+
+    Examples
+    --------
+    >>> from fastmlp import load_dataset
+    >>> (x_train, y_train), (x_test, y_test) = load_dataset("fashion-mnist")
+    >>> x_train.shape, x_train.dtype, x_test.shape
+    ((60000, 28, 28), dtype('uint8'), (10000, 28, 28))
+    >>> y_test[:5]
+    array([9, 2, 1, 1, 6], dtype=uint8)
     """
     spec = _spec(name)
     sources = _mirrors(spec, mirror)

@@ -3,12 +3,13 @@
 A mirror is a base URL (``http://``, ``https://``, ``file://``) or a local folder;
 [`Mirror`][fastmlp.downloads.Mirror] parses and checks it once, and builds file
 URLs with `urllib.parse`, so IPv6 hosts (``http://[::1]:8000/``) and query
-strings (``https://host/path?token=x``) survive. The downloaders follow pooch's
-downloader interface (a callable ``(url, output_file, pooch)``): one streams over
-HTTP with requests, one copies a local file. Every byte passes through a
-[`PinnedWriter`][fastmlp.downloads.PinnedWriter], which hashes it and stops a
-source that sends more than the pinned size allows, so nothing larger ever
-reaches the disk. A download must also keep up with
+strings (``https://host/path?token=x``) survive. The downloaders are pooch
+downloaders (callables ``(url, output_file, pooch)`` handed to ``pooch.retrieve``,
+which streams into a temporary file, checks the pinned hash and moves the file
+into place): one streams over HTTP with requests, one copies a local file. Every
+byte passes through a [`CappedWriter`][fastmlp.downloads.CappedWriter], which
+stops a source that sends more than the pinned size allows, so nothing larger
+ever reaches the disk. A download must also keep up with
 [`DownloadLimits`][fastmlp.downloads.DownloadLimits]: no pause longer than the
 stall timeout, and the whole file within its deadline.
 
@@ -19,7 +20,6 @@ download into one.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import time
@@ -39,7 +39,7 @@ __all__ = [
     "HTTPDownloader",
     "LocalCopier",
     "Mirror",
-    "PinnedWriter",
+    "CappedWriter",
     "describe",
 ]
 
@@ -91,20 +91,13 @@ class DownloadError(Exception):
     """One source could not deliver a file; the message is a short reason."""
 
 
-def _pinned_hash(known_hash: str) -> tuple[str, str]:
-    algorithm, _, digest = known_hash.rpartition(":")
-    return algorithm or "sha256", digest.lower()
-
-
-class PinnedWriter:
-    """Write through to ``file``, hashing every byte and refusing more than ``cap`` bytes.
+class CappedWriter:
+    """Write through to ``file``, refusing more than ``cap`` bytes and advancing a progress bar.
 
     Parameters
     ----------
     file : BinaryIO
-        Where the bytes go (the temporary file of an atomic write).
-    known_hash : str
-        ``"<algorithm>:<hex digest>"`` as pooch writes it; the algorithm defaults to sha256.
+        Where the bytes go (pooch's temporary download file).
     size : int
         The pinned size of the file, for messages.
     cap : int
@@ -113,10 +106,7 @@ class PinnedWriter:
         A progress bar to advance, if any.
     """
 
-    def __init__(self, file: BinaryIO, known_hash: str, size: int, cap: int, progress=None):
-        algorithm, self._digest = _pinned_hash(known_hash)
-        self._algorithm = algorithm
-        self._hash = hashlib.new(algorithm)
+    def __init__(self, file: BinaryIO, size: int, cap: int, progress=None) -> None:
         self._file = file
         self._size = size
         self._cap = cap
@@ -128,20 +118,11 @@ class PinnedWriter:
             raise DownloadError(
                 f"sent more than {self._cap} bytes; the pinned file has {self._size}"
             )
-        self._hash.update(data)
         self._file.write(data)
         self.written += len(data)
         if self._progress is not None:
             self._progress.update(len(data))
         return len(data)
-
-    def verify(self) -> None:
-        """Raise [`DownloadError`][fastmlp.downloads.DownloadError] unless the hash matches."""
-        if self._hash.hexdigest() != self._digest:
-            raise DownloadError(
-                f"{self._algorithm} of the {self.written} bytes received differs from the "
-                "pinned one (a different or damaged file)"
-            )
 
 
 class HTTPDownloader:
@@ -151,24 +132,29 @@ class HTTPDownloader:
     the stored file), refuses a response whose ``Content-Length`` is not the pinned
     size before reading its body, and reads with ``read1`` so that a trickling
     server is caught by the deadline however small its pieces. The size cap
-    itself is [`PinnedWriter`][fastmlp.downloads.PinnedWriter]'s.
+    itself is [`CappedWriter`][fastmlp.downloads.CappedWriter]'s.
 
     Parameters
     ----------
     size : int
         The pinned size of the file in bytes.
     limits : DownloadLimits
-        Timeouts and deadline.
+        Size margin, timeouts and deadline.
+    progress : tqdm or None
+        A progress bar to advance, if any.
     """
 
-    def __init__(self, size: int, limits: DownloadLimits) -> None:
+    def __init__(self, size: int, limits: DownloadLimits, progress=None) -> None:
         self.size = size
         self.limits = limits
+        self.progress = progress
+        self.received = 0  # bytes written by the last call, for messages
 
     def __call__(self, url: str, output_file: BinaryIO | str, pooch: object = None) -> None:
         """Stream ``url`` into ``output_file`` (a binary file, or a path as pooch passes)."""
-        with _writable(output_file) as output:
+        with _writable(output_file, self.size, self.limits, self.progress) as output:
             self._stream(url, output)
+            self.received = output.written
 
     def _stream(self, url: str, output_file: BinaryIO) -> None:
         # Imported here: requests takes ~0.15 s to import and warm loads never need it.
@@ -213,11 +199,19 @@ class LocalCopier:
         The file to copy.
     size : int
         The pinned size of the file in bytes.
+    limits : DownloadLimits
+        The size margin.
+    progress : tqdm or None
+        A progress bar to advance, if any.
     """
 
-    def __init__(self, source: Path, size: int) -> None:
+    def __init__(self, source: Path, size: int, limits: DownloadLimits, progress=None) -> None:
         self.source = source
         self.size = size
+        self.limits = limits
+        self.progress = progress
+        self.received = 0  # bytes written by the last call, for messages
+        self.received = 0  # bytes written by the last call, for messages
 
     def __call__(self, url: str, output_file: BinaryIO | str, pooch: object = None) -> None:
         """Copy the source into ``output_file`` (a binary file, or a path as pooch passes)."""
@@ -227,19 +221,22 @@ class LocalCopier:
                 raise DownloadError(
                     f"{self.source} has {found} bytes; the pinned file has {self.size}"
                 )
-            with _writable(output_file) as output:
+            with _writable(output_file, self.size, self.limits, self.progress) as output:
                 while chunk := file.read(_CHUNK):
                     output.write(chunk)
+                self.received = output.written
 
 
 @contextmanager
-def _writable(output_file: BinaryIO | str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """pooch hands downloaders a file or a path; give back something to write to."""
+def _writable(
+    output_file: BinaryIO | str | os.PathLike[str], size: int, limits: DownloadLimits, progress
+) -> Iterator[CappedWriter]:
+    """pooch hands downloaders a file or a path; give back a capped writer to it."""
     if hasattr(output_file, "write"):
-        yield output_file
+        yield CappedWriter(output_file, size, limits.cap(size), progress)
     else:
         with open(output_file, "wb") as file:
-            yield file
+            yield CappedWriter(file, size, limits.cap(size), progress)
 
 
 @dataclass(frozen=True)
@@ -312,11 +309,12 @@ class Mirror:
         # The query (an access token, say) stays; a fragment is never sent anyway.
         return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
-    def downloader(self, url: str, size: int, limits: DownloadLimits):
-        """The downloader for ``url`` (a result of [`locate`][fastmlp.downloads.Mirror.locate])."""
+    def downloader(self, url: str, size: int, limits: DownloadLimits, progress=None):
+        """The pooch downloader for ``url`` (a result of
+        [`locate`][fastmlp.downloads.Mirror.locate]), advancing ``progress`` if given."""
         if self.folder is not None:
-            return LocalCopier(Path(url), size)
-        return HTTPDownloader(size, limits)
+            return LocalCopier(Path(url), size, limits, progress)
+        return HTTPDownloader(size, limits, progress)
 
 
 def _looks_like_host(text: str) -> bool:

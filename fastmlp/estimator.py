@@ -39,9 +39,9 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : int or sequence of int, default=(100,)
         Units of each hidden layer, e.g. ``(128,)`` or ``(128, 64)``.
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+    activation : {"relu", "identity", "logistic", "tanh"}, default="relu"
         Activation of the hidden units.
-    solver : {"sgd", "adam"}, default="adam"
+    solver : {"adam", "sgd"}, default="adam"
         Optimizer.
     alpha : float, default=0.0001
         Strength of the L2 penalty on the weights (not the biases).
@@ -115,6 +115,9 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         The sorted class labels, in the dtype of ``y``.
     n_features_in_ : int
         Features seen at fit (pixels, for image stacks).
+    image_shape_ : tuple of int or None
+        (h, w) of the images seen at fit, None for 2-D input. Later image
+        input must have this shape (flat rows of ``h * w`` are accepted).
     feature_names_in_ : ndarray of str, shape (n_features_in_,)
         Column names of X at fit, when X is a data frame with string column names.
     loss_ : float
@@ -140,6 +143,19 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
     shape (n, h, w) is flattened to (n, h * w). Fitted parameters live in one
     flat buffer; ``coefs_`` and ``intercepts_`` are views of it, and assigning
     to them copies the given arrays into it (shapes must match).
+
+    Examples
+    --------
+    >>> from fastmlp import MLPClassifier, load_mnist
+    >>> (x_train, y_train), (x_test, y_test) = load_mnist()
+    >>> model = MLPClassifier(hidden_layer_sizes=(64,), batch_size=128, max_iter=3,
+    ...                       random_state=0)
+    >>> model.fit(x_train[:10_000], y_train[:10_000])
+    MLPClassifier(batch_size=128, hidden_layer_sizes=(64,), max_iter=3, random_state=0)
+    >>> model.predict(x_test[:5])
+    array([7, 2, 1, 0, 4], dtype=uint8)
+    >>> model.score(x_test, y_test) > 0.9
+    True
     """
 
     def __init__(
@@ -266,8 +282,9 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, incremental, coef_init=None, intercept_init=None, classes=None):
         self._validate_params()
-        fitted = self.__sklearn_is_fitted__()
-        reset = not fitted or not (self.warm_start or incremental)
+        reset = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
+        if not reset:
+            validation.check_same_architecture(self, self._fitted_architecture(), incremental)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
@@ -294,6 +311,9 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
             )
         n_samples = X.shape[0]
         batch_size = validation.check_batch_size(self.batch_size, n_samples)
+        chance = training.chance_loss(
+            self._architecture["loss"], self.out_activation_, self.n_outputs_
+        )
         epochs = training.Epochs(
             self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng
         )
@@ -311,13 +331,8 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
             if self.verbose and early_stopping:
                 print(f"Validation score: {validation_score:f}")
             self._optimizer.iteration_ends(self.t_)
-            info = {
-                "epoch": self.n_iter_,
-                "loss": loss,
-                "seconds": time.perf_counter() - started,
-                "n_samples": n_samples,
-                "validation_score": validation_score,
-            }
+            info = {"epoch": self.n_iter_, "loss": loss, "seconds": time.perf_counter() - started,
+                    "n_samples": n_samples, "validation_score": validation_score}
             for callback in self.callbacks or ():
                 callback(self, info)
             if incremental:
@@ -339,8 +354,11 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
                     compatible(ConvergenceWarning),
                     stacklevel=3,
                 )
-        if early_stopping:
+        if early_stopping:  # the best epoch's weights, measured on held-out data
             self._network.params[:] = self._best_params
+        # a blow-up the model keeps: in the last epoch, or with early stopping in all
+        ended = min(self.loss_curve_[-self.n_iter_:]) if early_stopping else self.loss_
+        training.check_blowup(ended, chance, self.learning_rate_init)
         return self
 
     def _update_no_improvement(self, loss: float, X_val, y_val) -> float | None:
@@ -364,11 +382,23 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         hidden = validation.hidden_sizes(self.hidden_layer_sizes)
         layer_sizes = (X.shape[1], *hidden, len(self.classes_))
         dtype = validation.float_dtype(self.dtype, X)
-        network = Network(layer_sizes, self.activation, self.output_activation, self.loss, dtype)
-        training.initialize_weights(
-            network, self.weight_init, self.activation, self.init_scale, rng
-        )
+        validation.check_memory(self.hidden_layer_sizes, layer_sizes, dtype, self.solver)
+        try:
+            network = Network(
+                layer_sizes, self.activation, self.output_activation, self.loss, dtype
+            )
+            training.initialize_weights(
+                network, self.weight_init, self.activation, self.init_scale, rng
+            )
+        except MemoryError as error:
+            raise MemoryError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r}: {error}. Use fewer or "
+                "smaller hidden layers."
+            ) from None
         self._network = network
+        self._architecture = {
+            name: getattr(self, name) for name in ("activation", "output_activation", "loss")
+        }
         self.__dict__.pop("_optimizer", None)
         self.n_iter_ = 0
         self.t_ = 0
@@ -408,6 +438,18 @@ def load(path) -> MLPClassifier:
         fastmlp model, inconsistent or of a newer format.
     FileNotFoundError
         ``path`` does not exist.
+
+    Examples
+    --------
+    >>> import fastmlp
+    >>> (x_train, y_train), (x_test, y_test) = fastmlp.load_mnist()
+    >>> model = fastmlp.MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    >>> model.fit(x_train[:2_000], y_train[:2_000]).save("digits.npz")
+    >>> restored = fastmlp.load("digits.npz")
+    >>> restored
+    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    >>> bool((restored.predict(x_test) == model.predict(x_test)).all())
+    True
     """
     return load_with_metadata(path)[0]
 

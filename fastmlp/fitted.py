@@ -69,10 +69,20 @@ class FittedMLP:
     def out_activation_(self) -> str:
         """The output layer's activation, ``"softmax"`` or ``"logistic"``.
 
-        Always ``output_activation``: unlike scikit-learn, binary problems also
+        ``output_activation`` as it was at fit (a later ``set_params`` does not
+        change the fitted network): unlike scikit-learn, binary problems also
         get softmax by default.
         """
-        return self.output_activation
+        return self._fitted_architecture()["output_activation"]
+
+    def _fitted_architecture(self) -> dict:
+        """The fitted network's values of the parameters that shape it."""
+        network = self._fitted_network()
+        return {
+            "hidden_layer_sizes": network.layer_sizes[1:-1],
+            **self._architecture,
+            "dtype": network.dtype.name,
+        }
 
     def __sklearn_is_fitted__(self) -> bool:
         # The one fitted-state test: fit and load create the network, nothing else does.
@@ -103,7 +113,7 @@ class FittedMLP:
             In the model's dtype (float32 or float64); columns follow ``classes_``.
         """
         proba = self._forward(X)
-        if self.output_activation == "logistic":
+        if self.out_activation_ == "logistic":
             proba /= np.maximum(proba.sum(axis=1, keepdims=True), np.finfo(proba.dtype).tiny)
         return proba
 
@@ -199,6 +209,7 @@ class FittedMLP:
         optimizer = self.__dict__.get("_optimizer")
         return {
             "hyperparams": params,
+            "architecture": dict(self._architecture),
             "layer_sizes": network.layer_sizes,
             "params": network.params,
             "classes": self.classes_,
@@ -210,7 +221,7 @@ class FittedMLP:
     def _from_state(cls, state: dict) -> "FittedMLP":
         """A fitted model from what ``_get_state`` returned."""
         hyperparams = dict(state["hyperparams"])
-        validation.check_fields(hyperparams, validation.PARAMETER_CONSTRAINTS, "hyper-parameter")
+        validation.check_fields(hyperparams, validation.PARAMETER_CONSTRAINTS, "hyper-parameters")
         if isinstance(hyperparams.get("hidden_layer_sizes"), list):
             hyperparams["hidden_layer_sizes"] = tuple(hyperparams["hidden_layer_sizes"])
         model = cls(**hyperparams)
@@ -220,15 +231,16 @@ class FittedMLP:
     def _set_state(self, state: dict) -> None:
         """Restore the fitted network and attributes: only known ones, each checked."""
         self.__dict__.update(validation.check_state(state))
-        params = state["params"]
-        network = Network(state["layer_sizes"], self.activation, self.output_activation,
-                          self.loss, params.dtype)
+        params, architecture = state["params"], self._architecture
+        network = Network(state["layer_sizes"], architecture["activation"],
+                          architecture["output_activation"], architecture["loss"], params.dtype)
         network.params[:] = params
         self._network = network
         if self.early_stopping and self.validation_scores_ is not None:
             self._best_params = network.params.copy()
         optimizer = state["optimizer"]
-        if optimizer is not None and optimizer.get("kind") == self.solver:
-            # state of another solver is dropped: training would start afresh, as fit() does
-            self._optimizer = training.make_optimizer(self.get_params(), network)
+        if optimizer is not None:
+            # of the stored kind, as in memory, where partial_fit keeps the fitted optimizer
+            params = {**self.get_params(), "solver": optimizer["kind"]}
+            self._optimizer = training.make_optimizer(params, network)
             self._optimizer.load_state(optimizer)

@@ -91,12 +91,12 @@ class Network:
     ----------
     layer_sizes : sequence of int
         Units per layer, input first: ``(784, 16, 10)`` is 784-16-10.
-    hidden_activation : {"identity", "logistic", "tanh", "relu"}
-        Activation of every hidden layer.
-    output_activation : {"logistic", "softmax"}
-        Activation of the output layer.
-    loss : {"squared_error", "log_loss"}
-        Loss computed with the output layer.
+    hidden_activation : str
+        Activation of every hidden layer, one of ``options.ACTIVATIONS``.
+    output_activation : str
+        Activation of the output layer, one of ``options.OUTPUT_ACTIVATIONS``.
+    loss : str
+        Loss computed with the output layer, one of ``options.LOSSES``.
     dtype : float32 or float64
         F, the dtype of parameters, buffers and arithmetic.
     """

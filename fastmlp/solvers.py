@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from fastmlp import kernels
+from fastmlp import kernels, options
 
 
 class StochasticOptimizer:
@@ -24,8 +24,10 @@ class StochasticOptimizer:
 
     plain = False  # True when a step needs no state: the per-sample kernel can run it
     kind = ""  # the solver's name, as in fastmlp.options.SOLVERS
-    # What state() returns besides "kind": scalars {name: type} and flat buffers
-    _state_scalars: dict[str, type] = {"learning_rate": float}
+    # What state() returns besides "kind": the settings and scalars {name: type or the
+    # allowed strings}, and the flat buffers
+    _state_scalars: dict = {"learning_rate_init": float, "learning_rate": float}
+    _required: tuple[str, ...] = ("learning_rate",)  # the rest: kept if a state lacks them
     _state_buffers: tuple[str, ...] = ()
 
     def __init__(self, dtype: np.dtype, learning_rate_init: float) -> None:
@@ -43,8 +45,9 @@ class StochasticOptimizer:
             flat state buffers (the optimizer's own arrays, not copies) by name.
         """
         state = {"kind": self.kind}
-        for name, cast in self._state_scalars.items():
-            state[name] = cast(getattr(self, name))
+        for name, kind in self._state_scalars.items():
+            value = getattr(self, name)
+            state[name] = value if isinstance(kind, tuple) else kind(value)
         state.update({name: getattr(self, name) for name in self._state_buffers})
         return state
 
@@ -52,13 +55,15 @@ class StochasticOptimizer:
         """Restore what [state][fastmlp.solvers.StochasticOptimizer.state] returned.
 
         Only the known entries are read, each checked, so that a damaged model
-        file cannot set arbitrary attributes.
+        file cannot set arbitrary attributes. The settings (``learning_rate_init``,
+        momentum or betas, ...) may be missing, as in files of fastmlp 0.1: the
+        optimizer's own are kept.
 
         Parameters
         ----------
         state : dict
-            ``kind``, the scalars and the flat buffers, shaped and typed like
-            this optimizer's.
+            ``kind``, the settings and scalars, and the flat buffers, shaped
+            and typed like this optimizer's.
 
         Raises
         ------
@@ -67,13 +72,20 @@ class StochasticOptimizer:
         """
         if state.get("kind") != self.kind:
             raise ValueError(f"optimizer state of kind {state.get('kind')!r}, not {self.kind!r}.")
-        for name, cast in self._state_scalars.items():
+        for name, kind in self._state_scalars.items():
+            if name not in state and name not in self._required:
+                continue
             value = state.get(name)
-            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-            if cast is int:
-                ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-            if not ok or not math.isfinite(value) or value < 0:
-                raise ValueError(f"optimizer {name} must be a number >= 0; got {value!r}.")
+            if isinstance(kind, tuple):
+                ok, what = isinstance(value, str) and value in kind, f"one of {kind}"
+            elif kind is bool:
+                ok, what = isinstance(value, bool), "a bool"
+            else:
+                ok = isinstance(value, numbers.Integral if kind is int else numbers.Real)
+                ok = ok and not isinstance(value, bool) and value >= 0 and _finite(value)
+                what = "an integer >= 0" if kind is int else "a number >= 0"
+            if not ok:
+                raise ValueError(f"optimizer {name} must be {what}; got {value!r}.")
         for name in self._state_buffers:
             buffer, stored = getattr(self, name), state.get(name)
             if not isinstance(stored, np.ndarray) or stored.shape != buffer.shape or (
@@ -83,8 +95,9 @@ class StochasticOptimizer:
                     f"optimizer state {name} must be an array of shape {buffer.shape} and "
                     f"dtype {buffer.dtype}."
                 )
-        for name, cast in self._state_scalars.items():
-            setattr(self, name, cast(state[name]))
+        for name, kind in self._state_scalars.items():
+            if name in state:
+                setattr(self, name, state[name] if isinstance(kind, tuple) else kind(state[name]))
         for name in self._state_buffers:
             getattr(self, name)[:] = state[name]
 
@@ -136,6 +149,11 @@ class SGDOptimizer(StochasticOptimizer):
     """
 
     kind = "sgd"
+    _state_scalars = {
+        **StochasticOptimizer._state_scalars, "lr_schedule": options.LEARNING_RATES,
+        "momentum": float, "nesterov": bool, "power_t": float,
+    }
+    _required = ("learning_rate",)
     _state_buffers = ("velocity",)
 
     def __init__(
@@ -199,14 +217,20 @@ class AdamOptimizer(StochasticOptimizer):
     dtype : numpy dtype
         The model's float dtype; the moments and scalars are kept in it.
     learning_rate_init : float
-    beta_1, beta_2 : float
-        Decay rates of the first and second moment estimates, in [0, 1).
+    beta_1 : float
+        Decay rate of the first moment estimates, in [0, 1).
+    beta_2 : float
+        Decay rate of the second moment estimates, in [0, 1).
     epsilon : float
         Added to the root of the second moment for stability.
     """
 
     kind = "adam"
-    _state_scalars = {"learning_rate": float, "t": int}
+    _state_scalars = {
+        **StochasticOptimizer._state_scalars, "t": int, "beta_1": float, "beta_2": float,
+        "epsilon": float,
+    }
+    _required = ("learning_rate", "t")
     _state_buffers = ("ms", "vs")
 
     def __init__(
@@ -239,3 +263,10 @@ class AdamOptimizer(StochasticOptimizer):
             params, grads, self.ms, self.vs, f(lr_t), f(self.beta_1), f(self.beta_2),
             f(self.epsilon), f(decay), n_weights,
         )
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False

@@ -624,6 +624,24 @@ def sweep(
         mismatched data; raised before anything is sent to a cluster.
     OSError
         The scheduler cannot be reached, or has no workers within ``WORKER_TIMEOUT`` s.
+
+    Examples
+    --------
+    Two widths of the default preset, one epoch each, on an embedded cluster (a
+    slice of MNIST keeps it quick; its last sixth is the validation set):
+
+    >>> import fastmlp
+    >>> from fastmlp.presets import PRESETS
+    >>> (x_train, y_train), _ = fastmlp.load_mnist()
+    >>> params = dict(PRESETS["default"], max_iter=1, random_state=0)
+    >>> results = fastmlp.sweep({"hidden_layer_sizes": [(16,), (32,)]},
+    ...                         x_train[:6000], y_train[:6000], params=params)
+    >>> [result.params for result in results]
+    [{'hidden_layer_sizes': (16,)}, {'hidden_layer_sizes': (32,)}]
+    >>> all(result.ok and result.validation_accuracy > 0.5 for result in results)
+    True
+    >>> best(results).model.predict(x_train[:3]).shape
+    (3,)
     """
     base = base_params(params)
     points = check_points(grid, base)

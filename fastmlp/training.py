@@ -27,7 +27,7 @@ def initialize_weights(
     ----------
     network : Network
         Its ``coefs`` and ``intercepts`` (views of the flat buffer) are filled.
-    scheme : {"glorot", "normal"}
+    scheme : str
         ``"glorot"``: uniform in +-sqrt(6 / (fan_in + fan_out)) (factor 2 for
         logistic units), as scikit-learn; ``"normal"``: N(0, 1) * ``init_scale``,
         as the notebook.
@@ -49,6 +49,68 @@ def initialize_weights(
             bound = math.sqrt(factor / (fan_in + fan_out))
             coef[:] = rng.uniform(-bound, bound, coef.shape)
             intercept[:] = rng.uniform(-bound, bound, fan_out)
+
+
+BLOWUP_FACTOR = 10
+"""A fit that ends with a loss above this many uniform guesses' has blown up.
+
+With the log loss, ten times a uniform guess's loss means the model gives the
+true class a mean log-probability ten times below chance (below 1e-10 on
+average for ten classes): confidently wrong about the very data it was
+trained on, which a run that ends well never is; ordinary runs end below 1
+uniform guess (the tests check it, with label noise, unscaled features and
+step sizes near the edge of stability). Only the end counts, since a run at
+the edge of stability can spike to 100 guesses mid-way and still end well:
+the last epoch's loss, or with early stopping (which keeps the weights of the
+best validation score, not the last) the lowest of the run. The squared error
+is bounded (at most 2, or ``k`` with logistic outputs) and never reaches the
+threshold: its blow-ups saturate rather than explode.
+"""
+
+
+def chance_loss(loss: str, output_activation: str, n_outputs: int) -> float:
+    """The mean loss of a uniform guess, about what an untrained network scores.
+
+    Parameters
+    ----------
+    loss : {"log_loss", "squared_error"}
+        The training loss.
+    output_activation : {"softmax", "logistic"}
+        The output layer.
+    n_outputs : int
+        Output units k.
+
+    Returns
+    -------
+    float
+        ``ln k`` (softmax) or ``k ln 2`` (logistic) for the log loss;
+        ``(k - 1) / k`` or ``k / 4`` for the squared error.
+    """
+    k = n_outputs
+    if loss == "log_loss":
+        return math.log(k) if output_activation == "softmax" else k * math.log(2)
+    return (k - 1) / k if output_activation == "softmax" else k / 4
+
+
+def check_blowup(loss: float, chance: float, learning_rate_init: float) -> None:
+    """Raise ``DivergenceError`` if a fit ended with a finite but blown-up loss.
+
+    Parameters
+    ----------
+    loss : float
+        The loss the fit ended with (see ``BLOWUP_FACTOR``).
+    chance : float
+        A uniform guess's loss ([chance_loss][fastmlp.training.chance_loss]).
+    learning_rate_init : float
+        The model's setting, for the advice.
+    """
+    if loss > BLOWUP_FACTOR * chance:
+        raise DivergenceError(
+            f"Training diverged: the loss ended at {loss:.3g}, more than {BLOWUP_FACTOR} "
+            f"times the {chance:.3g} of a uniform guess; the model predicts no better than "
+            f"chance. Lower learning_rate_init (now {learning_rate_init}), or scale the "
+            "input features to about [0, 1]."
+        )
 
 
 def make_optimizer(params: dict, network: Network) -> StochasticOptimizer:

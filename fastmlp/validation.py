@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -52,7 +53,11 @@ class Interval:
     def __call__(self, value) -> bool:
         if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
             return False
-        if math.isnan(value) or (self.finite and not math.isfinite(value)):
+        try:
+            number = float(value)  # an int too large for a float is no number here
+        except OverflowError:
+            return False
+        if math.isnan(number) or (self.finite and not math.isfinite(number)):
             return False
         left_ok = self.left is None or (
             value >= self.left if self.closed in ("both", "left") else value > self.left
@@ -127,14 +132,13 @@ class _NoneConstraint:
 
 
 NONE = _NoneConstraint()
-ANY = InstanceOf((object,), "anything")
 BOOLEAN = InstanceOf((bool, np.bool_), "a bool")
 POSITIVE_INT = Interval(numbers.Integral, 1)
 NON_NEGATIVE_INT = Interval(numbers.Integral, 0)
 NON_NEGATIVE = Interval(numbers.Real, 0)
 POSITIVE = Interval(numbers.Real, 0, closed="neither")
 ANY_FLOAT = Interval(numbers.Real, finite=False)
-FLOATS = ListOf(ANY_FLOAT, "a list of numbers")
+FLOATS = ListOf(Interval(numbers.Real), "a list of finite numbers")
 UNIT_FRACTION = Interval(numbers.Real, 0, 1, "left")
 HIDDEN_LAYER_SIZES = ListOf(
     POSITIVE_INT, "a sequence of integers >= 1, e.g. (100,) or (128, 64)",
@@ -152,7 +156,12 @@ PARAMETER_CONSTRAINTS: dict[str, list] = {
     "power_t": [NON_NEGATIVE],
     "max_iter": [POSITIVE_INT],
     "shuffle": [BOOLEAN],
-    "random_state": [ANY],
+    "random_state": [
+        NONE,
+        NON_NEGATIVE_INT,
+        InstanceOf((np.random.RandomState, np.random.Generator),
+                   "a numpy.random.RandomState or Generator"),
+    ],
     "tol": [NON_NEGATIVE],
     "verbose": [BOOLEAN, NON_NEGATIVE_INT],
     "warm_start": [BOOLEAN],
@@ -169,7 +178,7 @@ PARAMETER_CONSTRAINTS: dict[str, list] = {
     "weight_init": [Options(options.WEIGHT_INITS)],
     "init_scale": [POSITIVE],
     "dtype": [NONE, Options(options.DTYPES)],
-    "callbacks": [ANY],
+    "callbacks": [NONE, ListOf(callable, "a list of callables callback(model, info)")],
 }
 """MLPClassifier's parameters: each value must meet one of its constraints."""
 
@@ -182,15 +191,17 @@ FITTED_ATTRIBUTES: dict[str, list] = {
     "validation_scores_": [NONE, FLOATS],
     "best_validation_score_": [NONE, ANY_FLOAT],
     "_no_improvement_count": [NON_NEGATIVE_INT],
-    "loss_": [ANY_FLOAT],
+    "loss_": [Interval(numbers.Real)],
     "feature_names_in_": [NONE, ListOf(lambda name: isinstance(name, str), "a list of str")],
+    "image_shape_": [NONE, ListOf(POSITIVE_INT, "a list of two integers >= 1")],
 }
 """The fitted attributes a model file restores, and what each must be.
 
-All but the last two are required: ``fit`` always sets them.
+All but the last three are required: ``fit`` always sets them (``image_shape_``
+is missing from files of fastmlp 0.1).
 """
 
-OPTIONAL_FITTED_ATTRIBUTES = ("loss_", "feature_names_in_")
+OPTIONAL_FITTED_ATTRIBUTES = ("loss_", "feature_names_in_", "image_shape_")
 
 
 def check_fields(
@@ -206,16 +217,16 @@ def check_fields(
         Name to a list of constraints, one of which the value must meet; a name
         not in it is refused.
     what : str
-        How the values are named in messages, e.g. ``"parameter"``.
+        How the values are named in messages, plural, e.g. ``"parameters"``.
     required : sequence of str
         Names that must be present.
     """
     unknown = sorted(set(values) - set(constraints))
     if unknown:
-        raise ValueError(f"unknown {what}s {unknown}; known are {sorted(constraints)}.")
+        raise ValueError(f"unknown {what} {unknown}.")
     missing = [name for name in required if name not in values]
     if missing:
-        raise ValueError(f"missing {what}s {missing}.")
+        raise ValueError(f"missing {what} {missing}.")
     for name, value in values.items():
         if not any(constraint(value) for constraint in constraints[name]):
             allowed = " or ".join(str(c) for c in constraints[name])
@@ -235,7 +246,7 @@ def validate_params(params: Mapping) -> None:
     ValueError
         Naming the first parameter that is out of range, with what it must be.
     """
-    check_fields(params, PARAMETER_CONSTRAINTS, "parameter")
+    check_fields(params, PARAMETER_CONSTRAINTS, "parameters")
 
 
 def hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:
@@ -283,20 +294,93 @@ def n_parameters(layer_sizes: Sequence[int]) -> int:
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
 
 
+ARCHITECTURE = ("hidden_layer_sizes", "activation", "output_activation", "loss", "dtype")
+"""The parameters that shape a fitted network, which warm starts cannot change."""
+FITTED_ACTIVATIONS = ("activation", "output_activation", "loss")
+"""Those the network records by name (``_architecture``); layers and dtype it holds."""
+
+
+def check_same_architecture(estimator, fitted: Mapping, incremental: bool) -> None:
+    """Refuse to continue training a network whose shaping parameters changed since fit.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier
+        Its current parameters.
+    fitted : mapping
+        The fitted network's values of ``ARCHITECTURE`` (``dtype`` as a name).
+    incremental : bool
+        True for ``partial_fit``, False for a warm-started ``fit``.
+
+    Raises
+    ------
+    ValueError
+        Naming each changed parameter with its fitted and current value.
+    """
+    current = {name: getattr(estimator, name) for name in ARCHITECTURE}
+    current["hidden_layer_sizes"] = hidden_sizes(current["hidden_layer_sizes"])
+    if current["dtype"] is None:  # picked from X at fit: the fitted network's
+        current["dtype"] = fitted["dtype"]
+    changed = [name for name in ARCHITECTURE if current[name] != fitted[name]]
+    if changed:
+        how = "partial_fit" if incremental else "fit with warm_start=True"
+        raise ValueError(
+            f"{how} continues the fitted network, built with "
+            + ", ".join(f"{name}={fitted[name]!r}" for name in changed)
+            + "; it cannot continue with "
+            + ", ".join(f"{name}={current[name]!r}" for name in changed)
+            + ". Set them back, or train a new network with fit and warm_start=False."
+        )
+
+
+def check_memory(hidden_layer_sizes, layer_sizes: Sequence[int], dtype, solver: str) -> None:
+    """Refuse a network whose training buffers exceed this machine's memory, before allocating.
+
+    Training holds the parameters, their gradients, the divergence guard's
+    snapshot of both parameters and optimizer state, and the optimizer's
+    buffers (one for SGD, two for Adam): 5 or 7 copies of the flat buffer.
+
+    Raises
+    ------
+    ValueError
+        Naming ``hidden_layer_sizes``, the memory needed and the memory there is.
+    """
+    copies = 3 + 2 * (2 if solver == "adam" else 1)
+    need = n_parameters(layer_sizes) * np.dtype(dtype).itemsize * copies
+    available = physical_memory()
+    if available is not None and need > available:
+        shape = "-".join(str(n) for n in layer_sizes)
+        raise ValueError(
+            f"hidden_layer_sizes={hidden_layer_sizes!r} makes a {shape} network; training "
+            f"it needs about {need / 1e9:,.1f} GB, more than this machine's "
+            f"{available / 1e9:,.1f} GB of memory. Use fewer or smaller hidden layers."
+        )
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def check_state(state: Mapping) -> dict:
     """The fitted attributes to restore from a model's state, each checked.
 
     Parameters
     ----------
     state : mapping
-        As ``MLPClassifier._get_state()`` returns: ``layer_sizes``, ``params``,
-        ``classes`` and ``attributes`` are read here.
+        As ``MLPClassifier._get_state()`` returns: ``architecture``,
+        ``layer_sizes``, ``params``, ``classes``, ``attributes`` and the
+        settings in ``optimizer`` are checked here.
 
     Returns
     -------
     dict
         Attribute name to value: the known fitted attributes (lists of float
-        as such, ``feature_names_in_`` as an object array) and ``classes_``.
+        as such, ``feature_names_in_`` as an object array), ``classes_`` and
+        the fitted network's ``_architecture``.
 
     Raises
     ------
@@ -306,9 +390,13 @@ def check_state(state: Mapping) -> dict:
     """
     attributes = dict(state["attributes"])
     check_fields(
-        attributes, FITTED_ATTRIBUTES, "fitted attribute",
+        attributes, FITTED_ATTRIBUTES, "fitted attributes",
         required=[name for name in FITTED_ATTRIBUTES if name not in OPTIONAL_FITTED_ATTRIBUTES],
     )
+    shaping = {name: PARAMETER_CONSTRAINTS[name] for name in FITTED_ACTIVATIONS}
+    check_fields(state["architecture"], shaping, "architecture entries", FITTED_ACTIVATIONS)
+    if state["optimizer"] is not None:
+        _check_optimizer(state["optimizer"])
     layer_sizes, params, classes = tuple(state["layer_sizes"]), state["params"], state["classes"]
     if params.shape != (n_parameters(layer_sizes),) or layer_sizes[-1] != len(classes):
         raise ValueError(
@@ -326,8 +414,33 @@ def check_state(state: Mapping) -> dict:
         attributes["feature_names_in_"] = np.array(attributes["feature_names_in_"], dtype=object)
     else:
         attributes.pop("feature_names_in_", None)
+    shape = attributes.get("image_shape_")
+    if shape is not None:
+        if len(shape) != 2 or shape[0] * shape[1] != layer_sizes[0]:
+            raise ValueError(f"image_shape_={shape} does not match layers {layer_sizes}.")
+        attributes["image_shape_"] = tuple(shape)
     attributes["classes_"] = classes
+    attributes["_architecture"] = dict(state["architecture"])
     return attributes
+
+
+# optimizer state entry -> the parameter whose constraints it meets
+_OPTIMIZER_SETTINGS = {
+    "learning_rate_init": "learning_rate_init", "lr_schedule": "learning_rate",
+    "momentum": "momentum", "nesterov": "nesterovs_momentum", "power_t": "power_t",
+    "beta_1": "beta_1", "beta_2": "beta_2", "epsilon": "epsilon",
+}
+
+
+def _check_optimizer(optimizer: Mapping) -> None:
+    """The kind, and the settings of a stored optimizer in the ranges of their parameters."""
+    if optimizer.get("kind") not in options.SOLVERS:
+        raise ValueError(f"optimizer state of unknown kind {optimizer.get('kind')!r}.")
+    for name, parameter in _OPTIMIZER_SETTINGS.items():
+        value = optimizer.get(name)
+        if name in optimizer and not any(c(value) for c in PARAMETER_CONSTRAINTS[parameter]):
+            allowed = " or ".join(str(c) for c in PARAMETER_CONSTRAINTS[parameter])
+            raise ValueError(f"optimizer {name} must be {allowed}; got {value!r}.")
 
 
 # -- X ---------------------------------------------------------------------------------------
@@ -338,8 +451,16 @@ def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.nd
 
     uint8 stays uint8 (the network scales it batch by batch); other input is
     converted to ``dtype`` and checked to be finite. Image stacks (n, h, w)
-    are flattened. With ``reset``, records ``n_features_in_`` and
-    ``feature_names_in_`` on the estimator; otherwise checks X against them.
+    are flattened. With ``reset``, records ``n_features_in_``,
+    ``feature_names_in_`` and ``image_shape_`` on the estimator; otherwise
+    checks X against them.
+
+    The image check compares shapes: a model fitted on (n, 28, 28) refuses
+    (n, 14, 56) and (n, 784, 1). It cannot tell a transposed stack of square
+    images (``X.transpose(0, 2, 1)``) from the original, which has the same
+    shape and the same pixel values, only reordered; and flattened
+    (n, h * w) input is always accepted, as is any image shape by a model
+    fitted on flat rows.
 
     Parameters
     ----------
@@ -366,30 +487,39 @@ def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.nd
         )
     _check_feature_names(estimator, X, reset)
     X = np.asarray(X)
-    if X.ndim == 3:
-        X = X.reshape(X.shape[0], -1)
-    if X.ndim != 2:
+    if X.ndim != 2 and X.ndim != 3:
         raise ValueError(
             f"Expected a 2-D array (n_samples, n_features) or 3-D images (n_samples, h, w); "
             f"got an array of shape {X.shape}. Reshape your data either using "
             "array.reshape(-1, 1) if your data has a single feature or "
             "array.reshape(1, -1) if it contains a single sample."
         )
-    for axis, what in ((0, "sample"), (1, "feature")):
+    for axis in range(X.ndim):
         if X.shape[axis] < 1:
             raise ValueError(
-                f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 "
-                f"is required by {name}."
+                f"Found array with 0 {'sample' if axis == 0 else 'feature'}(s) "
+                f"(shape={X.shape}) while a minimum of 1 is required by {name}."
             )
+    image_shape = tuple(int(n) for n in X.shape[1:]) if X.ndim == 3 else None
+    X = X.reshape(X.shape[0], -1)
     if X.dtype != np.uint8:
         X = _as_finite_float(X, dtype)
     X = np.ascontiguousarray(X)
     if reset:
         estimator.n_features_in_ = X.shape[1]
-    elif X.shape[1] != estimator.n_features_in_:
+        estimator.image_shape_ = image_shape
+        return X
+    if X.shape[1] != estimator.n_features_in_:
         raise ValueError(
             f"X has {X.shape[1]} features, but {name} is expecting "
             f"{estimator.n_features_in_} features as input."
+        )
+    fitted_shape = getattr(estimator, "image_shape_", None)
+    if image_shape is not None and fitted_shape is not None and image_shape != fitted_shape:
+        raise ValueError(
+            f"X holds images of shape {image_shape}, but {name} was fitted on images of "
+            f"shape {fitted_shape}: reshape X to (n_samples, {fitted_shape[0]}, "
+            f"{fitted_shape[1]}) if the pixels are in that order."
         )
     return X
 
@@ -529,8 +659,10 @@ def check_labels(y, n_samples: int | None = None, what: str = "y") -> np.ndarray
         )
     if y.dtype.kind == "f":
         if not np.isfinite(y).all():
+            index = int(np.flatnonzero(~np.isfinite(y))[0])
             raise ValueError(
-                f"Input {what} contains NaN or infinity; every sample needs a label."
+                f"Input {what} contains {y[index]} (first at index {index}); every sample "
+                "needs a label: drop those samples or fill in their labels."
             )
         if (y != np.round(y)).any():
             raise ValueError(
@@ -538,7 +670,15 @@ def check_labels(y, n_samples: int | None = None, what: str = "y") -> np.ndarray
                 "which expects discrete classes, on a regression target with continuous "
                 "values."
             )
-    elif y.dtype.kind not in "biuUS" and y.dtype != object:
+    elif y.dtype == object:
+        for index, label in enumerate(y.tolist()):
+            missing = isinstance(label, numbers.Real) and not isinstance(label, numbers.Integral)
+            if label is None or (missing and not math.isfinite(label)):
+                raise ValueError(
+                    f"Input {what} contains {label!r} (first at index {index}); every sample "
+                    "needs a label: drop those samples or fill in their labels."
+                )
+    elif y.dtype.kind not in "biuUS":
         raise ValueError(f"Unknown label type: {what} has dtype {y.dtype}.")
     return y
 
@@ -548,10 +688,10 @@ def validate_labels(
 ) -> np.ndarray:
     """y as class indices (int64) into ``classes_``, which ``reset`` sets.
 
-    The labels are those of ``y``, or with ``classes`` (``partial_fit``'s
-    first call) those of ``classes`` and ``y``. Without ``reset``, the labels
-    must be known: a warm-started ``fit`` must see the same classes, and
-    ``classes`` repeated in ``partial_fit`` must not change.
+    The classes are those of ``y``, or ``classes`` on ``partial_fit``'s first
+    call, which must then hold every label of ``y``. Without ``reset``, the
+    labels must be known: a warm-started ``fit`` must see the same classes,
+    and ``classes`` repeated in ``partial_fit`` must not change.
 
     Parameters
     ----------
@@ -575,25 +715,30 @@ def validate_labels(
     """
     if incremental and classes is None and reset:
         raise ValueError("classes must be passed on the first call to partial_fit.")
+    if classes is not None:
+        classes = check_labels(classes, what="classes")
     y = check_labels(y, n_samples)
     labels = unique_labels(y)
     if reset:
-        if classes is not None:
-            labels = unique_labels(np.concatenate([unique_labels(classes), labels]))
-        if labels.shape[0] < 2:
+        known = labels if classes is None else unique_labels(classes)
+        if known.shape[0] < 2:
             raise ValueError(
-                f"The classifier needs samples of at least 2 classes in y; got only 1 class: "
-                f"{labels.tolist()}."
+                f"The classifier needs samples of at least 2 classes in "
+                f"{'y' if classes is None else 'classes'}; got only {known.shape[0]} class: "
+                f"{known.tolist()}."
             )
-        estimator.classes_ = labels
-    elif incremental and classes is not None and not np.array_equal(
+        hint = "partial_fit's classes must list every label that y will hold."
+        encoded = encode_labels(y, known, hint)
+        estimator.classes_ = known
+        return encoded
+    if incremental and classes is not None and not np.array_equal(
         unique_labels(classes), estimator.classes_
     ):
         raise ValueError(
             f"`classes={unique_labels(classes)!r}` is not the same as on last call to "
             f"partial_fit, was: {estimator.classes_!r}."
         )
-    elif not incremental and not np.array_equal(labels, estimator.classes_):
+    if not incremental and not np.array_equal(labels, estimator.classes_):
         raise ValueError(
             "warm_start can only be used where `y` has the same classes as in the previous "
             f"call to fit. Previously got {estimator.classes_}, `y` has {labels}."
@@ -630,8 +775,8 @@ def encode_labels(y: np.ndarray, classes: np.ndarray, hint: str) -> np.ndarray:
     unknown = classes[index] != y
     if unknown.any():
         raise ValueError(
-            f"y contains labels {unique_labels(y[unknown]).tolist()[:10]} that are not in "
-            f"classes_ {classes.tolist()[:20]}; {hint}"
+            f"y contains labels {unique_labels(y[unknown]).tolist()[:10]} that are not in the "
+            f"classes {classes.tolist()[:20]}; {hint}"
         )
     return index.astype(np.int64)
 

@@ -100,6 +100,8 @@ def _cli_commands() -> list:
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
         for line, source in code_blocks(text, "bash"):
+            # a line ending in a backslash continues on the next one
+            source = re.sub(r"\\\n\s*", " ", source)
             for offset, command in enumerate(source.splitlines()):
                 command = command.split("#", 1)[0].strip()
                 for part in re.split(r"&&|;|\|", command):
@@ -120,3 +122,48 @@ def test_cli_examples_parse(argv: list[str]) -> None:
         return
     args = parser.parse_args(argv)
     assert args.command
+
+
+# -- docstring examples ------------------------------------------------------------------
+
+
+def _doctests() -> list:
+    """Every docstring with ``>>>`` examples in the fastmlp package, one param each."""
+    import doctest
+    import importlib
+    import pkgutil
+
+    import fastmlp
+
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    params = []
+    for info in pkgutil.iter_modules(fastmlp.__path__, "fastmlp."):
+        module = importlib.import_module(info.name)
+        for test in finder.find(module, info.name):
+            if test.examples:
+                params.append(pytest.param(test, id=test.name))
+    return params
+
+
+@pytest.mark.parametrize("doctest_case", _doctests())
+def test_docstring_examples_run(
+    doctest_case, mirror_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each docstring's examples run as a reader would, with the real data on the mirror."""
+    import doctest
+
+    monkeypatch.chdir(tmp_path)
+    doctest_case.globs = dict(doctest_case.globs)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Stochastic Optimizer: Maximum iterations")
+        result = runner.run(doctest_case, out=report.append)
+    assert result.failed == 0, "".join(report)
+
+
+def test_public_docstrings_have_examples() -> None:
+    names = {case.values[0].name for case in _doctests()}
+    for name in ("fastmlp.estimator.MLPClassifier", "fastmlp.datasets.load_dataset",
+                 "fastmlp.estimator.load"):
+        assert name in names, f"{name} has no Examples section"

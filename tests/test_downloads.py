@@ -111,7 +111,7 @@ def test_the_downloaders_follow_poochs_interface(
     (fname, known_hash), size = datasets.DATASETS["tiny"].files[0], len(images)
     for downloader, url in [
         (downloads.HTTPDownloader(size, tight), f"{server.url}/tiny/{fname}"),
-        (downloads.LocalCopier(tmp_path / "mirror" / "tiny" / fname, size), "unused"),
+        (downloads.LocalCopier(tmp_path / "mirror" / "tiny" / fname, size, tight), "unused"),
     ]:
         folder = tmp_path / type(downloader).__name__
         path = pooch.retrieve(url, known_hash, fname=fname, path=folder, downloader=downloader)

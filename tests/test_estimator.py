@@ -553,3 +553,301 @@ def test_divergence_raises_and_restores_finite_weights(kwargs, blobs):
             np.testing.assert_array_equal(p, q)
     # the model stays usable
     assert model.predict(X).shape == (X.shape[0],)
+
+
+# -- reliability (issue 11): absurd sizes, errors that name the problem ----------------------
+
+
+@pytest.mark.parametrize("hidden", [10**9, (10**8,), (64, 10**10), (10**6, 10**6)])
+def test_absurd_layer_sizes_name_the_parameter_before_allocating(blobs, hidden):
+    """Terabytes of parameters on any machine: refused before anything is allocated."""
+    X, y = blobs(n=30, n_features=784)
+    model = MLPClassifier(hidden_layer_sizes=hidden, max_iter=1)
+    with pytest.raises(ValueError, match="hidden_layer_sizes") as error:
+        model.fit(X, y)
+    assert "GB" in str(error.value)
+    assert not hasattr(model, "coefs_")
+
+
+@pytest.mark.parametrize("solver, fits", [("sgd", True), ("adam", False)])
+def test_memory_check_counts_the_training_buffers(blobs, monkeypatch, solver, fits):
+    """784-1000-3 float64: 0.8 M parameters, 6.3 MB each copy; SGD keeps 5 copies
+    (31 MB), Adam 7 (44 MB). With 40 MB of memory, SGD fits and Adam does not."""
+    from fastmlp import validation
+
+    monkeypatch.setattr(validation, "physical_memory", lambda: 40_000_000)
+    X, y = blobs(n=30, n_features=784)
+    model = MLPClassifier(hidden_layer_sizes=(1000,), max_iter=1, solver=solver,
+                          dtype="float64")
+    if fits:
+        model.fit(X, y)
+    else:
+        with pytest.raises(ValueError, match=r"hidden_layer_sizes=\(1000,\).*784-1000-3"):
+            model.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "bad, where",
+    [
+        (np.nan, "index 4"),
+        (None, "index 4"),
+        (float("inf"), "index 4"),
+    ],
+    ids=["nan", "none", "inf"],
+)
+@pytest.mark.parametrize("others", ["int", "str"])
+def test_object_labels_with_missing_values_name_them(blobs, bad, where, others):
+    X, index = blobs(n=30)
+    labels = np.array([0, 1, 2] if others == "int" else ["a", "b", "c"], dtype=object)
+    y = labels[index]
+    y[4] = bad
+    with pytest.raises(ValueError, match=where) as error:
+        MLPClassifier(**FAST).fit(X, y)
+    assert "label" in str(error.value)
+
+
+def test_float_labels_with_nan_name_the_first_one(blobs):
+    X, y = blobs(n=30)
+    y = y.astype(float)
+    y[7] = np.nan
+    with pytest.raises(ValueError, match="index 7"):
+        MLPClassifier(**FAST).fit(X, y)
+    model = MLPClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes"):
+        model.partial_fit(X, y.round(), classes=[0.0, 1.0, np.nan])
+
+
+@pytest.mark.parametrize(
+    "shape, what",
+    [((0, 28, 28), "0 sample"), ((0, 784), "0 sample"), ((5, 0, 28), "0 feature"),
+     ((5, 28, 0), "0 feature"), ((0, 0), "0 sample"), ((0,), "2-D array")],
+)
+def test_empty_input_names_the_empty_axis(blobs, shape, what):
+    X = np.zeros(shape, dtype=np.uint8)
+    y = np.zeros(shape[0], dtype=int)
+    with pytest.raises(ValueError, match=what) as error:
+        MLPClassifier(**FAST).fit(X, y)
+    assert str(shape) in str(error.value)
+    model = MLPClassifier(**FAST).fit(*blobs(n=30, n_features=784))
+    with pytest.raises(ValueError, match=what):
+        model.predict(X)
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", -1, 1.5, [1, 2], np.random.SeedSequence(0), True, object()]
+)
+def test_invalid_random_state_names_the_parameter(blobs, value):
+    X, y = blobs(n=30)
+    with pytest.raises(ValueError, match="random_state"):
+        MLPClassifier(**{**FAST, "random_state": value}).fit(X, y)
+
+
+@pytest.mark.parametrize("value", [None, 0, 2**40, np.int64(3), np.random.RandomState(0),
+                                   np.random.default_rng(0)])
+def test_valid_random_states_are_accepted(blobs, value):
+    X, y = blobs(n=30)
+    MLPClassifier(**{**FAST, "random_state": value}).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "value", [print, "print", [1], [print, "x"], (lambda m, info: None), {"a": print}]
+)
+def test_callbacks_that_are_not_a_list_of_callables_name_the_parameter(blobs, value):
+    X, y = blobs(n=30)
+    model = MLPClassifier(**{**FAST, "callbacks": value})
+    with pytest.raises(ValueError, match="callbacks"):
+        model.fit(X, y)
+    assert not hasattr(model, "coefs_")  # refused before any training
+
+
+def _images(blobs, n=60, shape=(6, 6), seed=0):
+    X, y = blobs(n=n, n_features=shape[0] * shape[1], seed=seed)
+    return X.reshape(n, *shape), y
+
+
+@pytest.mark.parametrize("other", [(3, 12), (12, 3), (36, 1), (1, 36), (2, 18)])
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "partial_fit", "warm_fit"])
+def test_images_of_another_shape_are_refused(blobs, other, method):
+    """Same pixel count, other image shape: refused, naming both shapes."""
+    X, y = _images(blobs)
+    model = MLPClassifier(**FAST, warm_start=method == "warm_fit").fit(X, y)
+    assert model.image_shape_ == (6, 6)
+    wrong = X.reshape(len(X), *other)
+    call = {
+        "predict": lambda: model.predict(wrong),
+        "predict_proba": lambda: model.predict_proba(wrong),
+        "partial_fit": lambda: model.partial_fit(wrong, y),
+        "warm_fit": lambda: model.fit(wrong, y),
+    }[method]
+    with pytest.raises(ValueError, match=r"\(6, 6\)") as error:
+        call()
+    assert str(other) in str(error.value)
+
+
+def test_flattened_images_and_image_models_mix_as_documented(blobs):
+    X, y = _images(blobs)
+    model = MLPClassifier(**FAST).fit(X, y)
+    flat = X.reshape(len(X), -1)
+    # flattened input of the right width is the documented equivalent
+    np.testing.assert_array_equal(model.predict(flat), model.predict(X))
+    # a model fitted on flat rows has no image shape to compare with
+    flat_model = MLPClassifier(**FAST).fit(flat, y)
+    assert flat_model.image_shape_ is None
+    assert flat_model.predict(X.reshape(len(X), 4, 9)).shape == (len(X),)
+    # a transposed stack of square images has the same shape: not detectable (documented)
+    assert model.predict(X.transpose(0, 2, 1)).shape == (len(X),)
+    # a fresh fit takes the new shape
+    refit = model.fit(X.reshape(len(X), 4, 9), y)
+    assert refit.image_shape_ == (4, 9)
+
+
+@pytest.mark.parametrize("classes", [[0, 1], [0, 2], [1, 2], np.array([0, 1]), (1, 2, 5)])
+def test_partial_fit_refuses_labels_outside_classes(blobs, classes):
+    X, y = blobs(n=60, n_classes=3)
+    model = MLPClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes") as error:
+        model.partial_fit(X, y, classes=classes)
+    missing = sorted(set(range(3)) - set(np.asarray(classes).tolist()))
+    assert str(missing[0]) in str(error.value)
+    assert not hasattr(model, "classes_") and not hasattr(model, "coefs_")
+    # classes that include every label present work, also when some never appear
+    model.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2, 7])
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2, 7])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(hidden_layer_sizes=(16,)),
+        dict(hidden_layer_sizes=(8, 8)),
+        dict(hidden_layer_sizes=8 + 1),
+        dict(dtype="float32"),
+        dict(activation="logistic"),
+        dict(output_activation="logistic"),
+        dict(loss="squared_error"),
+    ],
+    ids=["wider", "deeper", "int", "dtype", "activation", "output", "loss"],
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_with_another_architecture_is_refused(blobs, change, how):
+    X, y = blobs()
+    model = MLPClassifier(**{**FAST, "dtype": "float64"}, warm_start=how == "warm_start")
+    model.fit(X, y)
+    before = [p.copy() for p in params_of(model)]
+    model.set_params(**change)
+    (name, value), = change.items()
+    with pytest.raises(ValueError, match=name) as error:
+        model.fit(X, y) if how == "warm_start" else model.partial_fit(X, y)
+    assert "warm_start=False" in str(error.value)
+    for p, q in zip(params_of(model), before, strict=True):
+        np.testing.assert_array_equal(p, q)  # nothing was trained
+    # without warm_start, fit trains the new architecture
+    model.set_params(warm_start=False).fit(X, y)
+    if name == "hidden_layer_sizes":
+        assert model.coefs_[0].shape[1] == validation_hidden(value)[0]
+
+
+def validation_hidden(value):
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
+def test_continuing_with_the_same_architecture_spelled_differently_is_fine(blobs):
+    X, y = blobs()
+    model = MLPClassifier(**{**FAST, "hidden_layer_sizes": 8}, warm_start=True).fit(X, y)
+    model.set_params(hidden_layer_sizes=[8]).fit(X, y)
+    model.set_params(hidden_layer_sizes=np.array([8])).partial_fit(X, y)
+    model.set_params(dtype="float64").fit(X, y)  # the dtype None picked for float64 X
+    assert model.t_ == 3 * FAST["max_iter"] * len(X) + len(X)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(solver="sgd", learning_rate_init=3.0, momentum=0.0, batch_size=1),
+        dict(solver="sgd", learning_rate_init=50.0, momentum=0.9, batch_size=50),
+        dict(solver="adam", learning_rate_init=100.0, batch_size=20),
+        dict(solver="adam", learning_rate_init=100.0, batch_size=20, dtype="float32"),
+        dict(solver="sgd", learning_rate_init=3.0, batch_size=20, output_activation="logistic"),
+        dict(solver="adam", learning_rate_init=100.0, batch_size=20, early_stopping=True),
+    ],
+    ids=["per-sample", "momentum", "adam", "float32", "logistic-output", "early-stopping"],
+)
+def test_a_blown_up_but_finite_loss_raises_with_the_divergence_advice(blobs, kwargs):
+    X, y = blobs(n=200, n_features=10, n_classes=4)
+    epochs = []
+    model = MLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=10, random_state=0,
+        callbacks=[lambda m, info: epochs.append(info["loss"])], **kwargs,
+    )
+    with pytest.raises(fastmlp.DivergenceError, match="learning_rate_init") as info:
+        model.fit(X, y)
+    message = str(info.value)
+    assert "uniform guess" in message and "lower" in message.lower()
+    assert all(np.isfinite(epochs)) and max(epochs) > 10 * np.log(4)
+    # the run is complete and consistent, as fitted; the model stays usable
+    assert model.n_iter_ == len(epochs) and model.loss_curve_ == epochs
+    assert all(np.isfinite(p).all() for p in params_of(model))
+    assert model.predict(X).shape == (len(X),)
+
+
+def test_partial_fit_reports_a_blown_up_epoch(blobs):
+    X, y = blobs(n=200, n_features=10, n_classes=4)
+    model = MLPClassifier(hidden_layer_sizes=(16,), solver="adam", learning_rate_init=100.0,
+                          batch_size=20, random_state=0)
+    with pytest.raises(fastmlp.DivergenceError, match="uniform guess"):
+        for _ in range(10):
+            model.partial_fit(X, y, classes=[0, 1, 2, 3])
+
+
+def test_the_reported_blow_up_on_mnist_is_caught(mnist_slice):
+    """fastmlp train --solver sgd --lr 1000 ended with a loss of 4e15 and exit code 0."""
+    from fastmlp.presets import PRESETS
+
+    x8, y = mnist_slice
+    model = MLPClassifier(**{**PRESETS["default"], "solver": "sgd", "learning_rate_init": 1000})
+    with pytest.raises(fastmlp.DivergenceError, match="uniform guess"):
+        model.fit(x8, y)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(solver="sgd", learning_rate_init=0.5),
+        dict(solver="sgd", learning_rate_init=0.01, momentum=0.0, batch_size=1),
+        dict(solver="adam", learning_rate_init=0.05),
+        dict(output_activation="logistic", solver="sgd", learning_rate_init=0.3),
+        dict(loss="squared_error", solver="sgd", learning_rate_init=1.0),
+        dict(activation="logistic", solver="sgd", learning_rate_init=0.5, alpha=1.0),
+        dict(activation="identity", solver="adam", learning_rate_init=0.01),
+        dict(early_stopping=True, solver="sgd", learning_rate_init=0.3),
+    ],
+)
+@pytest.mark.parametrize("n_classes", [2, 10])
+@pytest.mark.parametrize("scale", [1.0, 0.125])
+def test_ordinary_runs_end_far_below_the_blow_up_threshold(blobs, kwargs, n_classes, scale):
+    """The threshold is 10 uniform guesses at the end of a run; ordinary runs, with
+    20 % label noise, unscaled features and step sizes near the edge of stability,
+    end below 1, and the check passes where an epoch on the way spiked above 10."""
+    from fastmlp.training import chance_loss
+
+    X, y = blobs(n=300, n_features=12, n_classes=n_classes, spread=2.0)
+    y = np.where(np.random.default_rng(1).random(len(y)) < 0.2, 0, y)  # 20 % label noise
+    model = MLPClassifier(hidden_layer_sizes=(32,), max_iter=30, random_state=0, **kwargs)
+    model.fit(X * scale, y)
+    chance = chance_loss(model.loss, model.out_activation_, model.n_outputs_)
+    assert (min(model.loss_curve_) if model.early_stopping else model.loss_) < chance
+    if n_classes == 2 and scale == 1.0 and kwargs == dict(solver="sgd", learning_rate_init=0.5):
+        assert max(model.loss_curve_) > 10 * chance  # a spike on the way that recovered
+
+
+def test_blow_up_threshold_on_mnist_presets(mnist_slice):
+    """The two presets, two epochs each, stay far below the threshold on real data."""
+    from fastmlp.presets import PRESETS
+    from fastmlp.training import chance_loss
+
+    x8, y = mnist_slice
+    for name, params in PRESETS.items():
+        model = MLPClassifier(**{**params, "max_iter": 2, "random_state": 0}).fit(x8, y)
+        chance = chance_loss(model.loss, model.out_activation_, model.n_outputs_)
+        assert max(model.loss_curve_) < 1.5 * chance, name

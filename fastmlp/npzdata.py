@@ -1,0 +1,225 @@
+"""Your own data set from one ``.npz`` file: ``fastmlp train --data FILE.npz``.
+
+The file holds the arrays ``x_train``, ``y_train``, ``x_test`` and ``y_test``,
+as ``np.savez(FILE, x_train=..., y_train=..., x_test=..., y_test=...)`` writes
+them. Every array's header (shape and dtype) is checked before its data is
+read, pickled (object) arrays are refused, and every problem is one
+[DatasetError][fastmlp.exceptions.DatasetError] line that names the file, the
+array and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from fastmlp.exceptions import DatasetError
+
+__all__ = ["KEYS", "load_npz", "physical_memory", "read_npz_headers"]
+
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+"""The arrays a data file holds: images or feature rows, and their labels."""
+
+_SAVEZ_HINT = "np.savez(FILE, x_train=..., y_train=..., x_test=..., y_test=...)"
+
+
+def read_npz_headers(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every ``.npy`` member of an ``.npz`` file, without reading its data.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An ``.npz`` archive as written by ``np.savez`` or ``np.savez_compressed``.
+
+    Returns
+    -------
+    dict
+        ``{name: (shape, dtype)}``, names without the ``.npy`` suffix.
+
+    Raises
+    ------
+    DatasetError
+        The file is missing, not an ``.npz`` archive, or a member's header is damaged.
+    """
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise DatasetError(f"{path} {what}; name an .npz file written by {_SAVEZ_HINT}.")
+    if not zipfile.is_zipfile(path):
+        raise DatasetError(
+            f"{path} is not an .npz archive; write one with {_SAVEZ_HINT}."
+        )
+    headers = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if not member.endswith(".npy"):
+                    continue
+                with archive.open(member) as stream:
+                    major, _ = np.lib.format.read_magic(stream)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0 if major == 1
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read_header(stream)
+                headers[member.removesuffix(".npy")] = (tuple(shape), np.dtype(dtype))
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise DatasetError(
+            f"{path} is a damaged .npz archive ({type(error).__name__}: {error}); "
+            f"write it again with {_SAVEZ_HINT}."
+        ) from None
+    return headers
+
+
+def load_npz(
+    path: str | os.PathLike[str], keys: tuple[str, ...] = KEYS
+) -> dict[str, np.ndarray]:
+    """Read and check the arrays ``keys`` of a data file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An ``.npz`` file holding (at least) the arrays named by ``keys``.
+    keys : tuple of str, default=KEYS
+        Which of ``x_train``, ``y_train``, ``x_test``, ``y_test`` to read; pairs
+        of ``x_*`` and ``y_*`` are checked against each other.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The arrays by name, as stored. ``x_*`` has shape (n, n_features) or
+        (n, h, w) and a numeric dtype with finite values; ``y_*`` has shape (n,)
+        and holds integer, boolean or string labels (or whole-number floats).
+
+    Raises
+    ------
+    DatasetError
+        One line naming the file, the array and how to fix it: a missing file or
+        array, an archive that is not ``.npz``, an object (pickled) array, a
+        wrong shape or dtype, mismatched lengths or feature counts, NaN or
+        infinite values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmlp.npzdata import load_npz
+    >>> rng = np.random.default_rng(0)
+    >>> np.savez("blobs.npz", x_train=rng.random((80, 4)), y_train=np.arange(80) % 2,
+    ...          x_test=rng.random((20, 4)), y_test=np.arange(20) % 2)
+    >>> data = load_npz("blobs.npz")
+    >>> data["x_train"].shape, data["y_test"].shape
+    ((80, 4), (20,))
+    """
+    path = Path(path)
+    headers = read_npz_headers(path)
+    missing = [key for key in keys if key not in headers]
+    if missing:
+        found = ", ".join(sorted(headers)) or "no arrays"
+        raise DatasetError(
+            f"{path} has no array {', '.join(missing)} (it holds {found}); "
+            f"write it with {_SAVEZ_HINT}."
+        )
+    for key in keys:
+        shape, dtype = headers[key]
+        _check_header(path, key, shape, dtype)
+    arrays = {}
+    with np.load(path, allow_pickle=False) as archive:
+        for key in keys:
+            arrays[key] = archive[key]
+    for split in ("train", "test"):
+        x_key, y_key = f"x_{split}", f"y_{split}"
+        if x_key in arrays and y_key in arrays and len(arrays[x_key]) != len(arrays[y_key]):
+            raise DatasetError(
+                f"{path}: {x_key} has {len(arrays[x_key])} rows but {y_key} has "
+                f"{len(arrays[y_key])} labels; store one label per row."
+            )
+    if "x_train" in arrays and "x_test" in arrays:
+        train, test = _n_features(arrays["x_train"]), _n_features(arrays["x_test"])
+        if train != test:
+            raise DatasetError(
+                f"{path}: x_train rows have {train} features but x_test rows have {test}; "
+                "both must have the same shape per row."
+            )
+    for key, array in arrays.items():
+        _check_values(path, key, array)
+    return arrays
+
+
+def _n_features(x: np.ndarray) -> int:
+    return int(np.prod(x.shape[1:]))
+
+
+def _check_header(path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    if dtype.hasobject:
+        raise DatasetError(
+            f"{path}: {key} is an object array, which would need pickle to load and is "
+            "refused; store plain numbers (or strings for labels), e.g. "
+            f"{key}=np.asarray({key}, dtype=np.float32)."
+        )
+    if key.startswith("x_"):
+        if len(shape) not in (2, 3):
+            raise DatasetError(
+                f"{path}: {key} has shape {shape}; store one row per sample, "
+                "(n_samples, n_features) or images (n_samples, height, width)."
+            )
+        if shape[0] < 1 or _prod(shape[1:]) < 1:
+            raise DatasetError(f"{path}: {key} has shape {shape}, which holds no data.")
+        if dtype.kind not in "biuf":
+            raise DatasetError(
+                f"{path}: {key} has dtype {dtype}; store numbers: uint8 images or "
+                "float32 features (x.astype(np.float32))."
+            )
+    else:
+        if len(shape) != 1:
+            raise DatasetError(
+                f"{path}: {key} has shape {shape}; store one label per sample, shape "
+                f"(n_samples,), e.g. {key}.ravel()."
+            )
+        if dtype.kind not in "biufUS":
+            raise DatasetError(
+                f"{path}: {key} has dtype {dtype}; store class labels as integers or "
+                "strings."
+            )
+    memory = physical_memory()
+    if memory is not None and _prod(shape) * dtype.itemsize > memory:
+        raise DatasetError(
+            f"{path}: {key} declares shape {shape} of {dtype}, "
+            f"{_prod(shape) * dtype.itemsize / 1e9:,.0f} GB, more than this machine's "
+            f"{memory / 1e9:,.0f} GB of memory; store a smaller data set."
+        )
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _prod(shape: tuple[int, ...]) -> int:
+    result = 1
+    for n in shape:
+        result *= n
+    return result
+
+
+def _check_values(path: Path, key: str, array: np.ndarray) -> None:
+    if array.dtype.kind != "f":
+        return
+    finite = np.isfinite(array)
+    if not finite.all():
+        index = tuple(int(i) for i in np.argwhere(~finite)[0])
+        what = "NaN" if np.isnan(array[index]) else "infinity"
+        raise DatasetError(
+            f"{path}: {key} contains {what} (first at index {index}); remove or impute "
+            "those values."
+        )
+    if key.startswith("y_") and (array != np.round(array)).any():
+        raise DatasetError(
+            f"{path}: {key} holds fractional values; store class labels as integers or "
+            f"strings ({key}.astype(int) if they are whole numbers)."
+        )
