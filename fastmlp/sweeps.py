@@ -509,10 +509,11 @@ def local_client(workers: int | None = None) -> Iterator[Any]:
     # Dask's active memory manager drops "superfluous" replicas of the broadcast data once
     # fewer than 20 points wait for it, and a worker that then steals a point fetches it
     # again: the embedded cluster keeps every worker's copy until the sweep releases it.
-    with dask.config.set({"distributed.scheduler.active-memory-manager.start": False}):
+    with dask.config.set({"distributed.scheduler.active-memory-manager.start": False}), \
+            _sigint_ignored():
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.ERROR,
+            dashboard_address=None, silence_logs=logging.CRITICAL,
             # the scheduler serves HTTP (health, metrics) even without a dashboard: on a
             # free loopback port rather than 8787, which another cluster may hold
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
@@ -526,6 +527,29 @@ def local_client(workers: int | None = None) -> Iterator[Any]:
             # it; its result is not wanted, so stop the worker processes now.
             cluster.sync(_stop_workers, list(cluster.workers.values()))
             raise
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while the worker processes start; they inherit the setting.
+
+    A terminal's Ctrl-C reaches the whole process group, and a worker still
+    importing (before ``dask_setup`` runs in it) would die with a traceback.
+    The workers never need the signal: the sweep stops them on Ctrl-C. The
+    price: a Ctrl-C during the seconds of start-up is lost (blocking it
+    instead does not reach the workers: the spawned processes start unblocked).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread sets handlers
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 async def _stop_workers(nannies: list) -> None:
