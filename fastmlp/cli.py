@@ -33,7 +33,8 @@ EXIT_INTERRUPTED = 130
 BASELINE_SLICE = 3000
 
 DATASETS = ["mnist", "fashion-mnist", "kmnist"]
-# The built-in data sets: 28x28 images, 10 classes.
+# The built-in data sets: 60,000 training images of 28x28 pixels, 10 classes.
+DATASET_SAMPLES = 60_000
 DATASET_FEATURES = 28 * 28
 DATASET_CLASSES = 10
 
@@ -269,10 +270,12 @@ def _train(args: argparse.Namespace) -> int:
         x_train, y_train = arrays["x_train"], arrays["y_train"]
         x_test, y_test = arrays["x_test"], arrays["y_test"]
         source = Path(args.data).name
-        n_features = int(np.prod(x_train.shape[1:]))
+        n_samples, n_features = len(x_train), int(np.prod(x_train.shape[1:]))
         n_classes = len(np.unique(y_train))
     else:
-        source, n_features, n_classes = args.dataset, DATASET_FEATURES, DATASET_CLASSES
+        source, n_samples = args.dataset, DATASET_SAMPLES
+        n_features, n_classes = DATASET_FEATURES, DATASET_CLASSES
+    _check_batch_size(params["batch_size"], n_samples, source)
     _check_memory(args, params, n_features, n_classes)
     if not args.data:
         from fastmlp.datasets import load_dataset
@@ -431,28 +434,28 @@ def _flags_typed(args: argparse.Namespace, *flags: str) -> str:
     return " ".join(typed) or f"the {args.preset} preset"
 
 
-def _check_memory(args, params: dict, n_features: int, n_classes: int) -> None:
-    """Refuse a network whose training state cannot fit in this machine's memory."""
-    from fastmlp.npzdata import physical_memory
-    from fastmlp.validation import n_parameters
-
-    hidden = params["hidden_layer_sizes"]
-    hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
-    sizes = (n_features, *hidden, n_classes)
-    n_params = n_parameters(sizes)
-    batch = 200 if params["batch_size"] == "auto" else params["batch_size"]
-    itemsize = 4 if params["dtype"] == "float32" else 8
-    # parameters, gradient, two Adam moments (or SGD velocity) and the epoch's
-    # snapshot; activations and deltas of one batch
-    needed = (5 * n_params + 3 * batch * sum(sizes[1:])) * itemsize
-    memory = physical_memory()
-    if memory is not None and needed > memory:
-        layers = "-".join(map(str, sizes))
+def _check_batch_size(batch_size: int | str, n_samples: int, source: str) -> None:
+    """A batch larger than the training set is a typo on the command line, not a request."""
+    if batch_size != "auto" and batch_size > n_samples:
         raise CommandError(
-            f"{_flags_typed(args, '--hidden', '--batch-size')}: training a {layers} "
-            f"network needs about {needed / 1e9:,.0f} GB of memory and this machine has "
-            f"{memory / 1e9:,.0f} GB; use fewer or smaller hidden layers."
+            f"--batch-size {batch_size} is larger than the {n_samples:,} training samples of "
+            f"{source}; use at most {n_samples}."
         )
+
+
+def _check_memory(args, params: dict, n_features: int, n_classes: int) -> None:
+    """Refuse, before any download, a network whose training cannot fit in memory."""
+    from fastmlp.validation import check_memory, hidden_sizes
+
+    hidden = hidden_sizes(params["hidden_layer_sizes"])
+    try:
+        check_memory(hidden, (n_features, *hidden, n_classes), params["dtype"],
+                     params["solver"])
+    except ValueError as error:
+        # the estimator's message shows Python tuples; say it as typed
+        message = str(error).replace(f"hidden_layer_sizes={hidden!r}",
+                                     _flags_typed(args, "--hidden"))
+        raise CommandError(flag_message(message)) from None
 
 
 def _check_output_path(flag: str, path: str) -> None:

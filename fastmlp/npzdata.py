@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from fastmlp.exceptions import DatasetError
+from fastmlp.validation import physical_memory
 
-__all__ = ["KEYS", "load_npz", "physical_memory", "read_npz_headers"]
+__all__ = ["KEYS", "load_npz", "read_npz_headers"]
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 """The arrays a data file holds: images or feature rows, and their labels."""
@@ -190,14 +191,6 @@ def _check_header(path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype)
             f"{_prod(shape) * dtype.itemsize / 1e9:,.0f} GB, more than this machine's "
             f"{memory / 1e9:,.0f} GB of memory; store a smaller data set."
         )
-
-
-def physical_memory() -> int | None:
-    """Bytes of physical memory, or None where the OS does not say."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def _prod(shape: tuple[int, ...]) -> int:

@@ -73,10 +73,10 @@ def chance_loss(loss: str, output_activation: str, n_outputs: int) -> float:
 
     Parameters
     ----------
-    loss : {"log_loss", "squared_error"}
-        The training loss.
-    output_activation : {"softmax", "logistic"}
-        The output layer.
+    loss : str
+        The training loss, ``"log_loss"`` or ``"squared_error"``.
+    output_activation : str
+        The output layer, ``"softmax"`` or ``"logistic"``.
     n_outputs : int
         Output units k.
 
