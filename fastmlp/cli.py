@@ -1,6 +1,7 @@
 """The ``fastmlp`` command: train, save and evaluate models on MNIST-style data or your own.
 
-Subcommands ``train``, ``evaluate`` and ``download``. Every flag and path is
+Subcommands ``train``, ``evaluate``, ``download`` and ``sweep`` (a grid of fits
+on a Dask cluster, [fastmlp.sweeps][fastmlp.sweeps]). Every flag and path is
 checked before any download or training starts. Errors reach the user as one
 line on stderr naming the flag or file and the fix, with a non-zero exit code;
 ``--debug`` shows the traceback instead. Exit codes: 0 success; 1 an error
@@ -96,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        Parses into a namespace with ``command`` (``"train"``, ``"evaluate"``
-        or ``"download"``), ``debug`` and the subcommand's options.
+        Parses into a namespace with ``command`` (``"train"``, ``"evaluate"``,
+        ``"download"`` or ``"sweep"``), ``debug`` and the subcommand's options.
     """
     parser = argparse.ArgumentParser(
         prog="fastmlp", description="Train multi-layer perceptrons fast on a CPU."
