@@ -142,11 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_seed, default=0, metavar="N",
                        help="seed of the initial weights and the shuffling (default: 0)")
     train.add_argument("--save", metavar="FILE", help="save the trained model to FILE (.npz)")
-    train.add_argument("--plot", metavar="FILE",
-                       help="plot loss and test accuracy per epoch to FILE, e.g. curves.png "
-                       "(needs matplotlib)")
-    _add_output_options(train)
-    _add_data_options(train)
+    _add_plot_option(train, "loss and test accuracy per epoch")
+    _add_report_and_data_options(train)
 
     evaluate = commands.add_parser(
         "evaluate", help="report a saved model's test accuracy and confusion matrix",
@@ -160,8 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "trained on)")
     source.add_argument("--data", metavar="FILE",
                         help="your own test set: an .npz file with arrays x_test, y_test")
-    _add_output_options(evaluate)
-    _add_data_options(evaluate)
+    _add_report_and_data_options(evaluate)
 
     download = commands.add_parser(
         "download", help="fetch a data set into the cache, or import it from a folder",
@@ -176,9 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_output_options(parser: argparse.ArgumentParser) -> None:
+def _add_plot_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--plot", metavar="FILE",
+                        help=f"plot {what} to FILE, e.g. curves.png (needs matplotlib)")
+
+
+def _add_report_and_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print one JSON result line on stdout instead of the report")
+    _add_data_options(parser)
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -713,12 +715,9 @@ def _add_sweep_parser(commands) -> None:
                          "(default: an embedded cluster on this machine)")
     cluster.add_argument("--workers", type=int, metavar="N",
                          help="worker processes of the embedded cluster (default: one per core)")
-    sweep.add_argument("--out", metavar="PATH", help="write the ranked results to PATH as CSV")
-    sweep.add_argument("--plot", metavar="PATH",
-                       help="plot validation accuracy against each swept parameter to PATH "
-                       "(needs matplotlib)")
-    _add_output_options(sweep)
-    _add_data_options(sweep)
+    sweep.add_argument("--out", metavar="FILE", help="write the ranked results to FILE as CSV")
+    _add_plot_option(sweep, "validation accuracy against each swept parameter")
+    _add_report_and_data_options(sweep)
 
 
 def _sweep(args: argparse.Namespace) -> int:

@@ -211,7 +211,6 @@ class LocalCopier:
         self.limits = limits
         self.progress = progress
         self.received = 0  # bytes written by the last call, for messages
-        self.received = 0  # bytes written by the last call, for messages
 
     def __call__(self, url: str, output_file: BinaryIO | str, pooch: object = None) -> None:
         """Copy the source into ``output_file`` (a binary file, or a path as pooch passes)."""
