@@ -38,6 +38,7 @@ __all__ = [
     "DownloadLimits",
     "HTTPDownloader",
     "LocalCopier",
+    "PinnedDownloader",
     "Mirror",
     "CappedWriter",
     "describe",
@@ -125,14 +126,11 @@ class CappedWriter:
         return len(data)
 
 
-class HTTPDownloader:
-    """pooch-style downloader streaming one file over HTTP(S) with requests, within limits.
+class PinnedDownloader:
+    """What both downloaders share: the pinned size, the limits, a progress bar.
 
-    Asks for the bytes as stored (no content decoding: the pinned hash is that of
-    the stored file), refuses a response whose ``Content-Length`` is not the pinned
-    size before reading its body, and reads with ``read1`` so that a trickling
-    server is caught by the deadline however small its pieces. The size cap
-    itself is [`CappedWriter`][fastmlp.downloads.CappedWriter]'s.
+    A pooch downloader: called as ``downloader(url, output_file, pooch)``, with
+    ``output_file`` a binary file or a path, as pooch passes it.
 
     Parameters
     ----------
@@ -150,11 +148,35 @@ class HTTPDownloader:
         self.progress = progress
         self.received = 0  # bytes written by the last call, for messages
 
+    @contextmanager
+    def _capped(self, output_file: BinaryIO | str | os.PathLike[str]) -> Iterator[CappedWriter]:
+        """A capped writer to ``output_file``; counts what was written in ``received``."""
+        cap = self.limits.cap(self.size)
+        if hasattr(output_file, "write"):
+            writer = CappedWriter(output_file, self.size, cap, self.progress)
+            yield writer
+        else:
+            with open(output_file, "wb") as file:
+                writer = CappedWriter(file, self.size, cap, self.progress)
+                yield writer
+        self.received = writer.written
+
+
+class HTTPDownloader(PinnedDownloader):
+    """Streams one file over HTTP(S) with requests, within the limits.
+
+    Asks for the bytes as stored (no content decoding: the pinned hash is that of
+    the stored file), refuses a response whose ``Content-Length`` is not the pinned
+    size before reading its body, and reads with ``read1`` so that a trickling
+    server is caught by the deadline however small its pieces. The size cap
+    itself is [`CappedWriter`][fastmlp.downloads.CappedWriter]'s. Parameters as
+    for [`PinnedDownloader`][fastmlp.downloads.PinnedDownloader].
+    """
+
     def __call__(self, url: str, output_file: BinaryIO | str, pooch: object = None) -> None:
         """Stream ``url`` into ``output_file`` (a binary file, or a path as pooch passes)."""
-        with _writable(output_file, self.size, self.limits, self.progress) as output:
+        with self._capped(output_file) as output:
             self._stream(url, output)
-            self.received = output.written
 
     def _stream(self, url: str, output_file: BinaryIO) -> None:
         # Imported here: requests takes ~0.15 s to import and warm loads never need it.
@@ -190,27 +212,20 @@ class HTTPDownloader:
                 raise DownloadError(describe(exc, limits)) from exc
 
 
-class LocalCopier:
-    """pooch-style downloader copying a local file, refusing one of the wrong size.
+class LocalCopier(PinnedDownloader):
+    """Copies a local file, refusing one of the wrong size.
 
     Parameters
     ----------
     source : Path
         The file to copy.
-    size : int
-        The pinned size of the file in bytes.
-    limits : DownloadLimits
-        The size margin.
-    progress : tqdm or None
-        A progress bar to advance, if any.
+    size, limits, progress
+        As for [`PinnedDownloader`][fastmlp.downloads.PinnedDownloader].
     """
 
     def __init__(self, source: Path, size: int, limits: DownloadLimits, progress=None) -> None:
+        super().__init__(size, limits, progress)
         self.source = source
-        self.size = size
-        self.limits = limits
-        self.progress = progress
-        self.received = 0  # bytes written by the last call, for messages
 
     def __call__(self, url: str, output_file: BinaryIO | str, pooch: object = None) -> None:
         """Copy the source into ``output_file`` (a binary file, or a path as pooch passes)."""
@@ -220,22 +235,9 @@ class LocalCopier:
                 raise DownloadError(
                     f"{self.source} has {found} bytes; the pinned file has {self.size}"
                 )
-            with _writable(output_file, self.size, self.limits, self.progress) as output:
+            with self._capped(output_file) as output:
                 while chunk := file.read(_CHUNK):
                     output.write(chunk)
-                self.received = output.written
-
-
-@contextmanager
-def _writable(
-    output_file: BinaryIO | str | os.PathLike[str], size: int, limits: DownloadLimits, progress
-) -> Iterator[CappedWriter]:
-    """pooch hands downloaders a file or a path; give back a capped writer to it."""
-    if hasattr(output_file, "write"):
-        yield CappedWriter(output_file, size, limits.cap(size), progress)
-    else:
-        with open(output_file, "wb") as file:
-            yield CappedWriter(file, size, limits.cap(size), progress)
 
 
 @dataclass(frozen=True)
