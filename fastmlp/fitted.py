@@ -184,7 +184,8 @@ class FittedMLP:
         NotFittedError
             The model is not fitted.
         ValueError
-            Class labels or metadata that cannot be stored without pickle.
+            Class labels or metadata that cannot be stored without pickle, or
+            NaN or infinite weights (which would not load back).
         OSError
             The file cannot be written.
         """
@@ -207,6 +208,8 @@ class FittedMLP:
         if "feature_names_in_" in attributes:
             attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
         optimizer = self.__dict__.get("_optimizer")
+        optimizer = None if optimizer is None else optimizer.state()
+        validation.check_finite_buffers(network.params, optimizer)  # or it would not load
         return {
             "hyperparams": params,
             "architecture": dict(self._architecture),
@@ -214,7 +217,7 @@ class FittedMLP:
             "params": network.params,
             "classes": self.classes_,
             "attributes": attributes,
-            "optimizer": None if optimizer is None else optimizer.state(),
+            "optimizer": optimizer,
         }
 
     @classmethod

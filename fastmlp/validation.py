@@ -407,6 +407,13 @@ def check_state(state: Mapping) -> dict:
         raise ValueError(
             f"n_features_in_={attributes['n_features_in_']} does not match layers {layer_sizes}."
         )
+    check_finite_buffers(params, state["optimizer"])
+    sorted_classes = np.unique(classes)  # TypeError for labels that cannot be sorted
+    if sorted_classes.shape != classes.shape or not (sorted_classes == classes).all():
+        raise ValueError("classes are not sorted and distinct, as fit records them.")
+    names = attributes.get("feature_names_in_")
+    if names is not None and len(names) != layer_sizes[0]:
+        raise ValueError(f"{len(names)} feature names do not match layers {layer_sizes}.")
     for name in ("loss_curve_", "validation_scores_"):
         if attributes[name] is not None:
             attributes[name] = [float(v) for v in attributes[name]]
@@ -422,6 +429,18 @@ def check_state(state: Mapping) -> dict:
     attributes["classes_"] = classes
     attributes["_architecture"] = dict(state["architecture"])
     return attributes
+
+
+def check_finite_buffers(params: np.ndarray, optimizer: Mapping | None) -> None:
+    """Refuse NaN or infinite weights or optimizer buffers: training never stores them."""
+    buffers = {"params": params}
+    if optimizer is not None:
+        buffers.update(
+            (name, value) for name, value in optimizer.items() if isinstance(value, np.ndarray)
+        )
+    for name, values in buffers.items():
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            raise ValueError(f"{name} holds NaN or infinite values.")
 
 
 # optimizer state entry -> the parameter whose constraints it meets

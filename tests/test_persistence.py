@@ -496,6 +496,7 @@ def test_model_files_cannot_exhaust_memory(tmp_path, model, bomb):
         ({"coefs_": []}, "coefs_"),
         ({"feature_names_in_": [1, 2, 3, 4, 5, 6]}, "feature_names_in_"),
         ({"feature_names_in_": "abcdef"}, "feature_names_in_"),
+        ({"feature_names_in_": ["a", "b"]}, "feature names"),
         ({"image_shape_": [2, -3]}, "image_shape_"),
         ({"n_features_in_": 7}, "n_features_in_"),
         ({"_no_improvement_count": "0"}, "_no_improvement_count"),
@@ -554,6 +555,11 @@ def _deep_json(depth):
         dict(classes=np.array([[0, 1, 2]])),
         dict(classes=np.array([0, 1])),
         dict(classes=np.array([1 + 2j, 2, 3])),
+        dict(classes=np.array([2, 1, 0])),
+        dict(classes=np.array([0, 0, 1])),
+        dict(params=np.full(83, np.nan)),
+        dict(params=np.r_[np.zeros(82), np.inf]),
+        dict(optimizer_ms=np.full(83, np.nan)),
         dict(classes_object=np.array([True, False])),
         dict(state=np.array('{"t_": 1}')),
         dict(state=np.array("[1, 2]")),
@@ -580,3 +586,14 @@ def test_every_damaged_file_is_one_model_file_error_naming_it(tmp_path, model, d
         fastmlp.load(path)
     assert str(path) in str(error.value)
     assert "\n" not in str(error.value).strip()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_weights_that_would_not_load_back_are_refused_before_writing(tmp_path, model, bad):
+    path = tmp_path / "m.npz"
+    model.save(path)
+    before = path.read_bytes()
+    model.coefs_[0][0, 0] = bad
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model.save(path)
+    assert path.read_bytes() == before
