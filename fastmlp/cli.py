@@ -321,6 +321,8 @@ def _train(args: argparse.Namespace) -> int:
             f"out of memory while training {_flags_typed(args, '--hidden', '--batch-size')}; "
             "use fewer or smaller hidden layers or a smaller batch size."
         ) from None
+    except fastmlp.DivergenceError as error:  # its advice names learning_rate_init: --lr here
+        raise CommandError(flag_message(str(error))) from None
     finally:
         progress.close()
     seconds = time.perf_counter() - started

@@ -126,31 +126,37 @@ def load_npz(
     for key in keys:
         shape, dtype = headers[key]
         _check_header(path, key, shape, dtype)
+    _check_pairs(path, {key: headers[key][0] for key in keys})  # before reading any array
     arrays = {}
     with np.load(path, allow_pickle=False) as archive:
         for key in keys:
             arrays[key] = archive[key]
-    for split in ("train", "test"):
-        x_key, y_key = f"x_{split}", f"y_{split}"
-        if x_key in arrays and y_key in arrays and len(arrays[x_key]) != len(arrays[y_key]):
-            raise DatasetError(
-                f"{path}: {x_key} has {len(arrays[x_key])} rows but {y_key} has "
-                f"{len(arrays[y_key])} labels; store one label per row."
-            )
-    if "x_train" in arrays and "x_test" in arrays:
-        train, test = _n_features(arrays["x_train"]), _n_features(arrays["x_test"])
-        if train != test:
-            raise DatasetError(
-                f"{path}: x_train rows have {train} features but x_test rows have {test}; "
-                "both must have the same shape per row."
-            )
     for key, array in arrays.items():
         _check_values(path, key, array)
     return arrays
 
 
-def _n_features(x: np.ndarray) -> int:
-    return int(np.prod(x.shape[1:]))
+def _check_pairs(path: Path, shapes: dict[str, tuple[int, ...]]) -> None:
+    """Rows against labels, and training rows against test rows, from the headers alone."""
+    for split in ("train", "test"):
+        x_key, y_key = f"x_{split}", f"y_{split}"
+        if x_key in shapes and y_key in shapes and shapes[x_key][0] != shapes[y_key][0]:
+            raise DatasetError(
+                f"{path}: {x_key} has {shapes[x_key][0]} rows but {y_key} has "
+                f"{shapes[y_key][0]} labels; store one label per row."
+            )
+    if "x_train" in shapes and "x_test" in shapes:
+        train, test = shapes["x_train"][1:], shapes["x_test"][1:]
+        # flat rows of h * w pixels pass for images (n, h, w), as in MLPClassifier
+        if _prod(train) != _prod(test) or (len(train) == len(test) == 2 and train != test):
+            raise DatasetError(
+                f"{path}: x_train rows have {_row(train)} but x_test rows have "
+                f"{_row(test)}; both must have the same shape per row."
+            )
+
+
+def _row(shape: tuple[int, ...]) -> str:
+    return f"{shape[0]} features" if len(shape) == 1 else f"images of {shape[0]}x{shape[1]} pixels"
 
 
 def _check_header(path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype) -> None:

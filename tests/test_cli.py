@@ -184,6 +184,18 @@ def test_train_and_evaluate_your_own_data(tmp_path, capsys):
     assert evaluated["accuracy"] == trained["accuracy"] and evaluated["data"] == str(data)
 
 
+@pytest.mark.parametrize("solver, lr", [("sgd", "1000"), ("sgd", "100")])
+def test_a_blown_up_run_fails_naming_the_flag_and_saves_nothing(tmp_path, capsys, solver, lr):
+    model_path = tmp_path / "model.npz"
+    argv = ["train", "--data", str(_digits(tmp_path)), "--epochs", "3", "--hidden", "32",
+            "--solver", solver, "--lr", lr, "--save", str(model_path)]
+    assert cli.main(argv) == cli.EXIT_ERROR
+    line = _one_error_line(capsys.readouterr())
+    assert "diverged" in line and f"Lower --lr (now {float(lr)})" in line
+    assert "learning_rate_init" not in line
+    assert not model_path.exists()
+
+
 def test_evaluate_needs_only_the_test_arrays(tmp_path, capsys):
     data = _digits(tmp_path)
     assert cli.main(["train", "--data", str(data), *DATA_FAST, "--save",
@@ -216,11 +228,11 @@ def _bad_files():
         with open(path, "wb") as stream:
             np.save(stream, x)
 
-    def huge_header(path, bomb="x_train"):
+    def huge_header(path, bomb="x_train", shape=(10**9, 10**6)):
         import zipfile
 
         header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 1), np.float64))
-        header["shape"] = (10**9, 10**6)
+        header["shape"] = shape
         with zipfile.ZipFile(path, "w") as archive, archive.open(f"{bomb}.npy", "w") as member:
             np.lib.format.write_array_header_1_0(member, header)
         arrays = {"x_train": x, "y_train": y, "x_test": x, "y_test": y}
@@ -258,6 +270,14 @@ def _bad_files():
         ("truncated-zip", raw(b"PK\x03\x04" + bytes(40)), ["npz"]),
         ("header-bomb", huge_header, ["x_train", "GB", "memory"]),
         ("test-header-bomb", lambda path: huge_header(path, "x_test"), ["x_test", "GB"]),
+        # 800 MB declared, no data stored: the mismatch is found before anything is read
+        ("features-before-reading", lambda path: huge_header(path, shape=(20, 5 * 10**6)),
+         ["x_train", "5000000 features", "4 features"]),
+        ("rows-before-reading", lambda path: huge_header(path, shape=(10**5, 4)),
+         ["x_train", "100000 rows", "20 labels"]),
+        ("image-shapes", savez(x_train=x.reshape(20, 2, 2), x_test=x[:5].reshape(5, 2, 2)
+                               .transpose(0, 2, 1).copy().reshape(5, 1, 4)),
+         ["x_train", "2x2 pixels", "1x4 pixels"]),
     ]
 
 
