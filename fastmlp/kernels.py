@@ -1,15 +1,12 @@
 """Numba kernels: every elementwise pass of training and prediction.
 
-The matrix products of each mini-batch layer go through NumPy's BLAS (see
-[fastmlp.network][fastmlp.network]); everything around them lives here as
-pure functions on arrays, fused so that each pass over memory does as much
-work as it can. The one exception is the exponential of logistic hidden
-layers: Numba's ``exp`` is a scalar libm call here while NumPy's is SIMD, so
-[activate_hidden][fastmlp.network.activate_hidden] calls ``np.exp`` between
-[negated_bias_add][fastmlp.kernels.negated_bias_add] and
-[logistic_from_exp][fastmlp.kernels.logistic_from_exp]. Batch size 1 with
-plain SGD runs a whole epoch in
-[sgd_per_sample_epoch][fastmlp.kernels.sgd_per_sample_epoch].
+The matrix products go through BLAS (see [fastmlp.steps][fastmlp.steps]
+and [fastmlp.network][fastmlp.network]); everything around them lives here
+as pure functions on arrays, fused so that each pass over memory does as
+much work as it can, with the vectorizable ``exp`` of
+[fastmlp.vmath][fastmlp.vmath]. The compiled training loops of
+[fastmlp.steps][fastmlp.steps] call these kernels; prediction and the
+gradient checks call them from Python.
 
 Every kernel is single-threaded (no ``prange``, measured slower): BLAS threads
 own the cores.
@@ -35,7 +32,7 @@ The codes below are the kernels' view of the string options of
 import numpy as np
 from numba import njit
 
-from fastmlp import options
+from fastmlp import options, vmath
 
 IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX = 0, 1, 2, 3, 4
 SQUARED_ERROR, LOG_LOSS = 0, 1
@@ -53,10 +50,10 @@ LOSSES = {name: _CODES[name] for name in options.LOSSES}
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _activate(z, kind, one, zero):
+def activate(z, kind, one, zero):
     """f(z) for one hidden unit; z, one and zero are F scalars."""
     if kind == LOGISTIC:
-        return one / (one + np.exp(-z))
+        return vmath.logistic(z, one)
     if kind == TANH:
         return np.tanh(z)
     if kind == RELU:
@@ -65,7 +62,7 @@ def _activate(z, kind, one, zero):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _derivative_from_output(a, kind, one, zero):
+def derivative_from_output(a, kind, one, zero):
     """f'(z) read off a = f(z), so the forward pass need not keep z (F scalars)."""
     if kind == LOGISTIC:
         return a * (one - a)
@@ -79,7 +76,7 @@ def _derivative_from_output(a, kind, one, zero):
 @njit(cache=True, error_model="numpy", inline="always")
 def _softplus(x, zero):
     """log(1 + exp(x)) without overflow; F scalars in, F out."""
-    return max(x, zero) + np.log1p(np.exp(-abs(x)))
+    return max(x, zero) + np.log1p(vmath.exp(-abs(x)))
 
 
 # -- batch input -------------------------------------------------------------------------
@@ -156,9 +153,6 @@ def to_csr(X, index_dtype):
 def bias_activation(Z, b, kind):
     """Z <- f(Z + b) in place, one fused pass.
 
-    Used for identity, tanh and ReLU hidden layers; logistic layers go through
-    [activate_hidden][fastmlp.network.activate_hidden] for NumPy's SIMD exp.
-
     Parameters
     ----------
     Z : ndarray of shape (B, n), dtype F
@@ -175,7 +169,7 @@ def bias_activation(Z, b, kind):
         row = Z[i]
         if kind == LOGISTIC:
             for j in range(n_cols):
-                row[j] = one / (one + np.exp(-(row[j] + b[j])))
+                row[j] = vmath.logistic(row[j] + b[j], one)
         elif kind == TANH:
             for j in range(n_cols):
                 row[j] = np.tanh(row[j] + b[j])
@@ -186,45 +180,6 @@ def bias_activation(Z, b, kind):
         else:
             for j in range(n_cols):
                 row[j] = row[j] + b[j]
-
-
-@njit(cache=True, error_model="numpy")
-def negated_bias_add(Z, b):
-    """Z <- -(Z + b) in place: the argument of exp in the logistic function.
-
-    Numba's exp is scalar libm here while NumPy's is SIMD, so the logistic
-    layer is split around ``np.exp`` (see
-    [activate_hidden][fastmlp.network.activate_hidden]).
-
-    Parameters
-    ----------
-    Z : ndarray of shape (B, n), dtype F
-        Pre-activations; overwritten.
-    b : ndarray of shape (n,), dtype F
-        Biases.
-    """
-    n_rows, n_cols = Z.shape
-    for i in range(n_rows):
-        row = Z[i]
-        for j in range(n_cols):
-            row[j] = -(row[j] + b[j])
-
-
-@njit(cache=True, error_model="numpy")
-def logistic_from_exp(E):
-    """E <- 1 / (1 + E) in place, E holding exp(-z): the logistic function.
-
-    Parameters
-    ----------
-    E : ndarray of shape (B, n), dtype F
-        ``exp(-(Z + b))`` from ``np.exp``; overwritten by the activations.
-    """
-    one = E.dtype.type(1)
-    n_rows, n_cols = E.shape
-    for i in range(n_rows):
-        row = E[i]
-        for j in range(n_cols):
-            row[j] = one / (one + row[j])
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -241,7 +196,7 @@ def _softmax_row(row, b):
             m = row[j]
     total = row.dtype.type(0)
     for j in range(n):
-        row[j] = np.exp(row[j] - m)
+        row[j] = vmath.exp(row[j] - m)
         total += row[j]
     inv = row.dtype.type(1) / total
     for j in range(n):
@@ -274,7 +229,7 @@ def output_activation(Z, b, kind):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _output_row(row, b, target, out_kind, loss_kind, scale, d):
+def output_row(row, b, target, out_kind, loss_kind, scale, d):
     """One sample's output layer: row <- g(row + b); d <- scale * dL/dz.
 
     row, b, d: (k,) F; target: int64 class index; scale: F. Returns the
@@ -306,7 +261,7 @@ def _output_row(row, b, target, out_kind, loss_kind, scale, d):
     else:
         for j in range(k):
             z = row[j] + b[j]
-            p = one / (one + np.exp(-z))
+            p = vmath.logistic(z, one)
             row[j] = p
             t = one if j == target else zero
             if loss_kind == LOG_LOSS:
@@ -350,7 +305,7 @@ def output_delta(Z, b, y, out_kind, loss_kind, scale, delta, grad_b):
     loss = 0.0
     for i in range(n_rows):
         d = delta[i]
-        loss += _output_row(Z[i], b, y[i], out_kind, loss_kind, scale, d)
+        loss += output_row(Z[i], b, y[i], out_kind, loss_kind, scale, d)
         for j in range(k):
             grad_b[j] += d[j]
     return loss
@@ -381,7 +336,7 @@ def hidden_delta(D, A, kind, grad_b):
         d = D[i]
         a = A[i]
         for j in range(n_cols):
-            d[j] *= _derivative_from_output(a[j], kind, one, zero)
+            d[j] *= derivative_from_output(a[j], kind, one, zero)
             grad_b[j] += d[j]
 
 
@@ -460,156 +415,3 @@ def adam_update(params, grads, m, v, lr_t, beta_1, beta_2, epsilon, decay, n_wei
         m[i] = _flush(beta_1 * m[i] + (one - beta_1) * g, tiny, zero)
         v[i] = _flush(beta_2 * v[i] + (one - beta_2) * g * g, tiny, zero)
         params[i] -= lr_t * m[i] / (np.sqrt(v[i]) + epsilon)
-
-
-# -- batch size 1: the whole epoch in one call ----------------------------------------
-
-
-@njit(cache=True, error_model="numpy")
-def sgd_per_sample_epoch(
-    X, indptr, indices, values, sparse, y, rows, scale, params, layer_shapes,
-    weight_offsets, bias_offsets, hidden_kind, out_kind, loss_kind, lr, decay, acts, deltas,
-    act_offsets,
-):
-    """One epoch of plain SGD, one sample at a time, with no Python in the loop.
-
-    The notebook's regime: every sample updates the weights before the next
-    sample is seen. With ``sparse`` the first layer reads the input's CSR copy
-    (see [to_csr][fastmlp.kernels.to_csr]) and skips zero inputs in both the
-    forward product and the weight update; that is exact, as those terms are 0.
-    Each hidden layer's delta read is fused with its weight update (row i of W
-    is read for unit i's delta, then updated), and loops index views rather
-    than offset sums, which Numba cannot prove non-negative (3x slower).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, d)
-        uint8, float32 or float64.
-    indptr, indices, values : ndarray
-        CSR copy of X from ``to_csr`` (a dummy when ``sparse`` is False).
-    sparse : bool
-        Read the first layer's input from the CSR copy.
-    y : ndarray of shape (n,), int64
-        Class indices.
-    rows : ndarray of shape (n,), int64
-        The epoch's sample order.
-    scale : F scalar
-        Factor applied to X (1/255 for uint8).
-    params : ndarray of shape (n_params,), dtype F
-        The flat buffer (weights first, each (n_in, n_out) row-major, then
-        biases), updated in place.
-    layer_shapes : ndarray of shape (L, 2), int64
-        (n_in, n_out) of each layer.
-    weight_offsets, bias_offsets : ndarray of shape (L,), int64
-        Where each layer's weights and biases start in params.
-    hidden_kind, out_kind, loss_kind : int
-        Activation and loss codes.
-    lr, decay : F scalar
-        Step size and L2 strength (each step multiplies W by ``1 - lr * decay``).
-    acts, deltas : ndarray of shape (sum of widths,), dtype F
-        Scratch buffers for one sample's activations and deltas.
-    act_offsets : ndarray of shape (L,), int64
-        Where each layer's units start in acts and deltas.
-
-    Returns
-    -------
-    float
-        The summed per-sample loss, accumulated in float64.
-    """
-    n_layers = layer_shapes.shape[0]
-    one = params.dtype.type(1)
-    zero = params.dtype.type(0)
-    shrink = one - lr * decay
-    last = n_layers - 1
-    n_classes = layer_shapes[last, 1]
-    # the output biases are added during the forward product, not by _output_row
-    no_bias = np.zeros(n_classes, dtype=params.dtype)
-    loss = 0.0
-    # Loops index views (a[j], w[j]) rather than params[offset + j]: numba proves
-    # a range index non-negative and drops the wrap-around test that would stop
-    # LLVM from vectorizing; an offset sum it cannot prove (3x slower measured).
-    for sample in range(rows.shape[0]):
-        r = rows[sample]
-        x = X[r]
-        # forward
-        for layer in range(n_layers):
-            n_in = layer_shapes[layer, 0]
-            n_out = layer_shapes[layer, 1]
-            W = params[weight_offsets[layer]:weight_offsets[layer] + n_in * n_out]
-            b = params[bias_offsets[layer]:bias_offsets[layer] + n_out]
-            a = acts[act_offsets[layer]:act_offsets[layer] + n_out]
-            for j in range(n_out):
-                a[j] = b[j]
-            if layer == 0 and sparse:
-                # W2[c, j] with an unsigned c needs neither a view nor a wrap-around
-                # test: the hottest loop of the path (15 % faster than views here)
-                W2 = W.reshape((n_in, n_out))
-                for k in range(indptr[r], indptr[r + 1]):
-                    xi = values[k] * scale
-                    c = indices[k]
-                    for j in range(n_out):
-                        a[j] += xi * W2[c, j]
-            elif layer == 0:
-                for i in range(n_in):
-                    xi = x[i] * scale
-                    w = W[i * n_out:(i + 1) * n_out]
-                    for j in range(n_out):
-                        a[j] += xi * w[j]
-            else:
-                prev = acts[act_offsets[layer - 1]:act_offsets[layer - 1] + n_in]
-                for i in range(n_in):
-                    pi = prev[i]
-                    w = W[i * n_out:(i + 1) * n_out]
-                    for j in range(n_out):
-                        a[j] += pi * w[j]
-            if layer < last:
-                for j in range(n_out):
-                    a[j] = _activate(a[j], hidden_kind, one, zero)
-        out = act_offsets[last]
-        loss += _output_row(
-            acts[out:out + n_classes], no_bias, y[r], out_kind, loss_kind, one,
-            deltas[out:out + n_classes],
-        )
-        # backward: each layer's delta uses its weights before they change
-        for layer in range(last, -1, -1):
-            n_in = layer_shapes[layer, 0]
-            n_out = layer_shapes[layer, 1]
-            W = params[weight_offsets[layer]:weight_offsets[layer] + n_in * n_out]
-            b = params[bias_offsets[layer]:bias_offsets[layer] + n_out]
-            d = deltas[act_offsets[layer]:act_offsets[layer] + n_out]
-            if layer > 0:
-                # row i of W feeds only unit i's delta: read it, then update it
-                prev = acts[act_offsets[layer - 1]:act_offsets[layer - 1] + n_in]
-                prev_d = deltas[act_offsets[layer - 1]:act_offsets[layer - 1] + n_in]
-                for i in range(n_in):
-                    w = W[i * n_out:(i + 1) * n_out]
-                    s = zero
-                    for j in range(n_out):
-                        s += w[j] * d[j]
-                    prev_d[i] = s * _derivative_from_output(prev[i], hidden_kind, one, zero)
-                    step = lr * prev[i]
-                    if decay != zero:
-                        for j in range(n_out):
-                            w[j] *= shrink
-                    for j in range(n_out):
-                        w[j] -= step * d[j]
-            else:
-                if decay != zero:
-                    for i in range(n_in * n_out):
-                        W[i] *= shrink
-                if sparse:
-                    W2 = W.reshape((n_in, n_out))
-                    for k in range(indptr[r], indptr[r + 1]):
-                        step = lr * (values[k] * scale)
-                        c = indices[k]
-                        for j in range(n_out):
-                            W2[c, j] -= step * d[j]
-                else:
-                    for i in range(n_in):
-                        step = lr * (x[i] * scale)
-                        w = W[i * n_out:(i + 1) * n_out]
-                        for j in range(n_out):
-                            w[j] -= step * d[j]
-            for j in range(n_out):
-                b[j] -= lr * d[j]
-    return loss

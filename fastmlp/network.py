@@ -26,7 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp import kernels
+from fastmlp import kernels, steps
+from fastmlp.exceptions import NonFiniteInputError
 
 PREDICT_CHUNK_ROWS = 4096
 # Below this fraction of non-zero inputs the per-sample path reads a CSR copy.
@@ -55,13 +56,8 @@ def input_scale(X: np.ndarray, dtype: np.dtype) -> np.generic:
 
 
 def activate_hidden(Z: np.ndarray, b: np.ndarray, kind: int) -> None:
-    """Z <- f(Z + b) in place for a hidden layer.
-
-    The logistic function goes through NumPy's SIMD ``exp`` between two Numba
-    passes (``negated_bias_add``, ``np.exp``, ``logistic_from_exp``): Numba's
-    ``exp`` is a scalar libm call here. The split was measured 3x faster than one
-    fused pass on 128-unit layers, about even on 16-unit ones. Other activations
-    are one fused kernel (``bias_activation``).
+    """Z <- f(Z + b) in place for a hidden layer: one fused pass
+    (``kernels.bias_activation``, vectorized ``exp`` from [fastmlp.vmath][fastmlp.vmath]).
 
     Parameters
     ----------
@@ -72,12 +68,7 @@ def activate_hidden(Z: np.ndarray, b: np.ndarray, kind: int) -> None:
     kind : int
         Activation code, a value of ``kernels.HIDDEN_ACTIVATIONS``.
     """
-    if kind == kernels.LOGISTIC:
-        kernels.negated_bias_add(Z, b)
-        np.exp(Z, out=Z)
-        kernels.logistic_from_exp(Z)
-    else:
-        kernels.bias_activation(Z, b, kind)
+    kernels.bias_activation(Z, b, kind)
 
 
 class Network:
@@ -124,6 +115,12 @@ class Network:
         self.bias_offsets = offsets[len(shapes) : 2 * len(shapes)]
         self.params = np.zeros(int(offsets[-1]), dtype=self.dtype)
         self.coefs, self.intercepts = self.views(self.params)
+        widths = self.layer_shapes[:, 1]
+        self.layout = steps.Layout(
+            self.layer_shapes, self.weight_offsets, self.bias_offsets,
+            np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64), self.n_weights,
+        )
+        self.kinds = steps.Kinds(self.hidden_kind, self.output_kind, self.loss_kind)
 
     def __getstate__(self) -> dict:
         # coefs/intercepts are views of params; pickled as such they would come back as
@@ -294,11 +291,13 @@ class Network:
         rows: np.ndarray,
         optimizer,
         alpha: float,
+        check_input: bool = False,
     ) -> float:
-        """One epoch of mini-batch steps over the rows of inputs.
+        """One epoch of mini-batch steps over the rows of inputs, compiled.
 
-        Per batch: gather and scale the rows, forward and backward through
-        BLAS and the fused kernels, then one optimizer call on the flat buffers.
+        Runs [steps.minibatch_steps][fastmlp.steps.minibatch_steps] on chunks
+        of about ``steps.CHUNK_SAMPLES`` samples; between chunks Python can
+        answer Ctrl-C, and the optimizer's step count always matches the weights.
 
         Parameters
         ----------
@@ -311,9 +310,12 @@ class Network:
         rows : ndarray of shape (n,), int64
             The epoch's sample order.
         optimizer : SGDOptimizer or AdamOptimizer
-            Updates ``params`` in place from the batch's mean gradient.
+            Its state is updated in place.
         alpha : float
             L2 strength.
+        check_input : bool, default=False
+            Check every batch of float input for NaN or infinity as it is
+            read, instead of a separate pass over X.
 
         Returns
         -------
@@ -321,21 +323,35 @@ class Network:
             scikit-learn's epoch loss: batch losses (mean data loss +
             ``0.5 * alpha * ||W||^2 / batch size``) averaged with batch-size
             weights; NaN as soon as a batch diverges (the epoch stops there).
+
+        Raises
+        ------
+        ValueError
+            With ``check_input``: X holds NaN or infinity (the epoch stops
+            before the batch that holds it).
         """
         ws = workspace
         n = rows.shape[0]
-        y_epoch = y[rows]
+        in_order = n == inputs.X.shape[0] and bool(np.all(rows[1:] > rows[:-1]))
+        direct = inputs.X if in_order and inputs.X.dtype == self.dtype else ws.no_direct
+        chunk = max(1, steps.CHUNK_SAMPLES // ws.batch_size) * ws.batch_size
+        solver, t = optimizer.compiled()
         total = 0.0
-        for start in range(0, n, ws.batch_size):
-            stop = min(start + ws.batch_size, n)
-            batch_loss = self._forward_loss(ws, inputs, rows, y_epoch[start:stop], start, stop)
-            if alpha:
-                batch_loss += 0.5 * alpha * self.weights_squared_norm()
-            if not math.isfinite(batch_loss):
+        for start in range(0, n, chunk):
+            loss, t = steps.minibatch_steps(
+                inputs.X, direct, y, rows, start, min(start + chunk, n), ws.batch_size,
+                inputs.scale, self.params, self.layout, self.kinds, solver, t, float(alpha),
+                check_input and inputs.X.dtype != np.uint8, ws.buffers,
+            )
+            optimizer.steps_done(t)
+            if loss == math.inf:
+                raise NonFiniteInputError(
+                    "Input X contains NaN or infinity; remove or impute those values "
+                    "before calling fit."
+                )
+            if not math.isfinite(loss):
                 return math.nan
-            total += batch_loss
-            self._backward(ws, stop - start)
-            optimizer.update(self.params, ws.grads, alpha / (stop - start), self.n_weights)
+            total += loss
         return total / n
 
     def train_per_sample(
@@ -346,11 +362,12 @@ class Network:
         learning_rate: float,
         alpha: float,
     ) -> float:
-        """One epoch of plain SGD with batch size 1, entirely inside one kernel.
+        """One epoch of plain SGD with batch size 1, compiled.
 
         The notebook's regime: each sample updates the weights before the next
-        is seen. Calls ``kernels.sgd_per_sample_epoch`` once, with the CSR copy
-        of the input when ``inputs`` has one.
+        is seen. Runs [steps.per_sample_steps][fastmlp.steps.per_sample_steps]
+        on chunks of ``steps.CHUNK_SAMPLES`` samples (Ctrl-C is answered
+        between them), with the CSR copy of the input when ``inputs`` has one.
 
         Parameters
         ----------
@@ -372,28 +389,29 @@ class Network:
             weights, for reporting).
         """
         widths = self.layer_shapes[:, 1]
-        act_offsets = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-        acts = np.zeros(int(widths.sum()), dtype=self.dtype)
-        deltas = np.zeros_like(acts)
+        units = np.zeros(int(widths.sum()), dtype=self.dtype)
+        deltas = np.zeros_like(units)
         csr = inputs.csr if inputs.csr is not None else _empty_csr(inputs.X.dtype)
         f = self.dtype.type
-        total = kernels.sgd_per_sample_epoch(
-            inputs.X, *csr, inputs.csr is not None, y, rows, inputs.scale, self.params,
-            self.layer_shapes, self.weight_offsets, self.bias_offsets, self.hidden_kind,
-            self.output_kind, self.loss_kind, f(learning_rate), f(alpha), acts, deltas,
-            act_offsets,
-        )
+        n = rows.shape[0]
+        total = 0.0
+        for start in range(0, n, steps.CHUNK_SAMPLES):
+            total += steps.per_sample_steps(
+                inputs.X, csr, inputs.csr is not None, y, rows, start,
+                min(start + steps.CHUNK_SAMPLES, n), inputs.scale, self.params, self.layout,
+                self.kinds, f(learning_rate), f(alpha), units, deltas,
+            )
         if alpha:
             # scikit-learn charges every one-sample batch the L2 term at that step's
             # weights; the epoch's final weights stand in for them here (reporting only).
-            total += 0.5 * alpha * self.weights_squared_norm() * rows.shape[0]
-        return total / rows.shape[0]
+            total += 0.5 * alpha * self.weights_squared_norm() * n
+        return total / n
 
 
-def _empty_csr(dtype):
+def _empty_csr(dtype) -> "steps.CSR":
     """A CSR stand-in for dense input, typed like a real one so that the
     per-sample kernel keeps a single compiled signature per input dtype."""
-    return (np.zeros(1, np.int64), np.zeros(0, np.uint16), np.zeros(0, dtype))
+    return steps.CSR(np.zeros(1, np.int64), np.zeros(0, np.uint16), np.zeros(0, dtype))
 
 
 class TrainingInput:
@@ -422,9 +440,9 @@ class TrainingInput:
         The input, not copied.
     scale : numpy scalar of type F
         From [input_scale][fastmlp.network.input_scale].
-    csr : tuple of ndarray or None
-        ``(indptr (n+1,) int64, indices (nnz,) int32, values (nnz,) X.dtype)``
-        from ``kernels.to_csr``, or None.
+    csr : steps.CSR or None
+        ``indptr (n+1,) int64, indices (nnz,) uint16 or int32, values (nnz,)
+        X.dtype`` from ``kernels.to_csr``, or None.
     """
 
     def __init__(self, X: np.ndarray, dtype: np.dtype, sparse_first_layer: bool = False) -> None:
@@ -433,7 +451,7 @@ class TrainingInput:
         self.csr = None
         if sparse_first_layer and density(X) <= SPARSE_DENSITY:
             index_dtype = np.uint16 if X.shape[1] <= np.iinfo(np.uint16).max else np.int32
-            self.csr = kernels.to_csr(X, index_dtype)
+            self.csr = steps.CSR(*kernels.to_csr(X, index_dtype))
 
 
 def density(X: np.ndarray, max_rows: int = 2000) -> float:
@@ -461,14 +479,16 @@ def density(X: np.ndarray, max_rows: int = 2000) -> float:
 class Workspace:
     """Per-fit batch buffers: inputs, activations, deltas and the flat gradient.
 
-    Allocated once for a batch size. The last, smaller batch of an epoch uses
-    the leading rows of each buffer (``buf[:m]`` stays C-contiguous); the
-    views for each batch length are built once and reused every step.
+    Allocated once for a batch size, as flat arrays
+    ([steps.Buffers][fastmlp.steps.Buffers]) that the compiled steps carve
+    into ``(m, n)`` blocks per layer, for any batch length ``m``. The Python
+    passes (``Network.gradients``) read the same blocks through
+    [batch][fastmlp.network.Workspace.batch].
 
     Parameters
     ----------
     network : Network
-        Gives the layer widths and dtype F.
+        Gives the layer widths, the layout and dtype F.
     batch_size : int
         B, the largest batch.
     X : ndarray of shape (n, d)
@@ -476,26 +496,33 @@ class Workspace:
 
     Attributes
     ----------
+    buffers : steps.Buffers
+        The flat buffers.
     grads : ndarray of shape (n_params,), dtype F
         The batch's gradient, laid out like ``network.params``.
     grad_coefs, grad_intercepts : list of ndarray
         Per-layer views of ``grads``.
+    no_direct : ndarray of shape (0, d), dtype F
+        What the compiled steps get instead of X when its rows cannot be read in place.
     """
 
     def __init__(self, network: Network, batch_size: int, X: np.ndarray) -> None:
         dtype = network.dtype
         self.batch_size = batch_size
         self.dtype = dtype
-        widths = network.layer_shapes[:, 1]
-        self._full = BatchViews(
-            np.empty((batch_size, X.shape[1]), dtype=dtype),
-            [np.empty((batch_size, w), dtype=dtype) for w in widths],
-            [np.empty((batch_size, w), dtype=dtype) for w in widths],
-            dtype.type(1 / batch_size),
-        )
-        self._partial: dict[int, BatchViews] = {batch_size: self._full}
+        self.layout = network.layout
+        n_units = int(network.layer_shapes[:, 1].sum())
         self.grads = np.zeros_like(network.params)
+        self.buffers = steps.Buffers(
+            np.empty(batch_size * X.shape[1], dtype=dtype),
+            np.empty(batch_size * n_units, dtype=dtype),
+            np.empty(batch_size * n_units, dtype=dtype),
+            self.grads,
+            np.empty(batch_size, dtype=np.int64),
+        )
         self.grad_coefs, self.grad_intercepts = network.views(self.grads)
+        self.no_direct = np.empty((0, X.shape[1]), dtype=dtype)
+        self._views: dict[int, BatchViews] = {}
 
     def batch(self, m: int) -> "BatchViews":
         """The buffers of a batch of ``m <= batch_size`` rows, cached per ``m``.
@@ -503,16 +530,24 @@ class Workspace:
         Returns
         -------
         BatchViews
-            Views of the leading ``m`` rows of every buffer.
+            ``(m, n)`` blocks of the flat buffers, the same the compiled steps use.
         """
-        views = self._partial.get(m)
+        views = self._views.get(m)
         if views is None:
-            full = self._full
+            layout, buffers = self.layout, self.buffers
+
+            def blocks(flat):
+                return [
+                    flat[start * m:(start + n_out) * m].reshape(m, n_out)
+                    for start, (_, n_out) in zip(layout.unit_offsets, layout.shapes, strict=True)
+                ]
+
+            d = buffers.inputs.shape[0] // self.batch_size
             views = BatchViews(
-                full.inputs[:m], [a[:m] for a in full.activations], [d[:m] for d in full.deltas],
-                self.dtype.type(1 / m),
+                buffers.inputs[: m * d].reshape(m, d), blocks(buffers.units),
+                blocks(buffers.deltas), self.dtype.type(1 / m),
             )
-            self._partial[m] = views
+            self._views[m] = views
         return views
 
 

@@ -12,7 +12,13 @@ import numbers
 
 import numpy as np
 
-from fastmlp import kernels, options
+from fastmlp import kernels, options, steps
+
+_NO_STATE = {}  # dtype -> the empty buffer a compiled solver gets for state it lacks
+
+
+def _empty(dtype: np.dtype) -> np.ndarray:
+    return _NO_STATE.setdefault(dtype, np.zeros(0, dtype=dtype))
 
 
 class StochasticOptimizer:
@@ -117,6 +123,13 @@ class StochasticOptimizer:
         """
         raise NotImplementedError
 
+    def compiled(self) -> tuple["steps.Solver", int]:
+        """This optimizer as the compiled steps take it, and the steps taken so far."""
+        raise NotImplementedError
+
+    def steps_done(self, t: int) -> None:
+        """Record the step count the compiled steps reached (Adam's bias corrections)."""
+
     def iteration_ends(self, time_step: int) -> None:
         """Epoch end: no schedule by default."""
 
@@ -185,6 +198,14 @@ class SGDOptimizer(StochasticOptimizer):
             params, grads, self.velocity, f(self.learning_rate), f(self.momentum),
             bool(self.nesterov), f(decay), n_weights,
         )
+
+    def compiled(self) -> tuple["steps.Solver", int]:
+        f, none = self.dtype.type, _empty(self.dtype)
+        solver = steps.Solver(
+            steps.SGD, float(self.learning_rate), f(self.momentum), bool(self.nesterov), f(0), f(0),
+            f(0), self.velocity, none, none,
+        )
+        return solver, 0
 
     def iteration_ends(self, time_step: int) -> None:
         """Epoch end: the "invscaling" schedule decays with samples seen."""
@@ -263,6 +284,19 @@ class AdamOptimizer(StochasticOptimizer):
             params, grads, self.ms, self.vs, f(lr_t), f(self.beta_1), f(self.beta_2),
             f(self.epsilon), f(decay), n_weights,
         )
+
+
+    def compiled(self) -> tuple["steps.Solver", int]:
+        # the initial rate stays float64: the compiled steps apply the bias corrections
+        f = self.dtype.type
+        solver = steps.Solver(
+            steps.ADAM, float(self.learning_rate_init), f(0), False, f(self.beta_1),
+            f(self.beta_2), f(self.epsilon), _empty(self.dtype), self.ms, self.vs,
+        )
+        return solver, self.t
+
+    def steps_done(self, t: int) -> None:
+        self.t = t
 
 
 def _finite(value) -> bool:

@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from fastmlp.exceptions import DivergenceError
+from fastmlp import validation
+from fastmlp.exceptions import DivergenceError, NonFiniteInputError
 from fastmlp.network import Network, TrainingInput, Workspace
 from fastmlp.solvers import AdamOptimizer, SGDOptimizer, StochasticOptimizer
 
@@ -154,6 +155,9 @@ class Epochs:
         Visit the rows in a new random order every epoch.
     rng : numpy.random.Generator
         Draws the orders.
+    check_input : bool, default=False
+        X has not been checked for NaN and infinity yet: the first epoch checks
+        each batch as it reads it (raising ValueError, weights untouched).
     """
 
     def __init__(
@@ -166,12 +170,17 @@ class Epochs:
         alpha: float,
         shuffle: bool,
         rng: np.random.Generator,
+        check_input: bool = False,
     ) -> None:
         self.network, self.optimizer, self.y = network, optimizer, y
+        self.check_input = check_input
         self.alpha, self.shuffle, self.rng = alpha, shuffle, rng
         self.n_samples = X.shape[0]
         self.per_sample = batch_size == 1 and optimizer.plain
         self.workspace = None if self.per_sample else Workspace(network, batch_size, X)
+        if check_input and self.per_sample:
+            validation.check_all_finite(X)  # the CSR copy below reads X anyway
+            self.check_input = False
         self.inputs = TrainingInput(X, network.dtype, sparse_first_layer=self.per_sample)
 
     def run(self, epoch: int, learning_rate_init: float) -> float:
@@ -198,9 +207,17 @@ class Epochs:
                 self.inputs, self.y, rows, optimizer.learning_rate, self.alpha
             )
         else:
-            loss = network.train_batches(
-                self.workspace, self.inputs, self.y, rows, optimizer, self.alpha
-            )
+            try:
+                loss = network.train_batches(
+                    self.workspace, self.inputs, self.y, rows, optimizer, self.alpha,
+                    check_input=self.check_input,
+                )
+            except NonFiniteInputError:
+                network.params[:] = weights
+                optimizer.load_state(state)
+                validation.check_all_finite(self.inputs.X)  # names the first bad entry
+                raise
+            self.check_input = False
         # The epoch's last step can overflow the weights after its loss was
         # computed, so the weights themselves are checked too.
         if not (math.isfinite(loss) and np.isfinite(network.params).all()):

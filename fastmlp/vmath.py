@@ -1,0 +1,164 @@
+"""Elementwise maths that LLVM can vectorize inside fused Numba kernels.
+
+Numba lowers ``np.exp`` on a scalar to a call into libm, one element at a
+time, and a loop containing a call is never vectorized. The logistic,
+softmax and tanh passes of training are all built on ``exp``, so this module
+gives them one made of arithmetic only: Cody-Waite range reduction
+``x = n ln 2 + r`` with ``|r| <= ln 2 / 2``, a polynomial for ``e**r``, and
+``2**n`` assembled directly in the float's exponent bits. Every operation is
+an add, multiply, compare or select, so a loop over these functions becomes
+SIMD code (16 float32 lanes with AVX-512).
+
+This is the one place that explains why fastmlp does not use NumPy's or
+libm's ``exp`` in its kernels; other modules refer here.
+
+Accuracy (``tests/test_vmath.py`` sweeps the whole float32 range): within 2
+ulp of the correctly rounded result for float32, 2 ulp for float64, with
+exact ``inf`` on overflow, gradual underflow through the subnormals to 0,
+and NaN passed through. Arithmetic stays in the argument's dtype: float32
+in, float32 maths, float32 out.
+"""
+
+import decimal
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic, overload
+
+# -- the exponent bits -----------------------------------------------------------------
+
+
+@intrinsic
+def _bits_to_float(typingctx, bits):
+    """Reinterpret an int32 as float32 or an int64 as float64, as LLVM's bitcast."""
+    if bits == types.int32:
+        result = types.float32
+    elif bits == types.int64:
+        result = types.float64
+    else:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(result))
+
+    return result(bits), codegen
+
+
+# Taylor coefficients 1/k! of e**r: with |r| <= ln 2 / 2 the first omitted term is
+# below half an ulp (degree 7 for float32, 13 for float64).
+_INV_FACTORIALS = [1.0 / math.factorial(k) for k in range(14)]
+_LN2 = math.log(2.0)
+
+
+def _split_ln2(mantissa_bits: int, n_bits: int) -> tuple[float, float]:
+    """ln 2 as hi + lo, hi with its low bits cleared so that ``n * hi`` is exact
+    for every ``|n| < 2**n_bits``."""
+    scale = 2 ** (mantissa_bits - n_bits)
+    exact = decimal.Context(prec=60).ln(decimal.Decimal(2))  # lo needs more than a double
+    hi = math.floor(exact * scale) / scale
+    return hi, float(exact - decimal.Decimal(hi))
+
+
+
+
+def exp(x):
+    """e**x, elementwise (NumPy outside Numba; the vectorizable kernel inside)."""
+    return np.exp(x)
+
+
+@overload(exp)
+def _exp_overload(x):
+    kernel = {types.float32: _exp_float32, types.float64: _exp_float64}.get(x)
+    if kernel is None:
+        return None
+
+    def impl(x):
+        return kernel(x)
+
+    return impl
+
+
+def _constants(dtype, degree, mantissa_bits, n_bits, bias, int_type, overflow, underflow):
+    """The constants of e**x for one float dtype, each cast to it (no promotion)."""
+    f = np.dtype(dtype).type
+    hi, lo = _split_ln2(mantissa_bits, n_bits)
+    coefs = tuple(f(_INV_FACTORIALS[k]) for k in range(degree, -1, -1))  # Horner order
+    return (
+        coefs, f(1 / _LN2), f(hi), f(lo), f(0.5), f(overflow), f(underflow), f(np.inf),
+        f(0), int_type(mantissa_bits - 1), int_type(bias), int_type(1),
+    )
+
+
+# The largest x with a finite e**x, and the smallest with a non-zero one.
+# |n| <= 150 for float32 and 1075 for float64: 8 and 11 bits.
+_C32 = _constants(np.float32, 7, 24, 8, 127, np.int32, 88.72283, -103.97208)
+_C64 = _constants(np.float64, 13, 53, 11, 1023, np.int64, 709.782712893384, -745.1332191019412)
+
+
+@njit(cache=True, error_model="numpy")
+def _finish(p, bits1, bits2, x, consts):
+    """p * 2**n from the bits of 2**n1 and 2**n2 (n = n1 + n2), then the special
+    cases of x: inf, 0, NaN.
+
+    2**n is built as two factors, each a normal float even when the result is
+    subnormal, so underflow is gradual.
+    """
+    overflow, underflow, inf, zero = consts[5:9]
+    y = p * _bits_to_float(bits1) * _bits_to_float(bits2)
+    if x > overflow:
+        y = inf
+    if x < underflow:
+        y = zero
+    if x != x:
+        y = x
+    return y
+
+
+@njit(cache=True, error_model="numpy")
+def _exp_float32(x):
+    coefs, log2e, hi, lo, half, overflow, underflow = _C32[:7]
+    xc = min(max(x, underflow), overflow)  # n must fit the exponent field
+    n = np.floor(xc * log2e + half)
+    r = (xc - n * hi) - n * lo
+    p = coefs[0]
+    for c in coefs[1:]:
+        p = p * r + c
+    _, shift, bias, one = _C32[8:]
+    k = np.int32(n)
+    k1 = k >> one
+    # Numba widens int32 arithmetic: the casts keep the bits the float's width
+    bits1 = np.int32((k1 + bias) << shift)
+    bits2 = np.int32((k - k1 + bias) << shift)
+    return _finish(p, bits1, bits2, x, _C32)
+
+
+@njit(cache=True, error_model="numpy")
+def _exp_float64(x):
+    coefs, log2e, hi, lo, half, overflow, underflow = _C64[:7]
+    xc = min(max(x, underflow), overflow)
+    n = np.floor(xc * log2e + half)
+    r = (xc - n * hi) - n * lo
+    p = coefs[0]
+    for c in coefs[1:]:
+        p = p * r + c
+    _, shift, bias, one = _C64[8:]
+    k = np.int64(n)
+    k1 = k >> one
+    # Numba widens int64 arithmetic: the casts keep the bits the float's width
+    bits1 = np.int64((k1 + bias) << shift)
+    bits2 = np.int64((k - k1 + bias) << shift)
+    return _finish(p, bits1, bits2, x, _C64)
+
+
+@njit(cache=True, error_model="numpy")
+def logistic(z, one):
+    """1 / (1 + e**-z); z and one are scalars of one float dtype."""
+    return one / (one + exp(-z))
+
+
+@njit(cache=True, error_model="numpy")
+def exp_array(x, out):
+    """out[i] = e**x[i] for 1-D arrays of one float dtype; for tests and benchmarks."""
+    for i in range(x.shape[0]):
+        out[i] = exp(x[i])
