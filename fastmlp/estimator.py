@@ -20,11 +20,6 @@ from fastmlp.exceptions import ConvergenceWarning, compatible
 from fastmlp.fitted import FittedMLP
 from fastmlp.network import Network
 
-# scikit-learn checks (check_estimator / parametrize_with_checks) that cannot apply to
-# this estimator, each with its reason: {check name: reason}. Passed as scikit-learn's
-# ``expected_failed_checks``; empty while every check passes.
-EXPECTED_FAILED_CHECKS: dict[str, str] = {}
-
 
 class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
@@ -285,10 +280,6 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         reset = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
         if not reset:
             validation.check_same_architecture(self, self._fitted_architecture(), incremental)
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
         X = self._validate_X(X, reset=reset)
         y = validation.validate_labels(
             self, y, X.shape[0], reset=reset, classes=classes, incremental=incremental
@@ -395,24 +386,7 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
                 f"hidden_layer_sizes={self.hidden_layer_sizes!r}: {error}. Use fewer or "
                 "smaller hidden layers."
             ) from None
-        self._network = network
-        self._architecture = {
-            name: getattr(self, name) for name in ("activation", "output_activation", "loss")
-        }
-        self.__dict__.pop("_optimizer", None)
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self._no_improvement_count = 0
-        if self.early_stopping:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-            self._best_params = network.params.copy()
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = np.inf
+        self._reset_fitted_state(network)
 
 
 def load(path) -> MLPClassifier:

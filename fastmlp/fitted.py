@@ -231,6 +231,25 @@ class FittedMLP:
         model._set_state(state)
         return model
 
+    def _reset_fitted_state(self, network: Network) -> None:
+        """Make ``network`` the fitted one, untrained: no epochs, samples or optimizer yet."""
+        self._network = network
+        self._architecture = {name: getattr(self, name) for name in validation.FITTED_ACTIVATIONS}
+        self.__dict__.pop("_optimizer", None)
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+            self._best_params = network.params.copy()
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
     def _set_state(self, state: dict) -> None:
         """Restore the fitted network and attributes: only known ones, each checked."""
         self.__dict__.update(validation.check_state(state))

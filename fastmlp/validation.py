@@ -732,6 +732,10 @@ def validate_labels(
     ndarray of shape (n_samples,)
         int64 indices into ``classes_``.
     """
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
+        )
     if incremental and classes is None and reset:
         raise ValueError("classes must be passed on the first call to partial_fit.")
     if classes is not None:

@@ -26,17 +26,17 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from fastmlp import MLPClassifier  # noqa: E402
-from fastmlp.estimator import EXPECTED_FAILED_CHECKS  # noqa: E402
 
 # -- check_estimator ---------------------------------------------------------------------
 
 # Every check of scikit-learn's suite runs as its own test. A check that cannot apply
-# to fastmlp would be declared in EXPECTED_FAILED_CHECKS (estimator.py) with a reason
-# and reported by pytest as XFAIL; today that mapping is empty, all checks pass.
+# to fastmlp would be declared in EXPECTED_FAILED_CHECKS with a reason and reported by
+# pytest as XFAIL; today that mapping is empty, all checks pass.
 # Two checks may be reported SKIPPED by scikit-learn itself, depending on the
 # environment: check_classifier_data_not_an_array without pandas, and
 # check_array_api_input unless SCIPY_ARRAY_API=1 is set before scipy is imported.
 
+EXPECTED_FAILED_CHECKS: dict[str, str] = {}  # {check name: why it cannot apply}
 
 with warnings.catch_warnings():
     # scikit-learn notes that MLPClassifier does not inherit its BaseEstimator: by
