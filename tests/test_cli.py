@@ -3,7 +3,6 @@
 import importlib.util
 import json
 import sys
-import warnings
 
 import numpy as np
 import pooch
@@ -11,7 +10,6 @@ import pytest
 
 import fastmlp
 from fastmlp import cli
-from fastmlp.base import ConvergenceWarning
 
 FAST = ["--epochs", "1", "--hidden", "16", "--batch-size", "256"]
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
@@ -116,12 +114,9 @@ def test_missing_model_file(tmp_path, capsys):
     assert "none.npz" in _one_error_line(capsys.readouterr())
 
 
-def test_model_of_another_shape(mirror_env, tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    X, y = rng.standard_normal((50, 5)), np.arange(50) % 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = fastmlp.MLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
+def test_model_of_another_shape(mirror_env, tmp_path, capsys, blobs, quiet_convergence):
+    X, y = blobs(n=50)
+    model = fastmlp.MLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
     model.save(tmp_path / "small.npz")
     assert cli.main(["evaluate", str(tmp_path / "small.npz")]) == cli.EXIT_ERROR
     assert "784 features" in _one_error_line(capsys.readouterr())
@@ -291,18 +286,15 @@ def _bad_files():
         if command == "train" or not {"x_train", "y_train"} & set(words)
     ],
 )
-def test_bad_data_file_is_one_line_naming_the_file(tmp_path, capsys, write, words, command):
+def test_bad_data_file_is_one_line_naming_the_file(tmp_path, capsys, write, words, command,
+                                                   blobs, quiet_convergence):
     data = tmp_path / "mine.npz"
     write(data)
     if command == "train":
         argv = ["train", "--data", str(data), *DATA_FAST]
     else:
-        rng = np.random.default_rng(1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model = fastmlp.MLPClassifier(hidden_layer_sizes=(3,), max_iter=1).fit(
-                rng.random((20, 4)), np.arange(20) % 2
-            )
+        X, y = blobs(n=20, n_features=4, n_classes=2)
+        model = fastmlp.MLPClassifier(hidden_layer_sizes=(3,), max_iter=1).fit(X, y)
         model.save(tmp_path / "m.npz")
         argv = ["evaluate", str(tmp_path / "m.npz"), "--data", str(data)]
     assert cli.main(argv) == cli.EXIT_ERROR
