@@ -317,6 +317,26 @@ def test_cli_table_csv_and_plot_on_an_existing_cluster(client, mirror_env, tmp_p
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_cli_workers_starts_an_embedded_cluster_and_shuts_it_down(mirror_env, capsys):
+    """``--workers 2``: both worker processes fit points, and none is left after the command."""
+    psutil = pytest.importorskip("psutil")
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
+    assert cli.main(["sweep", "--workers", "2", "--grid", "hidden_layer_sizes=8,16,24,32",
+                     "--epochs", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["workers"]) == 2 and len(result["results"]) == 4
+    assert {r["worker"] for r in result["results"]} == set(result["workers"])
+    assert all(r["worker"].startswith("tcp://127.0.0.1:") for r in result["results"])
+    assert all(r["error"] is None and len(r["loss_curve"]) == 1 for r in result["results"])
+    assert result["best"] == result["results"][0]
+    # (multiprocessing's resource tracker, started with the first worker, lives as long as
+    # this process: it is no worker)
+    left = [child for child in psutil.Process().children(recursive=True)
+            if child.pid not in before and "resource_tracker" not in " ".join(child.cmdline())]
+    _, alive = psutil.wait_procs(left, timeout=10)
+    assert not alive, [process.cmdline() for process in alive]
+
+
 def test_cli_refuses_bad_grids_before_loading_data_or_starting_a_cluster(monkeypatch, capsys):
     def no_work(*args, **kwargs):
         raise AssertionError("work started before the command line was checked")
