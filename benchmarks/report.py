@@ -1,29 +1,54 @@
-"""Turn a saved pytest-benchmark run into the throughput report.
+"""Turn a saved benchmark run into the report, and the README's and landing page's blocks.
 
     python benchmarks/report.py [--json FILE | --name NAME] [--out docs/benchmarks]
+                                [--pages]
 
 Reads the newest run saved under ``.benchmarks/`` (or the one given), prints the
-tables and writes ``<out>/latest.md`` and ``<out>/throughput.png``. Every figure
-is a median: samples/s = samples per timed call / median seconds. Speed-ups are
-ratios of medians from the same run, so machine-wide noise mostly cancels.
+report and writes ``<out>/latest.md`` and ``<out>/throughput.png``. With
+``--pages`` it also rewrites the speed blocks of ``README.md`` and
+``docs/index.md`` (between ``<!-- bench:start -->`` and ``<!-- bench:end -->``)
+from that ``latest.md``: one source of truth, checked by
+``test_harness.py::test_page_blocks_match_the_report``.
+
+Every figure is a median over rounds, each round a fresh process per system,
+with the min-max beside it. Ratios are ratios of medians from the one run. A
+fastmlp row spreading by more than ``NOISY_SPREAD`` between rounds marks the
+run NOISY (in the report, and printed).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
+import re
+import statistics
 import sys
-from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchutil import (
+    FASTMLP,
+    NAIVE,
+    NOISY_SPREAD,
+    PRESET,
+    PYTORCH,
+    REPO,
+    SKLEARN,
+    SYSTEMS,
+)
+
 STORAGE = REPO / ".benchmarks"
-PEERS = ("PyTorch", "scikit-learn")
-BASELINE = "naive baseline"
-SYSTEM_ORDER = ("fastmlp", "PyTorch", "scikit-learn", BASELINE)
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+PAGES = {REPO / "README.md": "docs/benchmarks/latest.md",
+         REPO / "docs" / "index.md": "benchmarks/index.md"}
+# Item 9 of issue 9: the first five columns keep their names and positions.
+THROUGHPUT_HEADER = ["system", "network", "batch", "dtype", "samples/s", "input", "min–max",
+                     "spread", "samples", "rounds", "× naive", "× PyTorch", "× scikit-learn",
+                     "note"]
+ACCURACY_HEADER = ["system", "recipe", "input", "seconds to target", "min–max", "epochs",
+                   "test accuracy", "seeds", "× fastmlp"]
+RECIPE_TEXT = {"notebook": "logistic, squared error, SGD 0.01",
+               "adam": "ReLU, softmax + log loss, Adam 1e-3"}
 
 
 def find_run(storage: Path, name: str | None) -> Path:
@@ -43,14 +68,6 @@ def si(x: float | None) -> str:
     return f"{x:.3g}"
 
 
-def seconds(x: float) -> str:
-    if x >= 1:
-        return f"{x:.3g} s"
-    if x >= 1e-3:
-        return f"{x * 1e3:.3g} ms"
-    return f"{x * 1e6:.3g} µs"
-
-
 def ratio(a: float | None, b: float | None) -> str:
     return "–" if not a or not b else f"{a / b:.2f}×"
 
@@ -61,86 +78,110 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def load(path: Path) -> tuple[dict, list[dict]]:
-    data = json.loads(path.read_text())
-    results = []
-    for bench in data["benchmarks"]:
+# -- the saved run to rows -------------------------------------------------------------------
+
+
+def throughput_rows(benchmarks: list[dict]) -> list[dict]:
+    """One row per system and configuration; ``median`` etc. None where it was skipped."""
+    rows = []
+    for bench in benchmarks:
         info = bench.get("extra_info", {})
-        median = bench["stats"]["median"]
-        n = info.get("n_samples")
-        results.append({**info, "name": bench["name"], "median": median,
-                        "iqr": bench["stats"]["iqr"], "rounds": bench["stats"]["rounds"],
-                        "sps": n / median if n and median else None})
-    return data, results
+        if info.get("suite") != "epoch":
+            continue
+        for system, result in info["systems"].items():
+            rates = result.get("rounds") or []
+            median = statistics.median(rates) if rates else None
+            rows.append({
+                "system": system, "network": info["network"], "recipe": info["recipe"],
+                "batch": info["batch_size"], "dtype": info["dtype"], "input": info["input"],
+                "rates": rates, "median": median, "skipped": result.get("skipped"),
+                "spread": (max(rates) - min(rates)) / median if rates else None,
+                "n_samples": result.get("n_samples"),
+                "threads": {k: result[k] for k in ("blas_threads", "numba_threads",
+                                                   "torch_threads") if k in result},
+                "version": result.get("version"),
+            })
+    order = {s: i for i, s in enumerate(SYSTEMS)}
+    rows.sort(key=lambda r: (r["network"] != "784-16-10", len(r["network"]), r["network"],
+                             r["batch"], r["dtype"], r["input"], order.get(r["system"], 9)))
+    return rows
 
 
-def throughput_section(results: list[dict], suite: str) -> tuple[str, list[dict]]:
-    rows_in = [r for r in results if r.get("suite") == suite]
-    if not rows_in:
-        return "", []
-    by_key = {(r["system"], r["network"], r["batch_size"], r["dtype"]): r for r in rows_in}
-    peers = [p for p in PEERS if any(r["system"] == p for r in rows_in)]
-    base = next((r for r in rows_in if r["system"] == BASELINE), None)
+def throughput_table(rows: list[dict]) -> tuple[str, list[str]]:
+    """The markdown table and the fastmlp rows that spread beyond NOISY_SPREAD."""
+    def key(r, system=None):
+        return (system or r["system"], r["network"], r["batch"], r["dtype"], r["input"])
 
-    def order(r):
-        return (r["network"] != "784-16-10", r["network"], r["batch_size"],
-                SYSTEM_ORDER.index(r["system"]) if r["system"] in SYSTEM_ORDER else 9, r["dtype"])
+    by_key = {key(r): r for r in rows}
+    best_naive = {}  # input type -> the faster naive row's median
+    for r in rows:
+        if r["system"] in NAIVE and r["median"]:
+            best_naive[r["input"]] = max(best_naive.get(r["input"], 0), r["median"])
+    cells, noisy = [], []
+    for r in rows:
+        mine = r["system"] == FASTMLP
+        if r["skipped"]:
+            cells.append([r["system"], r["network"], str(r["batch"]), r["dtype"], "–",
+                          r["input"], "–", "–", "–", "–", "–", "–", "–",
+                          f"not run: {r['skipped']}"])
+            continue
+        notes = []
+        if mine and r["spread"] > NOISY_SPREAD:
+            noisy.append(f"{r['network']} batch {r['batch']} {r['dtype']} {r['input']} input")
+            notes.append(f"NOISY (spread > {NOISY_SPREAD:.0%})")
+        if r["system"] == SKLEARN and r["dtype"] != r["input"]:
+            notes.append(f"converted to {r['dtype']} inside the timing")
+        naive_ok = r["recipe"] == "notebook" and r["system"] not in NAIVE
+        peers = [by_key.get(key(r, p)) for p in (PYTORCH, SKLEARN)]
+        cells.append([
+            r["system"], r["network"], str(r["batch"]), r["dtype"], si(r["median"]), r["input"],
+            f"{si(min(r['rates']))} – {si(max(r['rates']))}", f"{r['spread']:.0%}",
+            f"{r['n_samples']:,}", str(len(r["rates"])),
+            ratio(r["median"], best_naive.get(r["input"])) if naive_ok else "–",
+            *[ratio(r["median"], p["median"]) if mine and p else "–" for p in peers],
+            "; ".join(notes),
+        ])
+    return table(THROUGHPUT_HEADER, cells), noisy
 
-    header = ["system", "network", "batch", "dtype", "samples/s", "median", "samples", "rounds"]
-    if suite == "epoch":
-        header.append("× naive")
-    header += [f"× {p}" for p in peers]
-    rows = []
-    for r in sorted(rows_in, key=order):
-        row = [r["system"], r["network"], str(r["batch_size"]), r["dtype"], si(r["sps"]),
-               seconds(r["median"]), f"{r['n_samples']:,}", str(r["rounds"])]
-        if suite == "epoch":
-            same_net = base is not None and base["network"] == r["network"]
-            row.append(ratio(r["sps"], base["sps"]) if same_net and r is not base else "–")
-        for p in peers:
-            peer = by_key.get((p, r["network"], r["batch_size"], "float32"))
-            mine = r["system"] == p or peer is None
-            row.append("–" if mine else ratio(r["sps"], peer["sps"]))
-        rows.append(row)
-    return table(header, rows), rows_in
 
-
-def kernel_section(results: list[dict]) -> str:
-    pairs: dict[tuple, dict] = defaultdict(dict)
-    for r in results:
-        if r.get("suite") == "kernel":
-            pairs[(r["kernel"], r["dtype"], r.get("shape", ""))][r["system"]] = r["median"]
-    rows = []
-    for (kernel, dtype, shape), t in sorted(pairs.items()):
-        numba_t, numpy_t = t.get("numba"), t.get("numpy")
-        rows.append([kernel, dtype, shape, seconds(numba_t) if numba_t else "–",
-                     seconds(numpy_t) if numpy_t else "–", ratio(numpy_t, numba_t)])
-    if not rows:
+def accuracy_table(benchmarks: list[dict]) -> str:
+    info = next((b["extra_info"] for b in benchmarks
+                 if b.get("extra_info", {}).get("suite") == "time_to_accuracy"), None)
+    if info is None:
         return ""
-    return table(["kernel", "dtype", "shape", "Numba", "NumPy", "Numba speed-up"], rows)
-
-
-def other_section(results: list[dict]) -> str:
-    lines = []
-    for r in results:
-        if r.get("suite") == "data":
-            lines.append(f"- Warm `load_mnist()` from the cache (70,000 images): "
-                         f"{seconds(r['median'])} median over {r['rounds']} rounds.")
-        if r.get("suite") == "time_to_accuracy":
-            status = ("reached" if r.get("reached")
-                      else f"NOT reached within {r['max_epochs']} epochs")
-            lines.append(
-                f"- Time to {r['target']:.1%} MNIST test accuracy, default model (784-128-10 "
-                f"ReLU, softmax, Adam 2e-3, batch 128, float32): {status}; "
-                f"{r.get('train_seconds', float('nan')):.2f} s of training "
-                f"({r.get('epochs')} epochs, test accuracy {r.get('accuracy', 0):.2%}); "
-                f"{seconds(r['median'])} including scoring the test set after each epoch "
-                f"(medians over {r['rounds']} runs)."
-            )
-    return "\n".join(lines)
+    medians = {}
+    for system, result in info["systems"].items():
+        runs = result.get("runs") or []
+        if runs and all(r["reached"] for r in runs):
+            medians[system] = statistics.median(r["train_seconds"] for r in runs)
+    cells = []
+    order = [FASTMLP, PYTORCH, SKLEARN, PRESET]
+    for system in sorted(info["systems"], key=lambda s: order.index(s) if s in order else 9):
+        result = info["systems"][system]
+        recipe = ("`PRESETS[\"default\"]`: ReLU, softmax + log loss, Adam 2e-3, L2 1e-4"
+                  if system == PRESET else "ReLU, softmax + log loss, Adam 1e-3")
+        if result.get("skipped"):
+            cells.append([system, recipe, "float32", "–", "–", "–", "–", "–",
+                          f"not run: {result['skipped']}"])
+            continue
+        runs = result["runs"]
+        seconds = [r["train_seconds"] for r in runs]
+        reached = all(r["reached"] for r in runs)
+        cells.append([
+            system, recipe, "uint8" if system == PRESET else "float32",
+            f"{statistics.median(seconds):.2f} s" if reached
+            else f"NOT reached within {info['max_epochs']} epochs",
+            f"{min(seconds):.2f} – {max(seconds):.2f} s",
+            " / ".join(str(r["epochs"]) for r in runs),
+            " / ".join(f"{r['accuracy']:.2%}" for r in runs),
+            ", ".join(str(r["seed"]) for r in runs),
+            ratio(medians.get(system), medians.get(FASTMLP)) if system != FASTMLP else "–",
+        ])
+    return table(ACCURACY_HEADER, cells)
 
 
 def plot(rows: list[dict], path: Path) -> str | None:
+    """samples/s against batch size, notebook net, one line per system and input type."""
     try:
         import matplotlib
 
@@ -148,35 +189,230 @@ def plot(rows: list[dict], path: Path) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib not installed (pip install -e .[plot]): no figure written"
-    networks = sorted({r["network"] for r in rows}, key=lambda n: int(n.split("-")[1]))
-    fig, axes = plt.subplots(1, len(networks), figsize=(6 * len(networks), 4.5), squeeze=False)
-    for ax, network in zip(axes[0], networks, strict=True):
-        lines = defaultdict(list)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), squeeze=False)
+    for ax, dtype in zip(axes[0], ("float32", "float64"), strict=True):
+        lines: dict[tuple, list] = {}
         for r in rows:
-            if r["network"] == network and r["sps"]:
-                lines[(r["system"], r["dtype"])].append((r["batch_size"], r["sps"]))
-        for (system, dtype), points in sorted(
-            lines.items(), key=lambda kv: (SYSTEM_ORDER.index(kv[0][0])
-                                           if kv[0][0] in SYSTEM_ORDER else 9, kv[0][1])
-        ):
+            if r["network"] == "784-16-10" and r["dtype"] == dtype and r["median"]:
+                lines.setdefault((r["system"], r["input"]), []).append((r["batch"], r["median"]))
+        for (system, input_type), points in sorted(lines.items()):
             points.sort()
             xs, ys = zip(*points, strict=True)
-            ax.plot(xs, ys, marker="o" if len(xs) > 1 else "*", markersize=6 if len(xs) > 1 else 12,
-                    label=f"{system} {dtype}")
+            ax.plot(xs, ys, marker="o" if len(xs) > 1 else "*",
+                    markersize=6 if len(xs) > 1 else 12, label=f"{system}, {input_type} input")
         ax.set_xscale("log", base=2)
-        ticks = sorted({r["batch_size"] for r in rows})
-        ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.set_yscale("log")
+        ax.set_xticks([1, 32, 128, 1024], ["1", "32", "128", "1024"])
         ax.set_xlabel("batch size")
-        ax.set_ylabel("training samples/s (median)")
-        ax.set_title(f"one epoch, {network}")
+        ax.set_ylabel("training samples/s (median over rounds)")
+        ax.set_title(f"one epoch, 784-16-10, {dtype} maths")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return None
+
+
+def render(data: dict, command: str, raw: str) -> tuple[str, list[str], list[dict]]:
+    """(latest.md's text, the noisy fastmlp rows, the throughput rows)."""
+    info = data.get("machine_info", {})
+    extra = info.get("fastmlp", {})
+    rows = throughput_rows(data["benchmarks"])
+    throughput, noisy = throughput_table(rows)
+    accuracy = accuracy_table(data["benchmarks"])
+    when = (data.get("datetime") or datetime.now(timezone.utc).isoformat())[:16]
+    commit = data.get("commit_info", {})
+    threads = {}
+    versions = {}
+    for r in rows:
+        threads.setdefault(r["system"], r["threads"])
+        if r["version"]:
+            versions[r["system"]] = r["version"]
+
+    def load(key: str) -> str:
+        values = extra.get(key)
+        return ", ".join(f"{v:.2f}" for v in values) if values else "unknown"
+
+    thread_text = "; ".join(
+        f"{system}: " + ", ".join(f"{k.removesuffix('_threads')} {v}" for k, v in t.items())
+        for system, t in threads.items() if t
+    )
+    header = [
+        "# fastmlp benchmarks: latest run",
+        "",
+        f"- Date: {when.replace('T', ' ')} UTC",
+        f"- Command: `{command}` (raw results: `{raw}`)",
+        f"- Commit: {commit.get('id', '?')[:12]}"
+        + (" (dirty tree)" if commit.get("dirty") else ""),
+        f"- Machine: {extra.get('cores', '?')} cores, {extra.get('cpu_model', 'unknown CPU')}; "
+        f"BLAS {extra.get('blas', 'unknown')}",
+        f"- Threads per system: {thread_text or 'unknown'}",
+        f"- Python {info.get('python_version', '?')}, NumPy {extra.get('numpy_version', '?')}, "
+        f"Numba {extra.get('numba_version', '?')}"
+        + "".join(f", {s} {v}" for s, v in versions.items()),
+        f"- Load average (1, 5, 15 min): {load('load_before')} before, "
+        f"{load('load_after')} after",
+        f"- Rounds: {extra.get('rounds', '?')} per system and configuration, each a fresh "
+        f"process timing {extra.get('epochs_per_round', '?')} epochs and keeping the fastest"
+        + (" (quick mode: a subset of the rows)" if extra.get("quick") else ""),
+    ]
+    if noisy:
+        header += ["", f"**NOISY run:** {len(noisy)} fastmlp row(s) spread by more than "
+                       f"{NOISY_SPREAD:.0%} between rounds ({'; '.join(noisy)}). Re-run on a "
+                       "quiet machine before quoting these figures."]
+    notes = (
+        "How it was measured: every system × configuration ran in fresh Python processes "
+        "of its own, one per round, rounds interleaved (A B C, then C B A, ...). Imports, "
+        "loading MNIST, preparing the input and a warm-up fit on 1,024 samples (compiling "
+        "fastmlp's kernels) come before the timing. A round's figure is the fastest of its "
+        "timed one-epoch fits; samples/s is the median over rounds, min–max and spread "
+        "((max − min) / median) beside it. × columns are ratios of medians in this run: "
+        "× naive over the faster of the two naive-loop rows with the same input type, "
+        "× PyTorch and × scikit-learn over that peer's row of the same network, batch, "
+        "dtype and input.\n\n"
+        "What each system runs: the same network, batch size, data and input type. "
+        "dtype is the maths dtype, input the type of the training array handed over. "
+        "fastmlp: `MLPClassifier(...).fit` with `max_iter=1`, a fresh estimator per "
+        "epoch, shuffled. PyTorch: eager, a plain loop over `torch.randperm` batches; "
+        "uint8 input is converted and scaled per batch. scikit-learn: `MLPClassifier` "
+        "with `max_iter=1`, shuffled; it has no squared-error classifier, so the notebook "
+        "rows train softmax + log loss (the same products, a different output pass), and "
+        "no uint8 path. The naive loop (`fastmlp.baseline.train`, float64, batch 1, file "
+        "order) and the peers at batch 1 run on the first 5,000 images (`samples`). "
+        "Notebook recipe (784-16-10): logistic hidden and output, squared error, SGD 0.01. "
+        "784-128-10 and 784-256-128-10: ReLU, softmax + log loss, Adam 1e-3, no L2."
+    )
+    sections = [*header, "", notes, "", "## Training throughput: one epoch", "", throughput,
+                "", "![throughput vs batch size](throughput.png)", ""]
+    if accuracy:
+        sections += [
+            "## Time to 97.5 % MNIST test accuracy", "",
+            "Seconds of training (the sum of the epochs; scoring the 10,000 test images "
+            "after each epoch excluded) until the test accuracy first reaches 97.5 %, "
+            "median over the seeds, each seed of each system a fresh process. One recipe "
+            "for fastmlp, PyTorch and scikit-learn: 784-128-10, batch 128, float32, "
+            "shuffled, at most 15 epochs; scikit-learn trains with `partial_fit` (one epoch "
+            "per call, validating its input each time). × fastmlp: that row's median over "
+            "fastmlp's.", "", accuracy, ""]
+    return "\n".join(sections), noisy, rows
+
+
+# -- the pages' blocks, from latest.md -------------------------------------------------------
+
+
+def parse_tables(markdown: str) -> dict[str, list[dict]]:
+    """Every table of a report, keyed by its header's first two cells ('system|network')."""
+    tables: dict[str, list[dict]] = {}
+    lines = markdown.splitlines()
+    for i, line in enumerate(lines):
+        if not (line.startswith("| ") and i + 1 < len(lines) and lines[i + 1].startswith("|---")):
+            continue
+        header = [c.strip() for c in line.strip("|").split("|")]
+        body = []
+        for row in lines[i + 2:]:
+            if not row.startswith("|"):
+                break
+            body.append(dict(zip(header, (c.strip() for c in row.strip("|").split("|")),
+                                 strict=True)))
+        tables["|".join(header[:2])] = body
+    return tables
+
+
+def page_block(markdown: str, link: str) -> str:
+    """The speed block of README.md / docs/index.md, every figure taken from latest.md."""
+    tables = parse_tables(markdown)
+    rows = tables.get("system|network", [])
+    date = re.search(r"^- Date: (.+)$", markdown, re.M)
+    command = re.search(r"^- Command: `([^`]+)`", markdown, re.M)
+    commit = re.search(r"^- Commit: (\S+)", markdown, re.M)
+
+    def cell(system, network, batch, dtype, input_type, column="samples/s"):
+        for r in rows:
+            if (r["system"], r["network"], r["batch"], r["dtype"], r["input"]) == (
+                    system, network, str(batch), dtype, input_type):
+                return r[column]
+        return "–"
+
+    batches = (1, 32, 128, 1024)
+    net = "784-16-10"
+    naive = [r for r in rows if r["system"] in NAIVE and r["input"] == "float32"
+             and r["samples/s"] != "–"]
+    best_naive = max(naive, key=lambda r: _number(r["samples/s"]), default=None)
+    lines = [
+        START,
+        "Notebook net (784-16-10, logistic, squared error, SGD), float32 maths on float32 "
+        f"input, training samples/s on {cell(FASTMLP, net, 128, 'float32', 'float32', 'samples')}"
+        " MNIST training images (the peers at batch 1: "
+        f"{cell(PYTORCH, net, 1, 'float32', 'float32', 'samples')}):",
+        "",
+        "| system | " + " | ".join(f"batch {b}" for b in batches) + " |",
+        "|---|" + "---|" * len(batches),
+    ]
+    for system, label in ((FASTMLP, "fastmlp"), (PYTORCH, "PyTorch eager"),
+                          (SKLEARN, "scikit-learn (softmax + log loss)")):
+        lines.append(f"| {label} | "
+                     + " | ".join(cell(system, net, b, "float32", "float32") for b in batches)
+                     + " |")
+    for column, label in (("× PyTorch", "fastmlp / PyTorch"),
+                          ("× scikit-learn", "fastmlp / scikit-learn"),
+                          ("× naive", "fastmlp / naive loop")):
+        lines.append(f"| {label} | " + " | ".join(
+            cell(FASTMLP, net, b, "float32", "float32", column) for b in batches) + " |")
+    lines += [""]
+    if best_naive:
+        lines.append(f"- Naive notebook loop (float64, batch 1, float32 input, its faster "
+                     f"thread count: {best_naive['system'].removeprefix('naive loop, ')}): "
+                     f"{best_naive['samples/s']} samples/s.")
+    lines.append(
+        "- 784-128-10 ReLU, Adam, batch 128, float32: fastmlp "
+        f"{cell(FASTMLP, '784-128-10', 128, 'float32', 'float32')}, PyTorch "
+        f"{cell(PYTORCH, '784-128-10', 128, 'float32', 'float32')}, scikit-learn "
+        f"{cell(SKLEARN, '784-128-10', 128, 'float32', 'float32')} samples/s "
+        f"(uint8 input: fastmlp {cell(FASTMLP, '784-128-10', 128, 'float32', 'uint8')}).")
+    accuracy = {r["system"]: r for r in tables.get("system|recipe", [])}
+    if accuracy:
+        parts = [f"{s} {accuracy[s]['seconds to target']}" for s in (FASTMLP, PYTORCH, SKLEARN)
+                 if s in accuracy]
+        text = ("- Time to 97.5 % test accuracy, one recipe (784-128-10 ReLU, Adam 1e-3, "
+                "batch 128, float32), median over seeds: " + ", ".join(parts))
+        if PRESET in accuracy:
+            text += f"; fastmlp's default preset {accuracy[PRESET]['seconds to target']}"
+        lines.append(text + ".")
+    noisy = "**NOISY run:**" in markdown
+    lines += [
+        "",
+        f"From one `{command.group(1) if command else 'nox -s bench'}` run "
+        f"({date.group(1) if date else 'date unknown'}, commit "
+        f"{commit.group(1) if commit else '?'}): each system in fresh processes of its own, "
+        "medians over interleaved rounds"
+        + (", **marked NOISY** (a fastmlp row spread > 20 % between rounds)" if noisy else "")
+        + f". Spread, threads, uint8 input, float64 and every other row: [the report]({link}).",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def _number(text: str) -> float:
+    value, _, unit = text.partition(" ")
+    return float(value) * {"k": 1e3, "M": 1e6}.get(unit, 1)
+
+
+def rewrite_block(path: Path, block: str) -> None:
+    text = path.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"{path}: no {START} ... {END} markers to rewrite")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(head + block + tail)
+
+
+def current_block(path: Path) -> str | None:
+    text = path.read_text()
+    if START not in text or END not in text:
+        return None
+    return START + text.split(START, 1)[1].split(END, 1)[0] + END
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,73 +422,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="newest saved run with this --benchmark-save name")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks")
     parser.add_argument("--command", default="nox -s bench", help="command quoted in the report")
+    parser.add_argument("--pages", action="store_true",
+                        help="also rewrite the speed blocks of README.md and docs/index.md")
     args = parser.parse_args(argv)
 
     path = (args.json or find_run(args.storage, args.name)).resolve()
     shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
-    data, results = load(path)
-    info = data.get("machine_info", {})
-    extra = info.get("fastmlp", {})
-    threads = next((r for r in results if "blas_threads" in r), {})
-    when = data.get("datetime") or datetime.now(timezone.utc).isoformat()
-    commit = data.get("commit_info", {})
-
-    epoch_table, epoch_rows = throughput_section(results, "epoch")
-    step_table, _ = throughput_section(results, "step")
-    kernels = kernel_section(results)
-    other = other_section(results)
-
-    header = "\n".join([
-        "# fastmlp benchmarks: latest run",
-        "",
-        f"- Date: {when[:19].replace('T', ' ')} UTC",
-        f"- Machine: {extra.get('cores', os.cpu_count())} cores, "
-        f"{extra.get('cpu_model') or info.get('cpu', {}).get('brand_raw', 'unknown CPU')}",
-        f"- BLAS: {extra.get('blas', 'unknown')}",
-        f"- Threads: BLAS {threads.get('blas_threads', extra.get('blas_threads'))}, "
-        f"Numba {threads.get('numba_threads', extra.get('numba_threads'))}"
-        + (f", PyTorch {t}" if (t := next((r.get('torch_threads') for r in results
-                                            if r.get('torch_threads')), None)) else ""),
-        f"- Python {info.get('python_version', platform.python_version())}, NumPy "
-        f"{extra.get('numpy_version', '?')}, Numba {extra.get('numba_version', '?')}"
-        + "".join(f", {r['system']} {r['version']}" for r in
-                  {r["system"]: r for r in results if r.get("version")}.values()),
-        f"- Commit: {commit.get('id', '?')[:12]}{' (dirty tree)' if commit.get('dirty') else ''}",
-        f"- Command: `{args.command}` (raw results: `{shown}`)",
-    ])
-    notes = (
-        "All figures are medians over the rounds shown; samples/s = samples per timed call / "
-        "median. Speed-ups are ratios of medians within this one run. The machine may be "
-        "shared: compare ratios, not absolute figures, across runs.\n\n"
-        "Epoch = one `fit(max_iter=1)` over the 60,000 uint8 MNIST training images (the "
-        "notebook model: logistic hidden and output, squared error, SGD 0.01, no momentum), "
-        "or over the first `samples` images where that column says fewer (the naive "
-        "float64 NumPy loop, and the slow peer configurations). scikit-learn has no "
-        "squared-error classifier: it trains softmax + log-loss, the same FLOP shape. "
-        "PyTorch: eager, sigmoid, squared error summed over outputs, `torch.optim.SGD`. "
-        "× columns: this row's samples/s over that system's (float32, same network and "
-        "batch; naive: the notebook network only)."
-    )
-    sections = [header, "", notes, ""]
-    if epoch_table:
-        sections += ["## Training throughput: one epoch", "", epoch_table, "",
-                     "![throughput vs batch size](throughput.png)", ""]
-    if step_table:
-        sections += ["## One optimizer step (mini-batch engine, no estimator)", "",
-                     step_table, ""]
-    if other:
-        sections += ["## Data and time to accuracy", "", other, ""]
-    if kernels:
-        sections += ["## Kernels: Numba vs plain NumPy on the same arrays", "", kernels, ""]
-    markdown = "\n".join(sections)
+    data = json.loads(path.read_text())
+    markdown, noisy, rows = render(data, args.command, str(shown))
     print(markdown)
-
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.md").write_text(markdown)
     print(f"\nwrote {args.out / 'latest.md'}")
-    if epoch_rows:
-        problem = plot(epoch_rows, args.out / "throughput.png")
-        print(problem or f"wrote {args.out / 'throughput.png'}")
+    problem = plot(rows, args.out / "throughput.png")
+    print(problem or f"wrote {args.out / 'throughput.png'}")
+    if args.pages:
+        for page, link in PAGES.items():
+            rewrite_block(page, page_block(markdown, link))
+            print(f"rewrote the speed block of {page.relative_to(REPO)}")
+    if noisy:
+        print(f"\nNOISY RUN: fastmlp rows spread by more than {NOISY_SPREAD:.0%} between "
+              f"rounds: {'; '.join(noisy)}")
     return 0
 
 
