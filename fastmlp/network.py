@@ -13,9 +13,9 @@ hidden layers call NumPy's SIMD ``exp`` between two kernels
 ([activate_hidden][fastmlp.network.activate_hidden]). Batch buffers are
 allocated once per fit ([Workspace][fastmlp.network.Workspace]), never per step.
 
-Batch size 1 with plain SGD runs a whole epoch in one kernel instead
-([Network.train_per_sample][fastmlp.network.Network.train_per_sample]), reading a
-CSR copy of mostly-zero input.
+Batch size 1 with plain SGD runs compiled per-sample steps instead
+([Network.train_per_sample][fastmlp.network.Network.train_per_sample]), skipping
+the zeros of mostly-zero input.
 
 Shapes below: B rows in a batch, d input features, n units of a layer, k
 output units (classes); F is the network's float dtype, float32 or float64.
@@ -30,6 +30,7 @@ from fastmlp import kernels, steps
 from fastmlp.exceptions import NonFiniteInputError
 
 PREDICT_CHUNK_ROWS = 4096
+NON_FINITE_INPUT = "Input X contains NaN or infinity; remove or impute those values first."
 # Below this fraction of non-zero inputs the per-sample path reads a CSR copy.
 SPARSE_DENSITY = 0.5
 
@@ -345,10 +346,7 @@ class Network:
             )
             optimizer.steps_done(t)
             if loss == math.inf:
-                raise NonFiniteInputError(
-                    "Input X contains NaN or infinity; remove or impute those values "
-                    "before calling fit."
-                )
+                raise NonFiniteInputError(NON_FINITE_INPUT)
             if not math.isfinite(loss):
                 return math.nan
             total += loss
@@ -361,13 +359,14 @@ class Network:
         rows: np.ndarray,
         learning_rate: float,
         alpha: float,
+        check_input: bool = False,
     ) -> float:
         """One epoch of plain SGD with batch size 1, compiled.
 
         The notebook's regime: each sample updates the weights before the next
         is seen. Runs [steps.per_sample_steps][fastmlp.steps.per_sample_steps]
         on chunks of ``steps.CHUNK_SAMPLES`` samples (Ctrl-C is answered
-        between them), with the CSR copy of the input when ``inputs`` has one.
+        between them), skipping zero inputs when ``inputs.skip_zeros``.
 
         Parameters
         ----------
@@ -381,6 +380,8 @@ class Network:
             Step size, cast to F.
         alpha : float
             L2 strength; each step shrinks the weights by ``1 - lr * alpha``.
+        check_input : bool, default=False
+            Check each sample of float input for NaN or infinity as it is read.
 
         Returns
         -------
@@ -388,19 +389,24 @@ class Network:
             Mean per-sample loss of the epoch (plus the L2 term at the final
             weights, for reporting).
         """
-        widths = self.layer_shapes[:, 1]
-        units = np.zeros(int(widths.sum()), dtype=self.dtype)
+        n_units = int(self.layer_shapes[:, 1].sum())
+        units = np.zeros(n_units, dtype=self.dtype)
         deltas = np.zeros_like(units)
-        csr = inputs.csr if inputs.csr is not None else _empty_csr(inputs.X.dtype)
+        d = inputs.X.shape[1]
+        nonzero_index, nonzero_value = np.zeros(d, np.int64), np.zeros(d, self.dtype)
         f = self.dtype.type
         n = rows.shape[0]
         total = 0.0
         for start in range(0, n, steps.CHUNK_SAMPLES):
-            total += steps.per_sample_steps(
-                inputs.X, csr, inputs.csr is not None, y, rows, start,
-                min(start + steps.CHUNK_SAMPLES, n), inputs.scale, self.params, self.layout,
-                self.kinds, f(learning_rate), f(alpha), units, deltas,
+            loss = steps.per_sample_steps(
+                inputs.X, inputs.skip_zeros, y, rows, start, min(start + steps.CHUNK_SAMPLES, n),
+                inputs.scale, self.params, self.layout, self.kinds, f(learning_rate), f(alpha),
+                units, deltas, nonzero_index, nonzero_value,
+                check_input and inputs.X.dtype != np.uint8,
             )
+            if loss == math.inf:
+                raise NonFiniteInputError(NON_FINITE_INPUT)
+            total += loss
         if alpha:
             # scikit-learn charges every one-sample batch the L2 term at that step's
             # weights; the epoch's final weights stand in for them here (reporting only).
@@ -408,21 +414,15 @@ class Network:
         return total / n
 
 
-def _empty_csr(dtype) -> "steps.CSR":
-    """A CSR stand-in for dense input, typed like a real one so that the
-    per-sample kernel keeps a single compiled signature per input dtype."""
-    return steps.CSR(np.zeros(1, np.int64), np.zeros(0, np.uint16), np.zeros(0, dtype))
-
-
 class TrainingInput:
     """The training matrix as the kernels read it.
 
     X stays in its own dtype (uint8 stays uint8); ``scale`` converts it batch by
     batch. For the per-sample path (``sparse_first_layer=True``), when at most
-    ``SPARSE_DENSITY`` of the entries are non-zero, a compressed-row copy
-    (``csr``) lets the first layer skip the zeros: on MNIST, about 150 of 784
-    pixels per image are non-zero. Mini-batches do not use it: there BLAS on
-    the dense batch was faster than a sparse first-layer kernel on every shape
+    ``SPARSE_DENSITY`` of the entries are non-zero, the first layer skips the
+    zero inputs of each sample (``skip_zeros``): on MNIST, about 150 of 784
+    pixels per image are non-zero. Mini-batches do not: there BLAS on the
+    dense batch was faster than a sparse first-layer kernel on every shape
     measured.
 
     Parameters
@@ -432,7 +432,7 @@ class TrainingInput:
     dtype : numpy dtype
         The network's float dtype F.
     sparse_first_layer : bool, default=False
-        Build the CSR copy if X is sparse enough.
+        Skip zero inputs if X is sparse enough.
 
     Attributes
     ----------
@@ -440,24 +440,21 @@ class TrainingInput:
         The input, not copied.
     scale : numpy scalar of type F
         From [input_scale][fastmlp.network.input_scale].
-    csr : steps.CSR or None
-        ``indptr (n+1,) int64, indices (nnz,) uint16 or int32, values (nnz,)
-        X.dtype`` from ``kernels.to_csr``, or None.
+    skip_zeros : bool
+        The per-sample path lists each sample's non-zero inputs and runs the
+        first layer over them only.
     """
 
     def __init__(self, X: np.ndarray, dtype: np.dtype, sparse_first_layer: bool = False) -> None:
         self.X = X
         self.scale = input_scale(X, dtype)
-        self.csr = None
-        if sparse_first_layer and density(X) <= SPARSE_DENSITY:
-            index_dtype = np.uint16 if X.shape[1] <= np.iinfo(np.uint16).max else np.int32
-            self.csr = steps.CSR(*kernels.to_csr(X, index_dtype))
+        self.skip_zeros = sparse_first_layer and density(X) <= SPARSE_DENSITY
 
 
 def density(X: np.ndarray, max_rows: int = 2000) -> float:
     """Fraction of non-zero entries, estimated on evenly spaced rows.
 
-    Decides whether the per-sample path gets a CSR copy (``SPARSE_DENSITY``).
+    Decides whether the per-sample path skips zero inputs (``SPARSE_DENSITY``).
 
     Parameters
     ----------

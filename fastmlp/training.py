@@ -178,9 +178,6 @@ class Epochs:
         self.n_samples = X.shape[0]
         self.per_sample = batch_size == 1 and optimizer.plain
         self.workspace = None if self.per_sample else Workspace(network, batch_size, X)
-        if check_input and self.per_sample:
-            validation.check_all_finite(X)  # the CSR copy below reads X anyway
-            self.check_input = False
         self.inputs = TrainingInput(X, network.dtype, sparse_first_layer=self.per_sample)
 
     def run(self, epoch: int, learning_rate_init: float) -> float:
@@ -202,22 +199,23 @@ class Epochs:
         network, optimizer, n = self.network, self.optimizer, self.n_samples
         rows = self.rng.permutation(n) if self.shuffle else np.arange(n)
         weights, state = network.params.copy(), copy.deepcopy(optimizer.state())
-        if self.per_sample:
-            loss = network.train_per_sample(
-                self.inputs, self.y, rows, optimizer.learning_rate, self.alpha
-            )
-        else:
-            try:
+        try:
+            if self.per_sample:
+                loss = network.train_per_sample(
+                    self.inputs, self.y, rows, optimizer.learning_rate, self.alpha,
+                    check_input=self.check_input,
+                )
+            else:
                 loss = network.train_batches(
                     self.workspace, self.inputs, self.y, rows, optimizer, self.alpha,
                     check_input=self.check_input,
                 )
-            except NonFiniteInputError:
-                network.params[:] = weights
-                optimizer.load_state(state)
-                validation.check_all_finite(self.inputs.X)  # names the first bad entry
-                raise
-            self.check_input = False
+        except NonFiniteInputError:
+            network.params[:] = weights
+            optimizer.load_state(state)
+            validation.check_all_finite(self.inputs.X)  # names the first bad entry
+            raise
+        self.check_input = False
         # The epoch's last step can overflow the weights after its loss was
         # computed, so the weights themselves are checked too.
         if not (math.isfinite(loss) and np.isfinite(network.params).all()):

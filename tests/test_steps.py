@@ -1,0 +1,86 @@
+"""The compiled steps see the same numbers whatever the input's layout and path.
+
+``tests/test_gradients.py`` checks the compiled epochs against written-out
+reference steps for every activation, output, loss and solver; here the
+input side: rows read in place or gathered, C, Fortran or strided input, a
+short last batch, the chunked calls, and NaN or infinity met mid-epoch.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from fastmlp import MLPClassifier, steps
+
+
+def _problem(n=300, d=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, d))
+    y = (X[:, 0] + X[:, 1] > 1).astype(int) + 2 * (X[:, 2] > 0.5)
+    return X, y
+
+
+def _fit(X, y, **params):
+    model = MLPClassifier(hidden_layer_sizes=(7,), max_iter=3, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 32, 64])
+def test_layouts_give_the_same_fit(dtype, shuffle, batch_size):
+    X, y = _problem()
+    X = X.astype(dtype)
+    reference = _fit(X, y, dtype=dtype, shuffle=shuffle, batch_size=batch_size, solver="sgd")
+    wide = np.zeros((X.shape[0], 2 * X.shape[1]), dtype=dtype)
+    wide[:, ::2] = X
+    for variant in (np.asfortranarray(X), wide[:, ::2], X.astype(np.float64 if dtype ==
+                                                                   "float32" else np.float32)):
+        if variant.dtype != X.dtype:
+            continue  # another input dtype rounds differently; compared below
+        got = _fit(variant, y, dtype=dtype, shuffle=shuffle, batch_size=batch_size,
+                   solver="sgd")
+        for a, b in zip(got.coefs_ + got.intercepts_, reference.coefs_ + reference.intercepts_,
+                        strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert got.loss_curve_ == reference.loss_curve_
+
+
+def test_in_place_rows_equal_gathered_rows():
+    """shuffle=False reads the rows of float input in place; uint8 and another dtype
+    are gathered. The two paths see the same values, so the fits agree."""
+    X, y = _problem()
+    X32 = (np.round(X * 255) / 255).astype(np.float32)
+    in_place = _fit(X32, y, dtype="float32", shuffle=False, batch_size=50)
+    from_uint8 = _fit(np.round(X * 255).astype(np.uint8), y, dtype="float32", shuffle=False,
+                      batch_size=50)
+    for a, b in zip(in_place.coefs_, from_uint8.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_chunked_calls_equal_one_call(monkeypatch):
+    """An epoch cut into many compiled calls (for Ctrl-C) trains exactly as one call."""
+    X, y = _problem(n=1000)
+    whole = _fit(X, y, batch_size=30, solver="adam")
+    monkeypatch.setattr(steps, "CHUNK_SAMPLES", 90)
+    chunked = _fit(X, y, batch_size=30, solver="adam")
+    np.testing.assert_array_equal(chunked._network.params, whole._network.params)
+    assert chunked._optimizer.t == whole._optimizer.t == 3 * 34
+
+
+@pytest.mark.parametrize("batch_size", [1, 16])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_met_mid_epoch_leaves_no_trained_weights(batch_size, bad):
+    """fit checks float X while it reads it: a bad value late in X raises ValueError
+    naming its place, and a warm start keeps the weights it had."""
+    X, y = _problem()
+    model = _fit(X, y, batch_size=batch_size, warm_start=True, shuffle=False)
+    before = model._network.params.copy()
+    X_bad = X.copy()
+    X_bad[250, 3] = bad
+    with pytest.raises(ValueError, match=r"(NaN|infinity) \(first at row 250, column 3\)"):
+        model.fit(X_bad, y)
+    np.testing.assert_array_equal(model._network.params, before)
