@@ -234,7 +234,6 @@ def minibatch_steps(
     n_layers = layout.shapes.shape[0]
     last = n_layers - 1
     d = X.shape[1]
-    zero = params.dtype.type(0)
     total = 0.0
     squared = _squared_weights(params, layout.n_weights) if alpha != 0.0 else 0.0
     for b_start in range(start, stop, batch_size):
@@ -409,7 +408,8 @@ def per_sample_steps(
                     for j in range(n_out):
                         a[j] += xi * w[j]
             else:
-                prev = units[layout.unit_offsets[layer - 1]:layout.unit_offsets[layer - 1] + n_in]
+                below = layout.unit_offsets[layer - 1]
+                prev = units[below:below + n_in]
                 for i in range(n_in):
                     pi = prev[i]
                     w = W[i * n_out:(i + 1) * n_out]
@@ -431,8 +431,9 @@ def per_sample_steps(
             d = deltas[layout.unit_offsets[layer]:layout.unit_offsets[layer] + n_out]
             if layer > 0:
                 # row i of W feeds only unit i's delta: read it, then update it
-                prev = units[layout.unit_offsets[layer - 1]:layout.unit_offsets[layer - 1] + n_in]
-                prev_d = deltas[layout.unit_offsets[layer - 1]:layout.unit_offsets[layer - 1] + n_in]
+                below = layout.unit_offsets[layer - 1]
+                prev = units[below:below + n_in]
+                prev_d = deltas[below:below + n_in]
                 for i in range(n_in):
                     w = W[i * n_out:(i + 1) * n_out]
                     s = zero
