@@ -252,7 +252,9 @@ def format_error(error: BaseException) -> str:
         ``fastmlp: error: ``.
     """
     if isinstance(error, fastmlp.DatasetError):
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        # the library's advice names its argument; here the user types the flag
+        text = str(error).replace("pass data_home=", "pass --data-home DIR")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
         lines = lines or [type(error).__name__]
         return "\n".join([f"fastmlp: error: {lines[0]}", *(f"  {line}" for line in lines[1:])])
     return "fastmlp: error: " + " ".join(str(error).split())

@@ -501,3 +501,11 @@ def test_hidden_error_speaks_in_flags(capsys):
     assert cli.main(["train", "--hidden", "64", "0"]) == cli.EXIT_ERROR
     line = _one_error_line(capsys.readouterr())
     assert "got --hidden 64 0" in line and "--hidden 128 64" in line and "(" not in line
+
+
+def test_an_unwritable_cache_names_the_flag(tmp_path, capsys):
+    (tmp_path / "a-file").touch()  # no folder can be made below a file, even by root
+    cache = tmp_path / "a-file" / "cache"
+    assert cli.main(["download", "mnist", "--data-home", str(cache)]) == cli.EXIT_ERROR
+    line = _one_error_line(capsys.readouterr())
+    assert "pass --data-home DIR" in line and "data_home=" not in line
