@@ -692,10 +692,13 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
     client.run(_warm_up, {**base, **points[0]}, on_error="ignore")
     # broadcast: one copy per worker, sent once; tasks then find the data where they run
     # (a worker that joins later fetches it from a peer once, not per task). Keys of our
-    # own (hash=False): no time spent hashing the data, and cancelling them at the end
-    # cannot touch the caller's own scatter of the same arrays.
-    shared = client.scatter(list(data), broadcast=True, hash=False)
+    # own, named after the sweep: no time spent hashing the data, cancelling them at the
+    # end cannot touch the caller's own scatter of the same arrays, and the scheduler
+    # (its dashboard) shows what they are.
     run = uuid.uuid4().hex[:8]
+    names = [f"fastmlp-sweep-{run}-{name}" for name in ("X", "y", "X_val", "y_val")]
+    scattered = client.scatter(dict(zip(names, data, strict=True)), broadcast=True)
+    shared = [scattered[name] for name in names]
     futures = {
         client.submit(
             _fit_point, {**base, **point}, *shared, key=f"fastmlp-sweep-{run}-{index}",

@@ -176,6 +176,7 @@ def test_every_point_comes_back_from_both_workers_with_the_weights_of_a_sequenti
     # the data was broadcast to both workers before the points ran: no task fetched any
     # (the embedded cluster runs without the memory manager that would drop replicas)
     assert not client.amm.running()
+    assert _released(client)  # the sweep let go of its data and tasks
     fits = [task for task in stream.data if str(task["key"]).startswith("fastmlp-sweep")]
     assert len(fits) == 4
     steps = [(task["worker"], step["action"], step.get("source")) for task in fits
@@ -257,6 +258,49 @@ def test_killing_a_worker_mid_sweep_reruns_its_points_elsewhere(client, data):
     index = min(killed["indices"])
     reference = _sequential_fit({**params, **results[index].params}, X_train, y_train)
     np.testing.assert_array_equal(results[index].model.coefs_[0], reference.coefs_[0])
+
+
+def _sweep_keys(client) -> list[str]:
+    """Keys of sweep tasks and sweep data the scheduler still holds."""
+    return client.run_on_scheduler(
+        lambda dask_scheduler: [str(key) for key in dask_scheduler.tasks
+                                if str(key).startswith("fastmlp-sweep")]
+    )
+
+
+def _released(client) -> bool:
+    """Whether the scheduler lets go of every sweep key (it may take a moment) in TIMEOUT s."""
+    deadline = time.monotonic() + TIMEOUT
+    while _sweep_keys(client) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _sweep_keys(client) == []
+
+
+def test_a_scheduler_address_connects_to_that_cluster(client, data):
+    X, y = data
+    results = sweeps.sweep({"random_state": [0, 1]}, X, y, params=dict(BASE, max_iter=1),
+                           client=client.scheduler.address)
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert {r.worker for r in results} <= _worker_addresses(client)
+    assert client.status == "running"  # the caller's cluster, and its client, live on
+
+
+def test_an_interrupted_sweep_cancels_its_tasks_and_data_on_the_cluster(client, data):
+    """Ctrl-C (a KeyboardInterrupt while results arrive): nothing of the sweep stays queued."""
+    X, y = data
+    assert _released(client)  # of the tests before
+
+    def interrupt(result):
+        raise KeyboardInterrupt
+
+    # the traceback keeps the sweep's frame, and with it its futures, alive: only the
+    # sweep's own cancel lets the scheduler forget them
+    with pytest.raises(KeyboardInterrupt) as interrupted:
+        sweeps.sweep({"random_state": list(range(8))}, X, y, params=dict(BASE, max_iter=4),
+                     client=client, callback=interrupt)
+    assert _released(client), _sweep_keys(client)
+    assert interrupted.traceback
+    assert client.status == "running"
 
 
 def test_grid_search_cv_runs_on_the_cluster_through_joblib(client, data):
