@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 
 import fastmlp
 from fastmlp.presets import PRESETS
-from fastmlp.sweeps import best
+from fastmlp.sweeps import best, ranked
 
 # The workers are new processes that import this file: the guard keeps them from
 # starting sweeps of their own.
@@ -23,8 +23,7 @@ if __name__ == "__main__":
             "learning_rate_init": [1e-3, 3e-3]}
     params = dict(PRESETS["default"], max_iter=1, random_state=0)
     results = fastmlp.sweep(grid, x_train, y_train, params=params)
-    ranked = sorted(results, key=lambda r: r.validation_accuracy, reverse=True)
-    for result in ranked:
+    for result in ranked(results):  # best validation accuracy first
         width = result.params["hidden_layer_sizes"][0]
         rate = result.params["learning_rate_init"]
         print(f"hidden {width:4d}  lr {rate:.0e}  "
