@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from fastmlp.atomic import atomic_write, file_mode, is_temporary
+from fastmlp.exceptions import LockTimeout
 
 __all__ = [
     "LOCK_NAME",
@@ -45,10 +46,6 @@ LOCK_NAME = ".lock"
 """File name of a cache folder's lock."""
 
 _log = logging.getLogger(__name__)
-
-
-class LockTimeout(TimeoutError):
-    """Another process held a cache folder's lock for longer than we would wait."""
 
 
 # <stem>.<16 hex raw key>[.<32 hex digest>].npy; the digest-less form is the

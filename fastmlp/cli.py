@@ -23,6 +23,7 @@ import numpy as np
 
 import fastmlp
 from fastmlp import options
+from fastmlp.exceptions import CommandError
 from fastmlp.presets import PRESETS
 
 # Exit codes: 0 success, 1 a fastmlp error (bad data, divergence, bad input),
@@ -66,10 +67,6 @@ examples:
 A flag left out takes its value from the preset ("default from the preset"
 above); the presets are listed in fastmlp.presets.PRESETS.
 """
-
-
-class CommandError(Exception):
-    """A problem the user can fix (e.g. a missing optional package); shown as one line."""
 
 
 def _preset_default(key: str) -> str:

@@ -13,7 +13,7 @@ ever reaches the disk. A download must also keep up with
 [`DownloadLimits`][fastmlp.downloads.DownloadLimits]: no pause longer than the
 stall timeout, and the whole file within its deadline.
 
-Failures raise [`DownloadError`][fastmlp.downloads.DownloadError] with a short
+Failures raise [`DownloadError`][fastmlp.exceptions.DownloadError] with a short
 reason; [`describe`][fastmlp.downloads.describe] turns any other exception of a
 download into one.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from fastmlp.exceptions import DatasetError
+from fastmlp.exceptions import DatasetError, DownloadError
 
 __all__ = [
     "LIMITS",
@@ -88,10 +88,6 @@ LIMITS = DownloadLimits()
 """The limits every download uses; replace it (``downloads.LIMITS = ...``) to change them."""
 
 
-class DownloadError(Exception):
-    """One source could not deliver a file; the message is a short reason."""
-
-
 class CappedWriter:
     """Write through to ``file``, refusing more than ``cap`` bytes and advancing a progress bar.
 
@@ -102,7 +98,7 @@ class CappedWriter:
     size : int
         The pinned size of the file, for messages.
     cap : int
-        Most bytes accepted; one more raises [`DownloadError`][fastmlp.downloads.DownloadError].
+        Most bytes accepted; one more raises [`DownloadError`][fastmlp.exceptions.DownloadError].
     progress : tqdm or None
         A progress bar to advance, if any.
     """

@@ -5,6 +5,10 @@ Each message names the problem and the fix. ``NotFittedError``,
 and meanings; fastmlp raises and warns with ``compatible(cls)``, which adds
 scikit-learn's class of the same name as a second base when scikit-learn is
 loaded, so code written against either library catches them.
+
+``CommandError``, ``DownloadError`` and ``LockTimeout`` never reach callers of
+the library: the command line prints the first as one line, and the data layer
+turns the others into a ``DatasetError``.
 """
 
 import functools
@@ -20,6 +24,28 @@ class DatasetError(Exception):
 
 class DivergenceError(FloatingPointError):
     """Training produced a non-finite loss; the last finite weights were restored."""
+
+
+class CommandError(Exception):
+    """A problem the user of the command line can fix (e.g. a missing optional package).
+
+    Raised by [fastmlp.cli][fastmlp.cli] only, which shows it as one line.
+    """
+
+
+class DownloadError(Exception):
+    """One source could not deliver a file; the message is a short reason.
+
+    Internal to the data layer: [load_dataset][fastmlp.datasets.load_dataset]
+    tries the next mirror, and reports every reason in one ``DatasetError``.
+    """
+
+
+class LockTimeout(TimeoutError):
+    """Another process held a cache folder's lock for longer than we would wait.
+
+    Internal to the data layer, which reports it as a ``DatasetError``.
+    """
 
 
 class ModelFileError(ValueError):

@@ -261,6 +261,25 @@ def test_the_format_module_imports_nothing_from_the_estimator():
     assert "importlib" not in imported and "__import__" not in inspect.getsource(persistence)
 
 
+def test_every_exception_and_warning_class_is_defined_in_exceptions():
+    """One home for them (private control-flow classes, named _..., excepted)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    found, elsewhere = set(), []
+    for info in pkgutil.iter_modules(fastmlp.__path__, "fastmlp."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if inspect.isclass(value) and issubclass(value, BaseException):
+                if value.__module__ == "fastmlp.exceptions":
+                    found.add(name)
+                elif value.__module__ == info.name and not name.startswith("_"):
+                    elsewhere.append(f"{info.name}.{name}")
+    assert not elsewhere
+    assert {"DatasetError", "ModelFileError", "NotFittedError", "DownloadError"} <= found
+
+
 # -- reliability (issue 11) ---------------------------------------------------------------
 
 
