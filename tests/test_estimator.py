@@ -489,6 +489,27 @@ def test_every_parameter_has_a_constraint_and_the_defaults_meet_them():
     }
 
 
+def test_documented_choices_and_defaults_are_the_option_table():
+    """The option names live in fastmlp.options; the docstring's choice sets and the
+    signature's defaults must say the same (first entry = default)."""
+    import inspect
+    import re
+
+    from fastmlp import options
+
+    table = {
+        "activation": options.ACTIVATIONS, "solver": options.SOLVERS,
+        "learning_rate": options.LEARNING_RATES, "loss": options.LOSSES,
+        "output_activation": options.OUTPUT_ACTIVATIONS, "weight_init": options.WEIGHT_INITS,
+    }
+    documented = dict(re.findall(r"^\s*(\w+) : \{([^}]*)\}", MLPClassifier.__doc__, re.M))
+    defaults = inspect.signature(MLPClassifier).parameters
+    for name, names in table.items():
+        assert tuple(re.findall(r'"(\w+)"', documented[name])) == names, name
+        assert defaults[name].default == names[0], name
+    assert tuple(re.findall(r'"(\w+)"', documented["dtype"])) == options.DTYPES
+
+
 def test_predict_before_fit(blobs):
     X, _ = blobs(n=10)
     model = MLPClassifier()
