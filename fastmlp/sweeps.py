@@ -88,7 +88,8 @@ class SweepResult:
         return self.error is None
 
     def to_dict(self) -> dict:
-        """The record as JSON-ready values, without the model (tuples become lists)."""
+        """The record as JSON-ready values, without the model (tuples become lists, a
+        non-finite number its name, so that the output is strict JSON)."""
         return {
             "params": {name: _json_value(value) for name, value in self.params.items()},
             "validation_accuracy": self.validation_accuracy,
@@ -96,7 +97,7 @@ class SweepResult:
             "samples_per_s": self.samples_per_s,
             "worker": self.worker,
             "error": self.error,
-            "loss_curve": list(self.loss_curve),
+            "loss_curve": [_json_value(loss) for loss in self.loss_curve],
         }
 
 

@@ -137,6 +137,16 @@ def test_validation_defaults_to_the_end_of_the_training_data():
         sweeps.validation_split(X, y, X_val=X[:5, :1], y_val=y[:5])
 
 
+def test_a_record_is_strict_json():
+    result = sweeps.SweepResult(index=3, params={"hidden_layer_sizes": (8, 4), "alpha": 1e-4,
+                                                 "random_state": np.int64(2)},
+                                loss_curve=[0.5, float("inf")], error="DivergenceError: x")
+    record = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert record["params"] == {"hidden_layer_sizes": [8, 4], "alpha": 1e-4, "random_state": 2}
+    assert record["loss_curve"] == [0.5, "inf"]
+    assert record["error"] == "DivergenceError: x" and record["validation_accuracy"] is None
+
+
 def test_fastmlp_sweep_is_the_function_whichever_import_comes_first():
     script = (
         "import fastmlp.sweeps, fastmlp; "
