@@ -322,7 +322,8 @@ def hidden_delta(D, A, kind, grad_b):
 
 # -- parameter updates -----------------------------------------------------------------
 # Parameters and gradients live in one flat buffer each, weights first, so one
-# call updates the whole network and the L2 term touches the first n_weights.
+# call updates the whole network and the L2 term (add_weight_decay) touches the
+# first n_weights; the gradient passed to an update already includes it.
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -334,7 +335,19 @@ def _flush(x, tiny, zero):
 
 
 @njit(cache=True, error_model="numpy")
-def sgd_update(params, grads, velocity, lr, momentum, nesterov, decay, n_weights):
+def add_weight_decay(grads, params, decay, n_weights):
+    """grads[:n_weights] += decay * params[:n_weights]: the L2 penalty's share of
+    the gradient, for the weights (biases are not decayed); F arrays and scalar.
+
+    A pass of its own, before the optimizer's, keeps the optimizers' loops free
+    of the weight-or-bias branch, which stops LLVM from vectorizing them.
+    """
+    for i in range(n_weights):
+        grads[i] += decay * params[i]
+
+
+@njit(cache=True, error_model="numpy")
+def sgd_update(params, grads, velocity, lr, momentum, nesterov):
     """SGD step with optional (Nesterov) momentum, scikit-learn's formulation.
 
     One call updates the whole network: parameters, gradients and velocity are
@@ -349,17 +362,11 @@ def sgd_update(params, grads, velocity, lr, momentum, nesterov, decay, n_weights
         Step size and momentum (0: plain ``p -= lr * g``).
     nesterov : bool
         Nesterov's momentum.
-    decay : F scalar
-        ``alpha / B``, the L2 penalty's share of the gradient.
-    n_weights : int
-        The first ``n_weights`` entries are weights (decayed); the rest biases.
     """
     zero = params.dtype.type(0)
     tiny = np.finfo(params.dtype).tiny
     for i in range(params.shape[0]):
         g = grads[i]
-        if i < n_weights and decay != zero:
-            g += decay * params[i]
         if momentum == zero:
             params[i] -= lr * g
         else:
@@ -369,7 +376,7 @@ def sgd_update(params, grads, velocity, lr, momentum, nesterov, decay, n_weights
 
 
 @njit(cache=True, error_model="numpy")
-def adam_update(params, grads, m, v, lr_t, beta_1, beta_2, epsilon, decay, n_weights):
+def adam_update(params, grads, m, v, lr_t, beta_1, beta_2, epsilon):
     """Adam step over the whole flat buffer; moments below ``tiny`` are flushed to 0.
 
     Parameters
@@ -380,18 +387,12 @@ def adam_update(params, grads, m, v, lr_t, beta_1, beta_2, epsilon, decay, n_wei
         Step size with this step's bias corrections already applied.
     beta_1, beta_2, epsilon : F scalar
         Adam's constants.
-    decay : F scalar
-        ``alpha / B``, applied to the first ``n_weights`` entries.
-    n_weights : int
-        How many leading entries are weights.
     """
     one = params.dtype.type(1)
     zero = params.dtype.type(0)
     tiny = np.finfo(params.dtype).tiny
     for i in range(params.shape[0]):
         g = grads[i]
-        if i < n_weights and decay != zero:
-            g += decay * params[i]
         m[i] = _flush(beta_1 * m[i] + (one - beta_1) * g, tiny, zero)
         v[i] = _flush(beta_2 * v[i] + (one - beta_2) * g * g, tiny, zero)
         params[i] -= lr_t * m[i] / (np.sqrt(v[i]) + epsilon)

@@ -5,17 +5,12 @@ first, each layer's ``(n_in, n_out)`` matrix row-major, then the biases);
 ``coefs`` and ``intercepts`` are views into it. Gradients use the same layout,
 so one kernel call updates the whole network and a snapshot is one copy.
 
-Mini-batches: per layer, the three matrix products (forward ``A @ W``,
-backward ``A.T @ delta`` and ``delta @ W.T``) go through NumPy's BLAS, which
-owns the cores; every elementwise pass around them is a single-threaded fused
-Numba kernel from [fastmlp.kernels][fastmlp.kernels], except that logistic
-hidden layers call NumPy's SIMD ``exp`` between two kernels
-([activate_hidden][fastmlp.network.activate_hidden]). Batch buffers are
-allocated once per fit ([Workspace][fastmlp.network.Workspace]), never per step.
-
-Batch size 1 with plain SGD runs compiled per-sample steps instead
-([Network.train_per_sample][fastmlp.network.Network.train_per_sample]), skipping
-the zeros of mostly-zero input.
+Training runs compiled: [Network.train_batches][fastmlp.network.Network.train_batches]
+and [Network.train_per_sample][fastmlp.network.Network.train_per_sample] hand
+whole runs of steps to [fastmlp.steps][fastmlp.steps] (forward, backward and
+update with no Python in between), in buffers allocated once per fit
+([Workspace][fastmlp.network.Workspace]). Prediction and the gradient checks
+run the same kernels from Python, with NumPy's BLAS for the products.
 
 Shapes below: B rows in a batch, d input features, n units of a layer, k
 output units (classes); F is the network's float dtype, float32 or float64.

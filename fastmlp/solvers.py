@@ -1,8 +1,10 @@
 """Stochastic optimizers: SGD (with momentum) and Adam, as scikit-learn defines them.
 
 An optimizer owns its state (velocities, moments) as flat buffers shaped like
-the network's flat parameter buffer, and updates all parameters in one kernel
-call. Learning-rate schedules and the "should we stop" decision follow
+the network's flat parameter buffer; the compiled training steps
+([fastmlp.steps][fastmlp.steps]) update parameters and state in one kernel
+call per step, from what [compiled][fastmlp.solvers.StochasticOptimizer.compiled]
+hands them. Learning-rate schedules and the "should we stop" decision follow
 ``sklearn.neural_network._stochastic_optimizers`` so that hyper-parameters mean
 the same thing in both libraries.
 """
@@ -12,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from fastmlp import kernels, options, steps
+from fastmlp import options, steps
 
 _NO_STATE = {}  # dtype -> the empty buffer a compiled solver gets for state it lacks
 
@@ -24,8 +26,9 @@ def _empty(dtype: np.dtype) -> np.ndarray:
 class StochasticOptimizer:
     """What the training loop asks of an optimizer; the shared parts of both.
 
-    Subclasses implement ``update``, one kernel call over the flat buffers, and
-    may override the schedule (``iteration_ends``) and ``trigger_stopping``.
+    Subclasses implement ``compiled``, the settings and state buffers that the
+    compiled steps ([fastmlp.steps][fastmlp.steps]) update, and may override the
+    schedule (``iteration_ends``) and ``trigger_stopping``.
     """
 
     plain = False  # True when a step needs no state: the per-sample kernel can run it
@@ -107,22 +110,6 @@ class StochasticOptimizer:
         for name in self._state_buffers:
             getattr(self, name)[:] = state[name]
 
-    def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
-        """One step on the flat buffers, in place.
-
-        Parameters
-        ----------
-        params : ndarray of shape (n_params,)
-            The network's flat parameter buffer, in the optimizer's dtype; updated.
-        grads : ndarray of shape (n_params,)
-            The batch's mean gradient, same layout and dtype.
-        decay : float
-            The L2 share alpha / batch size, applied to the first ``n_weights``.
-        n_weights : int
-            How many leading entries of ``params`` are weights (the rest are biases).
-        """
-        raise NotImplementedError
-
     def compiled(self) -> tuple["steps.Solver", int]:
         """This optimizer as the compiled steps take it, and the steps taken so far."""
         raise NotImplementedError
@@ -190,14 +177,6 @@ class SGDOptimizer(StochasticOptimizer):
     def plain(self) -> bool:
         """True when a step is ``p -= lr * g``: no velocity to carry."""
         return self.momentum == 0
-
-    def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
-        """SGD step, with (Nesterov) momentum when momentum > 0."""
-        f = self.dtype.type
-        kernels.sgd_update(
-            params, grads, self.velocity, f(self.learning_rate), f(self.momentum),
-            bool(self.nesterov), f(decay), n_weights,
-        )
 
     def compiled(self) -> tuple["steps.Solver", int]:
         f, none = self.dtype.type, _empty(self.dtype)
@@ -270,21 +249,6 @@ class AdamOptimizer(StochasticOptimizer):
         self.t = 0
         self.ms = np.zeros(n_params, dtype=self.dtype)
         self.vs = np.zeros(n_params, dtype=self.dtype)
-
-    def update(self, params: np.ndarray, grads: np.ndarray, decay: float, n_weights: int) -> None:
-        """Adam step; the bias corrections go into this step's learning rate."""
-        self.t += 1
-        lr_t = (
-            self.learning_rate_init
-            * math.sqrt(1 - self.beta_2**self.t)
-            / (1 - self.beta_1**self.t)
-        )
-        f = self.dtype.type
-        kernels.adam_update(
-            params, grads, self.ms, self.vs, f(lr_t), f(self.beta_1), f(self.beta_2),
-            f(self.epsilon), f(decay), n_weights,
-        )
-
 
     def compiled(self) -> tuple["steps.Solver", int]:
         # the initial rate stays float64: the compiled steps apply the bias corrections

@@ -163,10 +163,12 @@ def _squared_weights(params, n_weights):
 def _update(params, grads, solver, t, decay, n_weights):
     """One optimizer step over the flat buffers; t counts Adam's steps (1-based)."""
     f = params.dtype.type
+    if decay != f(0):
+        kernels.add_weight_decay(grads, params, decay, n_weights)
     if solver.kind == SGD:
         kernels.sgd_update(
             params, grads, solver.velocity, f(solver.learning_rate), solver.momentum,
-            solver.nesterov, decay, n_weights,
+            solver.nesterov,
         )
     else:
         # scikit-learn's bias-corrected step size, in float64 as it computes it
@@ -175,7 +177,7 @@ def _update(params, grads, solver, t, decay, n_weights):
         )
         kernels.adam_update(
             params, grads, solver.m, solver.v, f(lr_t), solver.beta_1, solver.beta_2,
-            solver.epsilon, decay, n_weights,
+            solver.epsilon,
         )
 
 

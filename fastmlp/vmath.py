@@ -7,7 +7,8 @@ gives them one made of arithmetic only: Cody-Waite range reduction
 ``x = n ln 2 + r`` with ``|r| <= ln 2 / 2``, a polynomial for ``e**r``, and
 ``2**n`` assembled directly in the float's exponent bits. Every operation is
 an add, multiply, compare or select, so a loop over these functions becomes
-SIMD code (16 float32 lanes with AVX-512).
+SIMD code (8 float32 lanes per instruction on the AVX-512 machines measured,
+where LLVM prefers 256-bit vectors).
 
 This is the one place that explains why fastmlp does not use NumPy's or
 libm's ``exp`` in its kernels; other modules refer here.
