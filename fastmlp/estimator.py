@@ -280,7 +280,9 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         reset = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
         if not reset:
             validation.check_same_architecture(self, self._fitted_architecture(), incremental)
-        X = self._validate_X(X, reset=reset)
+        # Without a validation split, the first epoch checks X for NaN and infinity
+        # as it reads each batch, instead of a separate pass over all of X.
+        X = self._validate_X(X, reset=reset, check_finite=self.early_stopping)
         y = validation.validate_labels(
             self, y, X.shape[0], reset=reset, classes=classes, incremental=incremental
         )
@@ -306,7 +308,8 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
             self._architecture["loss"], self.out_activation_, self.n_outputs_
         )
         epochs = training.Epochs(
-            self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng
+            self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng,
+            check_input=not early_stopping,
         )
         self.n_iter_ = 0  # epochs of this call, as scikit-learn counts them
         for _ in range(1 if incremental else self.max_iter):

@@ -95,3 +95,8 @@ def compatible(ours: type) -> type:
     if sklearn_exceptions is None:
         return ours
     return _merged(ours, getattr(sklearn_exceptions, ours.__name__))
+
+
+class NonFiniteInputError(ValueError):
+    """A batch of the training input held NaN or infinity; raised before that
+    batch's update, and turned into a message naming the first bad entry."""

@@ -153,12 +153,14 @@ class FittedMLP:
         network = self._fitted_network()
         return network.forward(self._validate_X(X, reset=False))
 
-    def _validate_X(self, X, reset: bool) -> np.ndarray:
+    def _validate_X(self, X, reset: bool, check_finite: bool = True) -> np.ndarray:
         fitted = self.__sklearn_is_fitted__() and not reset
         dtype = self._network.dtype if fitted else (
             np.dtype(self.dtype) if self.dtype is not None else None
         )
-        return validation.validate_data(self, X, reset=reset, dtype=dtype)
+        return validation.validate_data(
+            self, X, reset=reset, dtype=dtype, check_finite=check_finite
+        )
 
     def save(self, path, metadata: dict | None = None) -> None:
         """Write the fitted model to one ``.npz`` file.

@@ -414,8 +414,9 @@ def per_sample_steps(
         finite (the call stops before that sample's update).
     """
     n_layers = layout.shapes.shape[0]
-    one = params.dtype.type(1)
-    zero = params.dtype.type(0)
+    f = params.dtype.type
+    one = f(1)
+    zero = f(0)
     shrink = one - lr * decay
     last = n_layers - 1
     n_classes = layout.shapes[last, 1]
@@ -451,7 +452,7 @@ def per_sample_steps(
                         a[j] += xi * W2[c, j]
             elif layer == 0:
                 for i in range(n_in):
-                    xi = x[i] * scale
+                    xi = f(x[i] * scale)  # float maths in F whatever X's dtype
                     w = W[i * n_out:(i + 1) * n_out]
                     for j in range(n_out):
                         a[j] += xi * w[j]
@@ -507,7 +508,7 @@ def per_sample_steps(
                             W2[c, j] -= step * d[j]
                 else:
                     for i in range(n_in):
-                        step = lr * (x[i] * scale)
+                        step = lr * f(x[i] * scale)
                         w = W[i * n_out:(i + 1) * n_out]
                         for j in range(n_out):
                             w[j] -= step * d[j]

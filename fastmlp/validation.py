@@ -465,7 +465,9 @@ def _check_optimizer(optimizer: Mapping) -> None:
 # -- X ---------------------------------------------------------------------------------------
 
 
-def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.ndarray:
+def validate_data(
+    estimator, X, *, reset: bool, dtype: np.dtype | None, check_finite: bool = True
+) -> np.ndarray:
     """X as the C-contiguous 2-D array the network reads.
 
     uint8 stays uint8 (the network scales it batch by batch); other input is
@@ -492,11 +494,15 @@ def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.nd
     dtype : numpy dtype or None
         Float dtype for non-uint8 input; None picks it from X (see
         [float_dtype][fastmlp.validation.float_dtype]).
+    check_finite : bool, default=True
+        Refuse NaN and infinity here. ``fit`` passes False and lets the first
+        epoch check each batch as it reads it, which saves a whole pass over X.
 
     Returns
     -------
     ndarray of shape (n_samples, n_features)
-        uint8 or ``dtype``, C-contiguous.
+        uint8, float32, float64 (the kernels convert batch by batch) or
+        ``dtype``, C-contiguous.
     """
     name = type(estimator).__name__
     if _is_sparse(X):
@@ -522,7 +528,9 @@ def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.nd
     image_shape = tuple(int(n) for n in X.shape[1:]) if X.ndim == 3 else None
     X = X.reshape(X.shape[0], -1)
     if X.dtype != np.uint8:
-        X = _as_finite_float(X, dtype)
+        X = _as_float(X, dtype)
+        if check_finite:
+            check_all_finite(X)
     X = np.ascontiguousarray(X)
     if reset:
         estimator.n_features_in_ = X.shape[1]
@@ -543,7 +551,7 @@ def validate_data(estimator, X, *, reset: bool, dtype: np.dtype | None) -> np.nd
     return X
 
 
-def _as_finite_float(X: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
+def _as_float(X: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
     if X.dtype.kind == "c":
         raise ValueError("Complex data not supported; X must hold real numbers.")
     if X.dtype.kind not in "biuf":
@@ -555,8 +563,15 @@ def _as_finite_float(X: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
                 f"float: {error}"
             ) from None
     dtype = float_dtype(None, X) if dtype is None else dtype
-    if X.dtype != dtype:
+    # float32 and float64 stay as they are: the kernels convert each batch as they
+    # read it, so a float64 array for a float32 model is never copied whole
+    if X.dtype != dtype and X.dtype not in (np.float32, np.float64):
         X = X.astype(dtype)
+    return X
+
+
+def check_all_finite(X: np.ndarray) -> None:
+    """Raise ValueError, naming the first bad entry, if float X holds NaN or infinity."""
     # A finite sum proves every entry finite without an X-sized temporary;
     # only a non-finite sum (or an overflow) pays for the full check.
     with np.errstate(over="ignore"):
@@ -568,7 +583,6 @@ def _as_finite_float(X: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
             f"Input X contains {what} (first at row {row}, column {column}); remove or "
             "impute those values before calling fit or predict."
         )
-    return X
 
 
 def _is_sparse(X) -> bool:
