@@ -215,6 +215,12 @@ class Epochs:
             optimizer.load_state(state)
             validation.check_all_finite(self.inputs.X)  # names the first bad entry
             raise
+        except KeyboardInterrupt:
+            # Ctrl-C lands between two compiled chunks of the epoch: put back the weights
+            # and optimizer state of its start, so n_iter_ and t_ still describe them
+            network.params[:] = weights
+            optimizer.load_state(state)
+            raise
         self.check_input = False
         # The epoch's last step can overflow the weights after its loss was
         # computed, so the weights themselves are checked too.

@@ -85,3 +85,32 @@ def test_nan_met_mid_epoch_leaves_no_trained_weights(batch_size, bad):
     with pytest.raises(ValueError, match=r"(NaN|infinity) \(first at row 250, column 3\)"):
         model.fit(X_bad, y)
     np.testing.assert_array_equal(model._network.params, before)
+
+
+@pytest.mark.parametrize("batch_size", [1, 30])
+def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(monkeypatch, batch_size):
+    """Ctrl-C is answered between compiled chunks; the interrupted epoch is undone, so
+    the weights, n_iter_, t_ and the optimizer's step count still belong together."""
+    X, y = _problem(n=1000)
+    model = _fit(X, y, batch_size=batch_size, solver="adam" if batch_size > 1 else "sgd",
+                 momentum=0.0, warm_start=True)
+    before = model._network.params.copy()
+    n_iter, t, steps_taken = model.n_iter_, model.t_, getattr(model._optimizer, "t", None)
+    monkeypatch.setattr(steps, "CHUNK_SAMPLES", 90)
+    name = "per_sample_steps" if batch_size == 1 else "minibatch_steps"
+    compiled, calls = getattr(steps, name), []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return compiled(*args)
+
+    monkeypatch.setattr(steps, name, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    assert len(calls) == 3  # the epoch was cut short, not run to its end
+    np.testing.assert_array_equal(model._network.params, before)
+    # n_iter_ counts the epochs this call completed (none); t_ the samples of all calls
+    assert (n_iter, model.n_iter_, model.t_) == (3, 0, t)
+    assert getattr(model._optimizer, "t", None) == steps_taken
