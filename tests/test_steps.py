@@ -108,9 +108,10 @@ def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(monkeypatch, batch
 
     monkeypatch.setattr(steps, name, interrupted)
     with pytest.raises(KeyboardInterrupt):
-        model.fit(X, y)
+        model.partial_fit(X, y)  # keeps the optimizer, so its step count is checked too
     assert len(calls) == 3  # the epoch was cut short, not run to its end
     np.testing.assert_array_equal(model._network.params, before)
     # n_iter_ counts the epochs this call completed (none); t_ the samples of all calls
     assert (n_iter, model.n_iter_, model.t_) == (3, 0, t)
+    assert steps_taken is None or steps_taken == 3 * 34
     assert getattr(model._optimizer, "t", None) == steps_taken
