@@ -31,19 +31,32 @@ from numba.extending import intrinsic, overload
 
 
 @intrinsic
-def _bits_to_float(typingctx, bits):
+def _bits_as_float(typingctx, bits):
     """Reinterpret an int32 as float32 or an int64 as float64, as LLVM's bitcast."""
-    if bits == types.int32:
-        result = types.float32
-    elif bits == types.int64:
-        result = types.float64
-    else:
+    result = {types.int32: types.float32, types.int64: types.float64}.get(bits)
+    if result is None:
         return None
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], context.get_value_type(result))
 
     return result(bits), codegen
+
+
+def _int_like(x, value):
+    """``value`` as the integer of x's width (int32 for float32, int64 for float64)."""
+    return int(value)
+
+
+@overload(_int_like)
+def _int_like_overload(x, value):
+    # Numba widens int32 arithmetic to int64: this cast brings the bits back to the
+    # float's width, so a float32 exp keeps 8 int32 lanes per vector, not 4 int64
+    if x == types.float32:
+        return lambda x, value: np.int32(value)
+    if x == types.float64:
+        return lambda x, value: np.int64(value)
+    return None
 
 
 # Taylor coefficients 1/k! of e**r: with |r| <= ln 2 / 2 the first omitted term is
@@ -70,24 +83,25 @@ def exp(x):
 
 @overload(exp)
 def _exp_overload(x):
-    kernel = {types.float32: _exp_float32, types.float64: _exp_float64}.get(x)
-    if kernel is None:
+    consts = {types.float32: _C32, types.float64: _C64}.get(x)
+    if consts is None:
         return None
 
     def impl(x):
-        return kernel(x)
+        return _exp_kernel(x, consts)
 
     return impl
 
 
 def _constants(dtype, degree, mantissa_bits, n_bits, bias, int_type, overflow, underflow):
-    """The constants of e**x for one float dtype, each cast to it (no promotion)."""
+    """The constants of e**x for one float dtype, each cast to it (no promotion),
+    and the exponent's in the integer of the same width."""
     f = np.dtype(dtype).type
     hi, lo = _split_ln2(mantissa_bits, n_bits)
     coefs = tuple(f(_INV_FACTORIALS[k]) for k in range(degree, -1, -1))  # Horner order
     return (
         coefs, f(1 / _LN2), f(hi), f(lo), f(0.5), f(overflow), f(underflow), f(np.inf),
-        f(0), int_type(mantissa_bits - 1), int_type(bias), int_type(1),
+        f(0), int_type(mantissa_bits - 1), int_type(bias),
     )
 
 
@@ -98,15 +112,22 @@ _C64 = _constants(np.float64, 13, 53, 11, 1023, np.int64, 709.782712893384, -745
 
 
 @njit(cache=True, error_model="numpy")
-def _finish(p, bits1, bits2, x, consts):
-    """p * 2**n from the bits of 2**n1 and 2**n2 (n = n1 + n2), then the special
-    cases of x: inf, 0, NaN.
-
-    2**n is built as two factors, each a normal float even when the result is
-    subnormal, so underflow is gradual.
-    """
-    overflow, underflow, inf, zero = consts[5:9]
-    y = p * _bits_to_float(bits1) * _bits_to_float(bits2)
+def _exp_kernel(x, consts):
+    """e**x for one float scalar x, with the constants of its dtype."""
+    coefs, log2e, hi, lo, half, overflow, underflow, inf, zero, shift, bias = consts
+    xc = min(max(x, underflow), overflow)  # n must fit the exponent field
+    n = np.floor(xc * log2e + half)
+    r = (xc - n * hi) - n * lo
+    p = coefs[0]
+    for c in coefs[1:]:
+        p = p * r + c
+    # 2**n as two factors, each a normal float even when the result is subnormal,
+    # so underflow is gradual
+    k = _int_like(x, n)
+    k1 = _int_like(x, k >> 1)
+    low = _bits_as_float(_int_like(x, (k1 + bias) << shift))
+    high = _bits_as_float(_int_like(x, (k - k1 + bias) << shift))
+    y = p * low * high
     if x > overflow:
         y = inf
     if x < underflow:
@@ -114,42 +135,6 @@ def _finish(p, bits1, bits2, x, consts):
     if x != x:
         y = x
     return y
-
-
-@njit(cache=True, error_model="numpy")
-def _exp_float32(x):
-    coefs, log2e, hi, lo, half, overflow, underflow = _C32[:7]
-    xc = min(max(x, underflow), overflow)  # n must fit the exponent field
-    n = np.floor(xc * log2e + half)
-    r = (xc - n * hi) - n * lo
-    p = coefs[0]
-    for c in coefs[1:]:
-        p = p * r + c
-    _, shift, bias, one = _C32[8:]
-    k = np.int32(n)
-    k1 = k >> one
-    # Numba widens int32 arithmetic: the casts keep the bits the float's width
-    bits1 = np.int32((k1 + bias) << shift)
-    bits2 = np.int32((k - k1 + bias) << shift)
-    return _finish(p, bits1, bits2, x, _C32)
-
-
-@njit(cache=True, error_model="numpy")
-def _exp_float64(x):
-    coefs, log2e, hi, lo, half, overflow, underflow = _C64[:7]
-    xc = min(max(x, underflow), overflow)
-    n = np.floor(xc * log2e + half)
-    r = (xc - n * hi) - n * lo
-    p = coefs[0]
-    for c in coefs[1:]:
-        p = p * r + c
-    _, shift, bias, one = _C64[8:]
-    k = np.int64(n)
-    k1 = k >> one
-    # Numba widens int64 arithmetic: the casts keep the bits the float's width
-    bits1 = np.int64((k1 + bias) << shift)
-    bits2 = np.int64((k - k1 + bias) << shift)
-    return _finish(p, bits1, bits2, x, _C64)
 
 
 @njit(cache=True, error_model="numpy")
