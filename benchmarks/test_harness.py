@@ -1,0 +1,72 @@
+"""The harness itself: the worker's process protocol, the report's noise guard and
+ratios, and the pages' speed blocks against the committed report.
+
+These are plain tests (no ``benchmark`` fixture): they run in CI's smoke run
+(``--benchmark-disable``) and are skipped by ``--benchmark-only`` runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import report
+from benchutil import FASTMLP, NAIVE_1, NAIVE_DEFAULT, PYTORCH, REPO, SKLEARN, run_worker
+
+
+def test_worker_runs_one_spec_in_a_fresh_process(mnist_cache):
+    spec = {"task": "epoch", "system": "fastmlp", "recipe": "notebook", "hidden": [16],
+            "batch": 32, "dtype": "float32", "input": "uint8", "n_samples": 512, "epochs": 2}
+    out = run_worker(spec)
+    assert out["n_samples"] == 512 and len(out["epoch_seconds"]) == 2
+    assert all(s > 0 for s in out["epoch_seconds"])
+    assert out["numba_threads"] >= 1
+    assert out["pid"] != os.getpid()
+
+
+def _run(rates: dict[str, list[float]], config: dict | None = None) -> dict:
+    """A saved run of one notebook configuration with these samples/s per round."""
+    info = dict(suite="epoch", network="784-16-10", recipe="notebook", batch_size=1,
+                dtype="float64", input="float32")
+    info.update(config or {})
+    systems = {s: {"rounds": r, "n_samples": 5000} for s, r in rates.items()}
+    systems[SKLEARN] = {"skipped": "not installed here"}
+    return {"benchmarks": [{"name": "x", "extra_info": {**info, "systems": systems}}],
+            "machine_info": {"fastmlp": {"load_before": [0.5, 0.4, 0.3],
+                                         "load_after": [1.0, 0.9, 0.8], "rounds": 3}}}
+
+
+def test_report_marks_a_noisy_fastmlp_row_and_bases_speedups_on_the_faster_naive_loop():
+    quiet = _run({FASTMLP: [200e3, 210e3, 220e3], PYTORCH: [5e3, 5e3, 5e3],
+                  NAIVE_1: [20e3, 20e3, 20e3], NAIVE_DEFAULT: [10e3, 12e3, 11e3]})
+    markdown, noisy, _ = report.render(quiet, "nox -s bench", "run.json")
+    assert noisy == [] and "NOISY" not in markdown
+    row = next(r for r in report.parse_tables(markdown)["system|network"]
+               if r["system"] == FASTMLP)
+    assert list(row)[:6] == ["system", "network", "batch", "dtype", "samples/s", "input"]
+    assert row["samples/s"] == "210 k" and row["× naive"] == "10.50×"  # 210 k / 20 k
+    assert row["× PyTorch"] == "42.00×" and row["spread"] == "10%"
+    assert "0.50, 0.40, 0.30 before" in markdown
+
+    loud = _run({FASTMLP: [100e3, 210e3, 220e3], NAIVE_1: [20e3, 20e3, 20e3]})
+    markdown, noisy, _ = report.render(loud, "nox -s bench", "run.json")
+    assert len(noisy) == 1 and "**NOISY run:**" in markdown
+    assert "not run: not installed here" in markdown
+
+
+def test_page_blocks_match_the_report():
+    """README.md and docs/index.md quote exactly what docs/benchmarks/latest.md says."""
+    latest = (REPO / "docs" / "benchmarks" / "latest.md").read_text()
+    for page, link in report.PAGES.items():
+        block = report.current_block(page)
+        assert block is not None, f"{page}: no {report.START} ... {report.END} block"
+        assert block == report.page_block(latest, link), (
+            f"{page.name}'s speed block differs from docs/benchmarks/latest.md: "
+            "run `python benchmarks/report.py --pages` (nox -s bench does)")
+
+
+def test_the_report_is_a_generated_one():
+    latest = (REPO / "docs" / "benchmarks" / "latest.md").read_text()
+    assert latest.startswith("# fastmlp benchmarks: latest run")
+    assert "- Command: `nox -s bench" in latest and "Load average" in latest
+    rows = report.parse_tables(latest)["system|network"]
+    assert {r["system"] for r in rows} >= {FASTMLP, NAIVE_1, NAIVE_DEFAULT}
