@@ -162,8 +162,9 @@ class Network:
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Output activations for every row of X, in chunks to bound memory.
 
-        Runs 4096 rows at a time through the same gather, BLAS and activation
-        passes as training, so uint8 input is never converted as a whole.
+        Runs 4096 rows at a time through
+        [steps.forward_rows][fastmlp.steps.forward_rows], compiled and on the
+        same BLAS as training; uint8 input is never converted as a whole.
 
         Parameters
         ----------
@@ -178,22 +179,15 @@ class Network:
         n = X.shape[0]
         out = np.empty((n, self.layer_sizes[-1]), dtype=self.dtype)
         chunk = min(PREDICT_CHUNK_ROWS, max(n, 1))
-        buffers = [np.empty((chunk, width), dtype=self.dtype) for width in self.layer_sizes]
-        rows = np.arange(n, dtype=np.int64)
+        inputs = np.empty(chunk * X.shape[1], dtype=self.dtype)
+        units = np.empty(chunk * int(self.layer_shapes[:, 1].sum()), dtype=self.dtype)
         scale = input_scale(X, self.dtype)
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
-            m = stop - start
-            A = buffers[0][:m]
-            kernels.gather_rows(X, rows, start, stop, scale, A)
-            for layer in range(self.n_layers):
-                Z = buffers[layer + 1][:m] if layer < self.n_layers - 1 else out[start:stop]
-                np.matmul(A, self.coefs[layer], out=Z)
-                if layer < self.n_layers - 1:
-                    activate_hidden(Z, self.intercepts[layer], self.hidden_kind)
-                else:
-                    kernels.output_activation(Z, self.intercepts[layer], self.output_kind)
-                A = Z
+            steps.forward_rows(
+                X, start, stop, scale, self.params, self.layout, self.kinds, inputs, units,
+                out[start:stop],
+            )
         return out
 
     def loss(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0) -> float:
