@@ -27,10 +27,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
 from fastmlp import kernels
 
@@ -39,11 +36,6 @@ from fastmlp import kernels
 CHUNK_SAMPLES = 16384
 
 SGD, ADAM = 0, 1
-
-# Rows of a shuffled batch are scattered over the data set, so each row's first
-# cache lines miss; asking for the row this many places ahead hides that latency.
-PREFETCH_ROWS_AHEAD = 4
-CACHE_LINE_BYTES = 64
 
 
 class Layout(NamedTuple):
@@ -132,39 +124,6 @@ def _unit_row(flat, layout, layer):
     return flat[start:start + layout.shapes[layer, 1]]
 
 
-@intrinsic
-def _prefetch(typingctx, array, index):
-    """Hint the CPU to load the cache line holding the 1-D array's entry
-    ``index`` (LLVM's prefetch: read, keep in all cache levels)."""
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        data = context.make_array(array_type)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(
-            context, builder, array_type, data, [args[1]], wraparound=False
-        )
-        byte_pointer = ir.IntType(8).as_pointer()
-        int32 = ir.IntType(32)
-        function = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer] + [int32] * 3),
-            "llvm.prefetch.p0i8",
-        )
-        builder.call(function, [
-            builder.bitcast(pointer, byte_pointer), int32(0), int32(3), int32(1)
-        ])
-        return context.get_dummy_value()
-
-    return types.void(array, index), codegen
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _prefetch_row(flat, row, d, step):
-    """Prefetch row ``row`` of the (n, d) matrix whose flat view is ``flat``,
-    one hint per cache line (``step`` entries)."""
-    start = row * d
-    for k in range(0, d, step):
-        _prefetch(flat, start + k)
-
-
 @njit(cache=True, error_model="numpy", inline="always")
 def _all_finite(row):
     """True if no entry of the float row is NaN or infinite (x - x is 0 only for
@@ -179,20 +138,12 @@ def _all_finite(row):
 @njit(cache=True, error_model="numpy")
 def _gather_checked(X, rows, start, stop, scale, out, check):
     """out[i] = X[rows[start + i]] * scale in F; with ``check``, False if any
-    gathered value is NaN or infinite."""
-    d = X.shape[1]
-    flat = X.reshape(X.size)
-    step = max(1, CACHE_LINE_BYTES // X.itemsize)
-    for i in range(stop - start):
-        ahead = start + i + PREFETCH_ROWS_AHEAD
-        if ahead < rows.shape[0]:  # past this batch: the next one's rows
-            _prefetch_row(flat, rows[ahead], d, step)
-        src = X[rows[start + i]]
-        dst = out[i]
-        for j in range(d):
-            dst[j] = src[j] * scale
-        if check and not _all_finite(dst):
-            return False
+    gathered value is NaN or infinite (the batch is still in cache)."""
+    kernels.gather_rows(X, rows, start, stop, scale, out)
+    if check:
+        for i in range(stop - start):
+            if not _all_finite(out[i]):
+                return False
     return True
 
 
