@@ -286,7 +286,7 @@ class Network:
         """One epoch of mini-batch steps over the rows of inputs, compiled.
 
         Runs [steps.minibatch_steps][fastmlp.steps.minibatch_steps] on chunks
-        of about ``steps.CHUNK_SAMPLES`` samples; between chunks Python can
+        of samples ([steps.chunk_samples][fastmlp.steps.chunk_samples]); between chunks Python can
         answer Ctrl-C, and the optimizer's step count always matches the weights.
 
         Parameters
@@ -324,7 +324,7 @@ class Network:
         n = rows.shape[0]
         in_order = n == inputs.X.shape[0] and bool(np.all(rows[1:] > rows[:-1]))
         direct = inputs.X if in_order and inputs.X.dtype == self.dtype else ws.no_direct
-        chunk = max(1, steps.CHUNK_SAMPLES // ws.batch_size) * ws.batch_size
+        chunk = steps.chunk_samples(self.params.size, ws.batch_size)
         solver, t = optimizer.compiled()
         total = 0.0
         for start in range(0, n, chunk):
@@ -354,7 +354,7 @@ class Network:
 
         The notebook's regime: each sample updates the weights before the next
         is seen. Runs [steps.per_sample_steps][fastmlp.steps.per_sample_steps]
-        on chunks of ``steps.CHUNK_SAMPLES`` samples (Ctrl-C is answered
+        on chunks of samples ([steps.chunk_samples][fastmlp.steps.chunk_samples]; Ctrl-C is answered
         between them), skipping zero inputs when ``inputs.skip_zeros``.
 
         Parameters
@@ -386,9 +386,10 @@ class Network:
         f = self.dtype.type
         n = rows.shape[0]
         total = 0.0
-        for start in range(0, n, steps.CHUNK_SAMPLES):
+        chunk = steps.chunk_samples(self.params.size)
+        for start in range(0, n, chunk):
             loss = steps.per_sample_steps(
-                inputs.X, inputs.skip_zeros, y, rows, start, min(start + steps.CHUNK_SAMPLES, n),
+                inputs.X, inputs.skip_zeros, y, rows, start, min(start + chunk, n),
                 inputs.scale, self.params, self.layout, self.kinds, f(learning_rate), f(alpha),
                 units, deltas, nonzero_index, nonzero_value,
                 check_input and inputs.X.dtype != np.uint8,

@@ -6,8 +6,9 @@ the training loop itself lives here: [minibatch_steps][fastmlp.steps.minibatch_s
 runs the gather, forward pass, loss, backward pass and optimizer update of
 a run of batches without returning to Python, and
 [per_sample_steps][fastmlp.steps.per_sample_steps] does the same for batch
-size 1. The network calls them on chunks of about ``CHUNK_SAMPLES`` samples,
-so that Ctrl-C is answered within a fraction of a second.
+size 1. The network calls them on chunks of samples sized by
+[chunk_samples][fastmlp.steps.chunk_samples], so that Ctrl-C is answered
+within a fraction of a second whatever the network's size.
 
 The matrix products go to BLAS through Numba's ``np.dot`` (SciPy's OpenBLAS,
 the only BLAS used during training, so two thread pools never compete);
@@ -31,9 +32,17 @@ from numba import njit
 
 from fastmlp import kernels
 
-# Samples per compiled call: a few milliseconds of work, so the Python loop around
-# the calls answers Ctrl-C promptly while their overhead stays far below 1 %.
-CHUNK_SAMPLES = 16384
+# Work per compiled call, in parameter-visits (samples x parameters): tens of
+# milliseconds, so the Python loop around the calls answers Ctrl-C promptly while
+# their overhead (tens of microseconds each) stays far below 1 %.
+CHUNK_WORK = 1 << 27
+
+
+def chunk_samples(n_params: int, batch_size: int = 1) -> int:
+    """Samples per compiled call for a network of ``n_params`` parameters: about
+    ``CHUNK_WORK`` parameter-visits, a whole number of batches, at least one."""
+    batches = max(1, CHUNK_WORK // max(1, n_params * batch_size))
+    return batches * batch_size
 
 SGD, ADAM = 0, 1
 

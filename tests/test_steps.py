@@ -66,7 +66,7 @@ def test_chunked_calls_equal_one_call(monkeypatch):
     """An epoch cut into many compiled calls (for Ctrl-C) trains exactly as one call."""
     X, y = _problem(n=1000)
     whole = _fit(X, y, batch_size=30, solver="adam")
-    monkeypatch.setattr(steps, "CHUNK_SAMPLES", 90)
+    monkeypatch.setattr(steps, "chunk_samples", lambda n_params, batch_size=1: 90)
     chunked = _fit(X, y, batch_size=30, solver="adam")
     np.testing.assert_array_equal(chunked._network.params, whole._network.params)
     assert chunked._optimizer.t == whole._optimizer.t == 3 * 34
@@ -96,7 +96,7 @@ def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(monkeypatch, batch
                  momentum=0.0, warm_start=True)
     before = model._network.params.copy()
     n_iter, t, steps_taken = model.n_iter_, model.t_, getattr(model._optimizer, "t", None)
-    monkeypatch.setattr(steps, "CHUNK_SAMPLES", 90)
+    monkeypatch.setattr(steps, "chunk_samples", lambda n_params, batch_size=1: 90)
     name = "per_sample_steps" if batch_size == 1 else "minibatch_steps"
     compiled, calls = getattr(steps, name), []
 
@@ -115,3 +115,13 @@ def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(monkeypatch, batch
     assert (n_iter, model.n_iter_, model.t_) == (3, 0, t)
     assert steps_taken is None or steps_taken == 3 * 34
     assert getattr(model._optimizer, "t", None) == steps_taken
+
+
+def test_chunks_shrink_with_the_network():
+    """A chunk is about the same work whatever the size: 784-512-10, whose batch-1
+    epoch took 3.7 s in one call, is cut into calls of a few hundred samples."""
+    small = steps.chunk_samples(784 * 16 + 16 * 10 + 26)
+    wide = steps.chunk_samples(784 * 512 + 512 * 10 + 522)
+    assert small > 5000 and 100 < wide < 1000
+    assert steps.chunk_samples(10**9) == 1
+    assert steps.chunk_samples(101_770, 128) % 128 == 0
