@@ -342,8 +342,10 @@ def add_weight_decay(grads, params, decay, n_weights):
     A pass of its own, before the optimizer's, keeps the optimizers' loops free
     of the weight-or-bias branch, which stops LLVM from vectorizing them.
     """
+    zero = params.dtype.type(0)
+    tiny = np.finfo(params.dtype).tiny
     for i in range(n_weights):
-        grads[i] += decay * params[i]
+        grads[i] = _flush(grads[i] + decay * params[i], tiny, zero)
 
 
 @njit(cache=True, error_model="numpy")
@@ -368,11 +370,11 @@ def sgd_update(params, grads, velocity, lr, momentum, nesterov):
     for i in range(params.shape[0]):
         g = grads[i]
         if momentum == zero:
-            params[i] -= lr * g
+            params[i] = _flush(params[i] - lr * g, tiny, zero)
         else:
             v = _flush(momentum * velocity[i] - lr * g, tiny, zero)
             velocity[i] = v
-            params[i] += momentum * v - lr * g if nesterov else v
+            params[i] = _flush(params[i] + (momentum * v - lr * g if nesterov else v), tiny, zero)
 
 
 @njit(cache=True, error_model="numpy")
@@ -395,4 +397,4 @@ def adam_update(params, grads, m, v, lr_t, beta_1, beta_2, epsilon):
         g = grads[i]
         m[i] = _flush(beta_1 * m[i] + (one - beta_1) * g, tiny, zero)
         v[i] = _flush(beta_2 * v[i] + (one - beta_2) * g * g, tiny, zero)
-        params[i] -= lr_t * m[i] / (np.sqrt(v[i]) + epsilon)
+        params[i] = _flush(params[i] - lr_t * m[i] / (np.sqrt(v[i]) + epsilon), tiny, zero)

@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from fastmlp import kernels
+from fastmlp import fpmode, kernels
 
 # Work per compiled call, in parameter-visits (samples x parameters): tens of
 # milliseconds, so the Python loop around the calls answers Ctrl-C promptly while
@@ -243,7 +243,26 @@ def minibatch_steps(
         batch's update).
     t : int
         Optimizer steps taken after this call.
+
+    Subnormal numbers are flushed to zero while the steps run
+    ([fastmlp.fpmode][fastmlp.fpmode]), and the caller's mode is restored.
     """
+    saved = fpmode.flush_subnormals()
+    result = _minibatch_steps(
+        X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+        alpha, check, buffers,
+    )
+    fpmode.restore(saved)
+    return result
+
+
+@njit(cache=True, error_model="numpy")
+def _minibatch_steps(
+    X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+    alpha, check, buffers,
+):
+    """The steps of [minibatch_steps][fastmlp.steps.minibatch_steps], in the caller's
+    floating-point mode."""
     n_layers = layout.shapes.shape[0]
     last = n_layers - 1
     d = X.shape[1]

@@ -125,3 +125,28 @@ def test_chunks_shrink_with_the_network():
     assert small > 5000 and 100 < wide < 1000
     assert steps.chunk_samples(10**9) == 1
     assert steps.chunk_samples(101_770, 128) % 128 == 0
+
+
+def test_subnormals_flushed_during_steps_only():
+    """The compiled steps flush subnormals (x86: FTZ/DAZ) and hand back the caller's
+    mode: NumPy still computes gradual underflow after a fit."""
+    from fastmlp import fpmode
+
+    tiny = np.float32(1e-30) * np.float32(1e-10)
+    assert 0 < tiny < np.finfo(np.float32).tiny
+    saved = fpmode.flush_subnormals()
+    try:
+        if fpmode.X86:
+            assert _tiny_product(np.float32(1e-30), np.float32(1e-10)) == 0
+    finally:
+        fpmode.restore(saved)
+    assert _tiny_product(np.float32(1e-30), np.float32(1e-10)) > 0
+    X, y = _problem()
+    _fit(X, y, solver="adam", alpha=1e-3)
+    assert np.float32(1e-30) * np.float32(1e-10) > 0
+
+
+def _tiny_product(a, b):
+    from numba import njit
+
+    return njit(lambda a, b: a * b)(a, b)
