@@ -270,7 +270,13 @@ def report(args) -> None:
     command = "fastmlp " + " ".join(REPORT_ARGV)
     _write("report", f"```text\n$ {command}\n{out.rstrip()}\n```",
            "python docs/scripts/sweep_overhead.py report", load,
-           "the default preset (8 epochs per point) on MNIST.")
+           f"the default preset ({_preset_epochs()} epochs per point) on MNIST.")
+
+
+def _preset_epochs() -> int:
+    from fastmlp.presets import PRESETS
+
+    return PRESETS["default"]["max_iter"]
 
 
 SECTIONS = {"overhead": overhead, "report": report}
