@@ -19,7 +19,7 @@ def _ulp_error(x: np.ndarray, got: np.ndarray) -> np.ndarray:
     for results in the normal range; the reference is computed in extended precision."""
     with np.errstate(over="ignore", under="ignore"):
         exact = np.exp(x.astype(np.longdouble))
-    rounded = exact.astype(x.dtype)
+        rounded = exact.astype(x.dtype)
     normal = np.isfinite(rounded) & (rounded >= np.finfo(x.dtype).tiny)
     error = np.abs(got[normal].astype(np.longdouble) - exact[normal])
     return error / np.spacing(rounded[normal]).astype(np.longdouble)
