@@ -2,8 +2,8 @@
 
 fastmlp must import and train without scikit-learn, and should not pay for it
 when it is installed but unused: importing ``sklearn.neural_network`` takes
-seconds and about 90 MiB more memory than NumPy alone (measured on the
-Practical tips page, docs/guide/tips.md). scikit-learn's own tools
+several times as long as NumPy's import and about 90 MiB more memory than
+NumPy alone (measured on the Practical tips page, docs/guide/tips.md). scikit-learn's own tools
 (``clone``, ``Pipeline``, ``GridSearchCV``, ``check_estimator``) duck-type
 estimators: they need ``get_params`` / ``set_params`` and, for the tags,
 ``__sklearn_tags__``, which is only ever called by scikit-learn and so imports

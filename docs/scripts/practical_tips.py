@@ -16,10 +16,8 @@ a busy run from a quiet one.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,42 +27,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import snippets  # docs/scripts/snippets.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[2]
-SNIPPETS = ROOT / "docs" / "_snippets"
 TARGET = 0.975  # test accuracy whose time-to-reach is reported
 
 
-def _machine() -> str:
-    import numpy
-    from threadpoolctl import threadpool_info
-
-    blas = sorted({f"{pool['internal_api']} with {pool['num_threads']} "
-                   f"thread{'s' if pool['num_threads'] != 1 else ''}"
-                   for pool in threadpool_info() if pool["user_api"] == "blas"})
-    return (f"{os.cpu_count()} cores ({platform.machine()}, {platform.system()}), "
-            f"Python {platform.python_version()}, NumPy {numpy.__version__}"
-            f"{', ' + ', '.join(blas) if blas else ''}")
-
-
-def _load() -> str:
-    try:
-        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def _write(section: str, body: str, load_before: str, note: str) -> None:
-    date = datetime.date.today().isoformat()
-    caption = (
-        f"Measured on {date} with `python docs/scripts/practical_tips.py {section}` on "
-        f"{_machine()}; {note} Load average (1, 5, 15 min) {load_before} before, "
-        f"{_load()} after."
-    )
-    SNIPPETS.mkdir(parents=True, exist_ok=True)
-    path = SNIPPETS / f"tips_{section}.md"
-    path.write_text(body.rstrip() + "\n\n" + caption + "\n", encoding="utf-8")
-    print(path.read_text(), flush=True)
+    snippets.write(f"tips_{section}", body, f"python docs/scripts/practical_tips.py {section}",
+                   load_before, note)
 
 
 def _mnist():
@@ -114,7 +85,7 @@ def _fmt_target(result: dict) -> str:
 
 def batch_lr(args) -> None:
     """Batch size x learning rate for Adam on the default network."""
-    load = _load()
+    load = snippets.load()
     data = _mnist()
     rows = ["| batch size | learning rate | samples/s | time to 97.5 % | accuracy after "
             f"{args.epochs} epochs |", "|---:|---:|---:|---|---:|"]
@@ -133,7 +104,7 @@ def batch_lr(args) -> None:
 
 def dtype(args) -> None:
     """float32 against float64, the same network and settings."""
-    load = _load()
+    load = snippets.load()
     data = _mnist()
     results = {}
     for _ in range(args.repeats):  # interleaved: float32, float64, float32, ...
@@ -161,7 +132,7 @@ def threads(args) -> None:
     """BLAS threads 1 against all, with threadpoolctl."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    load = _load()
+    load = snippets.load()
     data = _mnist()
     blas = [f"{p['internal_api']} ({p['num_threads']} threads)" for p in threadpool_info()
             if p["user_api"] == "blas"]
@@ -187,7 +158,7 @@ def n_jobs(args) -> None:
 
     from fastmlp import MLPClassifier
 
-    load = _load()
+    load = snippets.load()
     (x_train, y_train), _ = _mnist()
     x, y = x_train[:20_000], y_train[:20_000]
     results: dict[int, list[float]] = {}
@@ -222,7 +193,7 @@ def _fit_weights(params: dict, x, y, blas_threads=None) -> np.ndarray:
 
 def reproducibility(args) -> None:
     """Which changes keep the fitted weights bit for bit."""
-    load = _load()
+    load = snippets.load()
     (x_train, y_train), _ = _mnist()
     x, y = x_train[:10_000], y_train[:10_000]
     params = _default(max_iter=1)
@@ -276,7 +247,7 @@ print(json.dumps({"first_fit": t2 - t1, "second_fit": t3 - t2}))
 
 def first_call(args) -> None:
     """A process's first fit with an empty Numba cache, a filled one, and a second fit."""
-    load = _load()
+    load = snippets.load()
     cold, warm, second = [], [], []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as cache:
@@ -312,7 +283,7 @@ print(t1 - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 def import_cost(args) -> None:
     """Time and peak memory of importing fastmlp's estimator and scikit-learn's."""
-    load = _load()
+    load = snippets.load()
     statements = {
         "`import numpy`": "import numpy",
         "`from fastmlp import MLPClassifier` (estimator and kernels)":

@@ -36,10 +36,7 @@ fits share 2 cores with whatever else runs), not the accuracies.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -47,8 +44,9 @@ import time
 import warnings
 from pathlib import Path
 
+import snippets  # docs/scripts/snippets.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[2]
-SNIPPETS = ROOT / "docs" / "_snippets"
 WORKERS = 2
 GRID = {"hidden_layer_sizes": [(64,), (128,)], "learning_rate_init": [1e-3, 3e-3],
         "random_state": [0, 1, 2, 3]}
@@ -57,29 +55,8 @@ REPORT_ARGV = ["sweep", "--grid", "hidden_layer_sizes=16,64,128",
                "--grid", "learning_rate_init=1e-3,3e-3", "--workers", str(WORKERS)]
 
 
-def _machine() -> str:
-    import numpy
-
-    return (f"{os.cpu_count()} cores ({platform.machine()}, {platform.system()}), "
-            f"Python {platform.python_version()}, NumPy {numpy.__version__}")
-
-
-def _load() -> str:
-    try:
-        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def _write(section: str, body: str, command: str, load_before: str, note: str) -> None:
-    caption = (
-        f"Measured on {datetime.date.today().isoformat()} with `{command}` on {_machine()}; "
-        f"{note} Load average (1, 5, 15 min) {load_before} before, {_load()} after."
-    )
-    SNIPPETS.mkdir(parents=True, exist_ok=True)
-    path = SNIPPETS / f"sweep_{section}.md"
-    path.write_text(body.rstrip() + "\n\n" + caption + "\n", encoding="utf-8")
-    print(path.read_text(), flush=True)
+    snippets.write(f"sweep_{section}", body, command, load_before, note)
 
 
 # -- the child processes: one system each --------------------------------------------
@@ -213,7 +190,7 @@ def _derived(sweep: dict, loop1: dict, loop2: dict) -> dict:
 
 def overhead(args) -> None:
     """The sweep on 2 workers against a loop of the same fits; the overhead per point."""
-    load = _load()
+    load = snippets.load()
     runs: dict[str, list[dict]] = {system: [] for system in SYSTEMS}
     for round_ in range(args.rounds):
         order = SYSTEMS if round_ % 2 == 0 else tuple(reversed(SYSTEMS))
@@ -264,7 +241,7 @@ def overhead(args) -> None:
 
 def report(args) -> None:
     """The guide's first command on 2 workers: its output as printed."""
-    load = _load()
+    load = snippets.load()
     out = subprocess.run([sys.executable, "-m", "fastmlp.cli", *REPORT_ARGV], check=True,
                          capture_output=True, text=True).stdout
     command = "fastmlp " + " ".join(REPORT_ARGV)
