@@ -43,7 +43,7 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
     batch_size : int or "auto", default="auto"
         Samples per step; ``"auto"`` is ``min(200, n_samples)``. With
         ``batch_size=1`` and plain SGD (``momentum=0``) the per-sample engine
-        runs the whole epoch in one compiled kernel.
+        runs the epoch compiled, sample after sample.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         Step-size schedule of ``solver="sgd"``: constant; decaying as
         ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen;
@@ -242,9 +242,8 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        return self._fit(
-            X, y, incremental=False, coef_init=coef_init, intercept_init=intercept_init
-        )
+        with training.unchanged_on_bad_input(self):
+            return self._fit(X, y, False, coef_init=coef_init, intercept_init=intercept_init)
 
     def partial_fit(self, X, y, classes=None) -> "MLPClassifier":
         """One epoch over (X, y), keeping weights and optimizer state between calls.
@@ -268,7 +267,8 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         """
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        return self._fit(X, y, incremental=True, classes=classes)
+        with training.unchanged_on_bad_input(self):
+            return self._fit(X, y, incremental=True, classes=classes)
 
     # -- training loop ----------------------------------------------------------------
 

@@ -5,8 +5,9 @@ and [fastmlp.network][fastmlp.network]); everything around them lives here
 as pure functions on arrays, fused so that each pass over memory does as
 much work as it can, with the vectorizable ``exp`` of
 [fastmlp.vmath][fastmlp.vmath]. The compiled training loops of
-[fastmlp.steps][fastmlp.steps] call these kernels; prediction and the
-gradient checks call them from Python.
+[fastmlp.steps][fastmlp.steps] call these kernels, for training and
+prediction alike; only the gradient checks (``Network.gradients``) call them
+from Python.
 
 Every kernel is single-threaded (no ``prange``, measured slower): BLAS threads
 own the cores.

@@ -9,8 +9,9 @@ Training runs compiled: [Network.train_batches][fastmlp.network.Network.train_ba
 and [Network.train_per_sample][fastmlp.network.Network.train_per_sample] hand
 whole runs of steps to [fastmlp.steps][fastmlp.steps] (forward, backward and
 update with no Python in between), in buffers allocated once per fit
-([Workspace][fastmlp.network.Workspace]). Prediction and the gradient checks
-run the same kernels from Python, with NumPy's BLAS for the products.
+([Workspace][fastmlp.network.Workspace]). Prediction is compiled the same way
+([steps.forward_rows][fastmlp.steps.forward_rows], on the same BLAS); only the
+gradient checks (``Network.gradients``) run the kernels from Python.
 
 Shapes below: B rows in a batch, d input features, n units of a layer, k
 output units (classes); F is the network's float dtype, float32 or float64.
@@ -26,7 +27,7 @@ from fastmlp.exceptions import NonFiniteInputError
 
 PREDICT_CHUNK_ROWS = 4096
 NON_FINITE_INPUT = "Input X contains NaN or infinity; remove or impute those values first."
-# Below this fraction of non-zero inputs the per-sample path reads a CSR copy.
+# Below this fraction of non-zero inputs the per-sample path skips zero inputs.
 SPARSE_DENSITY = 0.5
 
 
@@ -360,7 +361,7 @@ class Network:
         Parameters
         ----------
         inputs : TrainingInput
-            The training matrix, (n, d), and possibly its CSR copy.
+            The training matrix, (n, d), and whether to skip its zeros.
         y : ndarray of shape (n,), int64
             Class indices, in the same order as the input rows.
         rows : ndarray of shape (n,), int64
@@ -394,8 +395,8 @@ class Network:
                 units, deltas, nonzero_index, nonzero_value,
                 check_input and inputs.X.dtype != np.uint8,
             )
-            if loss == math.inf:
-                raise NonFiniteInputError(NON_FINITE_INPUT)
+            if loss == math.inf and check_input:
+                raise NonFiniteInputError(NON_FINITE_INPUT)  # or the weights blew up
             total += loss
         if alpha:
             # scikit-learn charges every one-sample batch the L2 term at that step's

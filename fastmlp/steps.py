@@ -182,7 +182,7 @@ def _update(params, grads, solver, t, decay, n_weights):
             solver.nesterov,
         )
     else:
-        # scikit-learn's bias-corrected step size, in float64 as it computes it
+        # scikit-learn's bias-corrected step size, in float64 (from the betas as F holds them)
         lr_t = solver.learning_rate * math.sqrt(1.0 - solver.beta_2 ** float(t)) / (
             1.0 - solver.beta_1 ** float(t)
         )
@@ -394,8 +394,9 @@ def per_sample_steps(
     Returns
     -------
     float
-        The summed per-sample loss, in float64; inf if the input was not
-        finite (the call stops before that sample's update).
+        The summed per-sample loss, in float64; inf if ``check`` found the
+        input not finite (the call stops before that sample's update), though
+        a loss that overflowed as the weights blew up can be inf too.
     """
     n_layers = layout.shapes.shape[0]
     f = params.dtype.type

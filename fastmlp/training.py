@@ -8,6 +8,7 @@ means, and how one epoch runs on the network (per-sample kernel or
 mini-batches, the batch buffers, the divergence guard).
 """
 
+import contextlib
 import copy
 import math
 
@@ -114,6 +115,36 @@ def check_blowup(loss: float, chance: float, learning_rate_init: float) -> None:
         )
 
 
+def _explain_bad_input(X: np.ndarray, dtype: np.dtype) -> float:
+    """Raise NonFiniteInputError naming the first NaN or infinity of X, or the
+    overflow of a float64 X into float32; if X is neither, the infinite loss came
+    from the weights: return NaN so that the divergence guard reports it."""
+    try:
+        validation.check_all_finite(X)
+    except ValueError as error:
+        raise NonFiniteInputError(str(error)) from None
+    limit = np.finfo(dtype).max
+    if X.dtype.itemsize > dtype.itemsize and (X.max() > limit or X.min() < -limit):
+        raise NonFiniteInputError(
+            f"Input X holds values beyond {dtype}'s range (+-{limit:.3g}); scale X or use "
+            "dtype='float64'."
+        )
+    return math.nan
+
+
+@contextlib.contextmanager
+def unchanged_on_bad_input(estimator):
+    """Bad input met mid-epoch leaves the estimator as it was before the call
+    (fitted attributes, network, optimizer), as a check before any work would."""
+    before = estimator.__dict__.copy()
+    try:
+        yield
+    except NonFiniteInputError:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(before)
+        raise
+
+
 def make_optimizer(params: dict, network: Network) -> StochasticOptimizer:
     """The optimizer that MLPClassifier's parameters ``params`` describe, for ``network``."""
     n_params, dtype = network.params.size, network.dtype
@@ -132,7 +163,7 @@ class Epochs:
     """The epochs of one fit: one shuffled pass over (X, y) per call, guarded.
 
     Batch size 1 with a stateless optimizer (plain SGD) runs the per-sample
-    kernel on a CSR copy of mostly-zero input; anything else runs mini-batches
+    steps, skipping the zeros of mostly-zero input; anything else runs mini-batches
     in buffers allocated here, once. Before every epoch the weights and the
     optimizer state are snapshotted; if the epoch ends with a non-finite loss
     or weights, both are restored and ``DivergenceError`` is raised.
@@ -213,8 +244,7 @@ class Epochs:
         except NonFiniteInputError:
             network.params[:] = weights
             optimizer.load_state(state)
-            validation.check_all_finite(self.inputs.X)  # names the first bad entry
-            raise
+            loss = _explain_bad_input(self.inputs.X, network.dtype)
         except KeyboardInterrupt:
             # Ctrl-C lands between two compiled chunks of the epoch: put back the weights
             # and optimizer state of its start, so n_iter_ and t_ still describe them

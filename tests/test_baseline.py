@@ -111,7 +111,7 @@ def test_per_sample_engine_matches_notebook_on_float_input(subset, w0, naive):
 @pytest.mark.parametrize("sparse", [True, False])
 def test_minibatch_path_of_one_matches_notebook(subset, w0, naive, sparse):
     """The mini-batch engine (BLAS + fused kernels) with batch size 1, and the
-    per-sample kernel with dense and CSR first layers, called directly."""
+    per-sample kernel with dense and zero-skipping first layers, called directly."""
     x, y = subset
     weights, costs = naive
     x2 = np.ascontiguousarray(x.reshape(N, -1))

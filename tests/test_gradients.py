@@ -340,12 +340,12 @@ def test_train_batches_with_uint8_input_matches_float_input(dtype):
 @pytest.mark.parametrize("alpha", [0.0, 0.01])
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
 def test_per_sample_kernel_matches_minibatch_of_one(hidden, output, loss, alpha):
-    """train_per_sample (dense and CSR input) == train_batches with batch size 1."""
+    """train_per_sample (dense and zero-skipping) == train_batches with batch size 1."""
     rng = np.random.default_rng(6)
     layers = (15, 6, 5, 4)
     n = 25
     X8 = rng.integers(0, 256, (n, 15), dtype=np.uint8)
-    X8[rng.random((n, 15)) < 0.7] = 0  # sparse enough for the CSR path
+    X8[rng.random((n, 15)) < 0.7] = 0  # sparse enough to skip zeros
     y = rng.integers(0, 4, n).astype(np.int64)
     coefs = [rng.normal(0, 0.5, (a, b)) for a, b in zip(layers[:-1], layers[1:], strict=True)]
     intercepts = [rng.normal(0, 0.2, b) for b in layers[1:]]

@@ -150,3 +150,39 @@ def _tiny_product(a, b):
     from numba import njit
 
     return njit(lambda a, b: a * b)(a, b)
+
+
+@pytest.mark.parametrize("batch_size", [1, 16])
+def test_a_failed_refit_keeps_the_fitted_model(batch_size):
+    """NaN found mid-epoch of a fresh fit leaves the estimator as it was: the old
+    model still predicts the same, and a never-fitted one stays unfitted."""
+    from fastmlp.exceptions import NotFittedError
+
+    X, y = _problem()
+    X_bad = X.copy()
+    X_bad[-1, 0] = np.nan
+    fresh = MLPClassifier(hidden_layer_sizes=(5,), batch_size=batch_size, max_iter=1)
+    with pytest.raises(ValueError, match="NaN"):
+        fresh.fit(X_bad, y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+    model = _fit(X, y, batch_size=batch_size)
+    before = model.predict_proba(X)
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(X_bad, y)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+
+
+def test_a_blow_up_at_batch_one_is_divergence_not_bad_input():
+    """An infinite loss from the weights, met while the first epoch checks X, is
+    reported as divergence, and float64 values beyond float32 are named as such."""
+    from fastmlp.exceptions import DivergenceError
+
+    X, y = _problem()
+    with pytest.raises(DivergenceError):
+        _fit(X * 1e30, y, batch_size=1, solver="sgd", momentum=0.0, learning_rate_init=1e3,
+             output_activation="logistic")
+    huge = X.copy()
+    huge[3, 2] = 1e39
+    with pytest.raises(ValueError, match="float32's range"):
+        _fit(huge, y, dtype="float32", batch_size=16)
