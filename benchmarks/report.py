@@ -285,7 +285,11 @@ def render(data: dict, command: str, raw: str) -> tuple[str, list[str], list[dic
         "784-128-10 and 784-256-128-10: ReLU, softmax + log loss, Adam 1e-3, no L2."
     )
     sections = [*header, "", notes, "", "## Training throughput: one epoch", "", throughput,
-                "", "![throughput vs batch size](throughput.png)", ""]
+                "", "![throughput vs batch size](throughput.png)", "",
+                f"*Figure: one-epoch training throughput of the notebook network against "
+                f"batch size, measured {when.replace('T', ' ')} UTC with `{command}` on "
+                f"{extra.get('cores', '?')} cores ({extra.get('cpu_model', 'unknown CPU')}); "
+                "median over rounds, each system in fresh processes.*", ""]
     if accuracy:
         sections += [
             "## Time to 97.5 % MNIST test accuracy", "",
