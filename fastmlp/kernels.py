@@ -50,18 +50,6 @@ LOSSES = {name: _CODES[name] for name in options.LOSSES}
 # -- scalar building blocks ------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def activate(z, kind, one, zero):
-    """f(z) for one hidden unit; z, one and zero are F scalars."""
-    if kind == LOGISTIC:
-        return vmath.logistic(z, one)
-    if kind == TANH:
-        return np.tanh(z)
-    if kind == RELU:
-        return z if z > zero else zero
-    return z
-
-
 @njit(cache=True, error_model="numpy")
 def activate_row(a, kind):
     """a <- f(a) in place for one sample's (n,) hidden units, dtype F."""

@@ -52,22 +52,6 @@ def input_scale(X: np.ndarray, dtype: np.dtype) -> np.generic:
     return np.dtype(dtype).type(1 / 255 if X.dtype == np.uint8 else 1)
 
 
-def activate_hidden(Z: np.ndarray, b: np.ndarray, kind: int) -> None:
-    """Z <- f(Z + b) in place for a hidden layer: one fused pass
-    (``kernels.bias_activation``, vectorized ``exp`` from [fastmlp.vmath][fastmlp.vmath]).
-
-    Parameters
-    ----------
-    Z : ndarray of shape (B, n), dtype F, C-contiguous
-        The layer's pre-activations ``A @ W``; overwritten by the activations.
-    b : ndarray of shape (n,), dtype F
-        The layer's biases.
-    kind : int
-        Activation code, a value of ``kernels.HIDDEN_ACTIVATIONS``.
-    """
-    kernels.bias_activation(Z, b, kind)
-
-
 class Network:
     """A fully connected feed-forward network and its forward/backward passes.
 
@@ -255,7 +239,7 @@ class Network:
             Z = batch.activations[layer]
             np.matmul(A, self.coefs[layer], out=Z)
             if layer < self.n_layers - 1:
-                activate_hidden(Z, self.intercepts[layer], self.hidden_kind)
+                kernels.bias_activation(Z, self.intercepts[layer], self.hidden_kind)
             A = Z
         return kernels.output_delta(
             Z, self.intercepts[-1], y_batch, self.output_kind, self.loss_kind,
@@ -323,8 +307,10 @@ class Network:
         """
         ws = workspace
         n = rows.shape[0]
-        in_order = n == inputs.X.shape[0] and bool(np.all(rows[1:] > rows[:-1]))
-        direct = inputs.X if in_order and inputs.X.dtype == self.dtype else ws.no_direct
+        X = inputs.X
+        in_order = n == X.shape[0] and bool(np.all(rows[1:] > rows[:-1]))
+        in_place = in_order and X.dtype == self.dtype and X.flags.c_contiguous
+        direct = X if in_place else ws.no_direct
         chunk = steps.chunk_samples(self.params.size, ws.batch_size)
         solver, t = optimizer.compiled()
         total = 0.0

@@ -16,11 +16,10 @@ import numpy as np
 
 from fastmlp import options, steps
 
-_NO_STATE = {}  # dtype -> the empty buffer a compiled solver gets for state it lacks
-
 
 def _empty(dtype: np.dtype) -> np.ndarray:
-    return _NO_STATE.setdefault(dtype, np.zeros(0, dtype=dtype))
+    """The stand-in a compiled solver gets for state it does not keep."""
+    return np.zeros(0, dtype=dtype)
 
 
 class StochasticOptimizer:

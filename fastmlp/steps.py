@@ -127,6 +127,15 @@ def _units(flat, layout, layer, m):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _flat_layer(flat, layout, layer):
+    """One layer's weights as a flat (n_in * n_out,) view and its (n_out,) biases;
+    the per-sample loops index rows of the flat view, which vectorizes best."""
+    n_in, n_out = layout.shapes[layer, 0], layout.shapes[layer, 1]
+    w0, b0 = layout.weight_offsets[layer], layout.bias_offsets[layer]
+    return flat[w0:w0 + n_in * n_out], flat[b0:b0 + n_out], n_in, n_out
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _unit_row(flat, layout, layer):
     """One sample's (n_out,) units (or deltas) of one layer."""
     start = layout.unit_offsets[layer]
@@ -134,13 +143,16 @@ def _unit_row(flat, layout, layer):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _all_finite(row):
-    """True if no entry of the float row is NaN or infinite (x - x is 0 only for
-    finite x); an or-reduction of booleans, which LLVM vectorizes, unlike a sum."""
+def _all_finite(row, scale, like):
+    """True if no entry of ``row * scale``, converted to the dtype of the array
+    ``like``, is NaN or infinite (x - x is 0 only for finite x), so a float64
+    value beyond float32's range counts as bad for a float32 model. An
+    or-reduction of booleans, which LLVM vectorizes, unlike a sum."""
+    f = like.dtype.type
     bad = False
-    zero = row.dtype.type(0)
     for j in range(row.shape[0]):
-        bad |= (row[j] - row[j]) != zero
+        v = f(row[j] * scale)
+        bad |= (v - v) != f(0)
     return not bad
 
 
@@ -151,7 +163,7 @@ def _gather_checked(X, rows, start, stop, scale, out, check):
     kernels.gather_rows(X, rows, start, stop, scale, out)
     if check:
         for i in range(stop - start):
-            if not _all_finite(out[i]):
+            if not _all_finite(out[i], out.dtype.type(1), out):  # already scaled
                 return False
     return True
 
@@ -275,7 +287,7 @@ def _minibatch_steps(
             A = direct[b_start:b_stop]
             if check:
                 for i in range(m):
-                    if not _all_finite(A[i]):
+                    if not _all_finite(A[i], scale, A):
                         return math.inf, t
         else:
             A = buffers.inputs[:m * d].reshape((m, d))
@@ -405,7 +417,7 @@ def per_sample_steps(
     shrink = one - lr * decay
     last = n_layers - 1
     n_classes = layout.shapes[last, 1]
-    # the output biases are added during the forward product, not by _output_row
+    # the output biases are added during the forward product, not by output_row
     no_bias = np.zeros(n_classes, dtype=params.dtype)
     loss = 0.0
     # Loops index views (a[j], w[j]) rather than params[offset + j]: numba proves
@@ -414,16 +426,13 @@ def per_sample_steps(
     for sample in range(start, stop):
         r = rows[sample]
         x = X[r]
-        n_nonzero = _list_nonzero(x, scale, nonzero_index, nonzero_value) if skip_zeros else 0
-        if check and not _all_finite(x):
+        if check and not _all_finite(x, scale, params):
             return math.inf
+        n_nonzero = _list_nonzero(x, scale, nonzero_index, nonzero_value) if skip_zeros else 0
         # forward
         for layer in range(n_layers):
-            n_in = layout.shapes[layer, 0]
-            n_out = layout.shapes[layer, 1]
-            W = params[layout.weight_offsets[layer]:layout.weight_offsets[layer] + n_in * n_out]
-            b = params[layout.bias_offsets[layer]:layout.bias_offsets[layer] + n_out]
-            a = units[layout.unit_offsets[layer]:layout.unit_offsets[layer] + n_out]
+            W, b, n_in, n_out = _flat_layer(params, layout, layer)
+            a = _unit_row(units, layout, layer)
             for j in range(n_out):
                 a[j] = b[j]
             if layer == 0 and skip_zeros:
@@ -442,8 +451,7 @@ def per_sample_steps(
                     for j in range(n_out):
                         a[j] += xi * w[j]
             else:
-                below = layout.unit_offsets[layer - 1]
-                prev = units[below:below + n_in]
+                prev = _unit_row(units, layout, layer - 1)
                 for i in range(n_in):
                     pi = prev[i]
                     w = W[i * n_out:(i + 1) * n_out]
@@ -451,23 +459,18 @@ def per_sample_steps(
                         a[j] += pi * w[j]
             if layer < last:
                 kernels.activate_row(a, kinds.hidden)
-        out = layout.unit_offsets[last]
         loss += kernels.output_row(
-            units[out:out + n_classes], no_bias, y[r], kinds.output, kinds.loss, one,
-            deltas[out:out + n_classes],
+            _unit_row(units, layout, last), no_bias, y[r], kinds.output, kinds.loss, one,
+            _unit_row(deltas, layout, last),
         )
         # backward: each layer's delta uses its weights before they change
         for layer in range(last, -1, -1):
-            n_in = layout.shapes[layer, 0]
-            n_out = layout.shapes[layer, 1]
-            W = params[layout.weight_offsets[layer]:layout.weight_offsets[layer] + n_in * n_out]
-            b = params[layout.bias_offsets[layer]:layout.bias_offsets[layer] + n_out]
-            d = deltas[layout.unit_offsets[layer]:layout.unit_offsets[layer] + n_out]
+            W, b, n_in, n_out = _flat_layer(params, layout, layer)
+            d = _unit_row(deltas, layout, layer)
             if layer > 0:
                 # row i of W feeds only unit i's delta: read it, then update it
-                below = layout.unit_offsets[layer - 1]
-                prev = units[below:below + n_in]
-                prev_d = deltas[below:below + n_in]
+                prev = _unit_row(units, layout, layer - 1)
+                prev_d = _unit_row(deltas, layout, layer - 1)
                 for i in range(n_in):
                     w = W[i * n_out:(i + 1) * n_out]
                     s = zero
