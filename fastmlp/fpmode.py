@@ -6,7 +6,7 @@ such weights underflow into the subnormal range. On x86 every operation that
 produces or reads a subnormal takes a microcode assist, about a hundred times
 slower: measured on 2026-12-02, a weight-decay pass over 100k float32
 weights ran 25x slower with a tenth of them tiny, and the epochs of the default
-preset grew 50 % slower over six epochs. Setting the SSE control
+preset grew about 40 % slower over six epochs. Setting the SSE control
 register's flush-to-zero and denormals-are-zero bits for the duration of the
 steps removes that; it changes only results below ``np.finfo(F).tiny``
 (1.2e-38 in float32), and the previous mode is restored afterwards. Other
