@@ -17,13 +17,17 @@ uint8 data set in shuffled order:
 - ``tiled, 2 threads``: the same loops split over ``prange`` (rows for the
   forward product, input columns for the gradient, so no reduction).
 
-It prints microseconds per batch (the best of 5 repeats of 100 calls) and
-the GFLOP/s they amount to. It is not part of ``nox -s bench``: it measures a
-design choice, not fastmlp. Keep the machine otherwise idle while it runs.
+Each variant runs in a fresh process of its own. It prints microseconds per
+batch (the best of 5 repeats of 100 calls) and the GFLOP/s they amount to.
+It is not part of ``nox -s bench``: it measures a design choice,
+not fastmlp. Keep the machine otherwise idle while it runs.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -31,6 +35,7 @@ from numba import njit, prange
 
 N_ROWS, N_INPUTS = 60_000, 784
 TILE = 4
+VARIANTS = ("blas", "serial", "parallel")
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
@@ -143,36 +148,57 @@ def best_microseconds(fn, *args, calls: int = 100, repeats: int = 5) -> float:
     return best * 1e6
 
 
-def main() -> None:
+CONFIGS = [(i, h, m) for i in ("float32", "uint8") for h in (16, 128) for m in (32, 128, 1024)]
+
+
+def time_variant(variant: str) -> list[float]:
+    """Microseconds per batch of one variant on every configuration, timed
+    before any check (the check's NumPy products would wake a second BLAS pool)."""
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 256, size=(N_ROWS, N_INPUTS), dtype=np.uint8)
-    print("input    hidden batch | gather + BLAS | tiled, 1 thread | tiled, 2 threads")
-    print("(each cell: microseconds per batch, GFLOP/s)")
-    for input_type in ("float32", "uint8"):
+    timings = []
+    for input_type, hidden, m in CONFIGS:
         X = pixels if input_type == "uint8" else pixels.astype(np.float32) / np.float32(255)
         scale = np.float32(1 / 255 if input_type == "uint8" else 1)
-        for hidden in (16, 128):
-            W = rng.standard_normal((N_INPUTS, hidden)).astype(np.float32)
-            WT = np.ascontiguousarray(W.T)
-            for m in (32, 128, 1024):
-                rows = rng.permutation(N_ROWS)[:m].astype(np.int64)
-                D = rng.standard_normal((m, hidden)).astype(np.float32)
-                Z, Z_ref = np.empty((m, hidden), np.float32), np.empty((m, hidden), np.float32)
-                G = np.empty((N_INPUTS, hidden), np.float32)
-                GT = np.empty((hidden, N_INPUTS), np.float32)
-                A = np.empty((m, N_INPUTS), np.float32)
-                gather_blas(X, rows, m, scale, W, Z_ref, D, G, A)
-                G_ref = G.copy()
-                timings = [best_microseconds(gather_blas, X, rows, m, scale, W, Z_ref, D, G, A)]
-                for kernel in (tiled_serial, tiled_parallel):
-                    kernel(X, rows, m, scale, WT, Z, D, GT)
-                    np.testing.assert_allclose(Z, Z_ref, rtol=1e-3, atol=1e-3)
-                    np.testing.assert_allclose(GT.T, G_ref, rtol=1e-3, atol=1e-3)
-                    timings.append(best_microseconds(kernel, X, rows, m, scale, WT, Z, D, GT))
-                flop = 2 * 2 * m * N_INPUTS * hidden
-                cells = " | ".join(f"{us:8.1f} {flop / us / 1e3:5.1f}" for us in timings)
-                print(f"{input_type:8s} {hidden:6d} {m:5d} | {cells}")
+        W = rng.standard_normal((N_INPUTS, hidden)).astype(np.float32)
+        rows = rng.permutation(N_ROWS)[:m].astype(np.int64)
+        D = rng.standard_normal((m, hidden)).astype(np.float32)
+        Z = np.empty((m, hidden), np.float32)
+        if variant == "blas":
+            G = np.empty((N_INPUTS, hidden), np.float32)
+            args = (X, rows, m, scale, W, Z, D, G, np.empty((m, N_INPUTS), np.float32))
+            timings.append(best_microseconds(gather_blas, *args))
+        else:
+            G = np.empty((hidden, N_INPUTS), np.float32)
+            kernel = tiled_serial if variant == "serial" else tiled_parallel
+            args = (X, rows, m, scale, np.ascontiguousarray(W.T), Z, D, G)
+            timings.append(best_microseconds(kernel, *args))
+            G = G.T
+        A = X[rows].astype(np.float32) * scale
+        np.testing.assert_allclose(Z, A @ W, rtol=1e-3, atol=1e-3)
+        np.testing.assert_allclose(G, A.T @ D, rtol=1e-3, atol=1e-3)
+    return timings
+
+
+def main() -> None:
+    """Each variant in a fresh process of its own, so no thread pool of one
+    (OpenBLAS's, Numba's) is awake while another is timed."""
+    columns = []
+    for variant in VARIANTS:
+        output = subprocess.run(
+            [sys.executable, __file__, variant], check=True, capture_output=True, text=True
+        ).stdout
+        columns.append(json.loads(output.splitlines()[-1]))
+    print("input    hidden batch | gather + BLAS | tiled, 1 thread | tiled, 2 threads")
+    print("(each cell: microseconds per batch, GFLOP/s)")
+    for row, (input_type, hidden, m) in enumerate(CONFIGS):
+        flop = 2 * 2 * m * N_INPUTS * hidden
+        cells = " | ".join(f"{c[row]:8.1f} {flop / c[row] / 1e3:5.1f}" for c in columns)
+        print(f"{input_type:8s} {hidden:6d} {m:5d} | {cells}")
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        print(json.dumps(time_variant(sys.argv[1])))
+    else:
+        main()
