@@ -115,8 +115,11 @@ def fastmlp_time_to_accuracy(spec: dict, x, y, x_test, y_test) -> dict:
         if run.done:
             raise _Stop
 
-    params = dict(fastmlp_params(spec), max_iter=spec["max_epochs"],
-                  n_iter_no_change=spec["max_epochs"] + 1)
+    params = fastmlp_params(spec)
+    # a preset keeps its own epochs: they are its cosine schedule's horizon
+    max_iter = min(params["max_iter"], spec["max_epochs"]) if spec.get("preset") else (
+        spec["max_epochs"])
+    params.update(max_iter=max_iter, n_iter_no_change=max_iter + 1)
     model = MLPClassifier(**params, random_state=spec["seed"], callbacks=[score])
     started = time.perf_counter()
     try:

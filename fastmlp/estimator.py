@@ -44,10 +44,15 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         Samples per step; ``"auto"`` is ``min(200, n_samples)``. With
         ``batch_size=1`` and plain SGD (``momentum=0``) the per-sample engine
         runs the epoch compiled, sample after sample.
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Step-size schedule of ``solver="sgd"``: constant; decaying as
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, default="constant"
+        Step-size schedule. As in scikit-learn, the first three apply to
+        ``solver="sgd"`` only: constant; decaying as
         ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen;
-        or divided by 5 each time the loss stalls.
+        or divided by 5 each time the loss stalls. ``"cosine"`` (fastmlp's own)
+        applies to both solvers: epoch ``k`` of ``max_iter`` steps with
+        ``learning_rate_init * (1 + cos(pi * (k - 1) / max_iter)) / 2``, from the
+        initial rate down to near 0 in the last epoch (``partial_fit`` calls
+        count as epochs; past ``max_iter`` the last epoch's rate stays).
     learning_rate_init : float, default=0.001
         Initial step size.
     power_t : float, default=0.5
@@ -309,7 +314,7 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         )
         epochs = training.Epochs(
             self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng,
-            check_input=not early_stopping,
+            check_input=not early_stopping, n_epochs=self.max_iter,
         )
         self.n_iter_ = 0  # epochs of this call, as scikit-learn counts them
         for _ in range(1 if incremental else self.max_iter):

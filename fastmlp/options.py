@@ -13,8 +13,9 @@ LOSSES = ("log_loss", "squared_error")
 """Training losses (``loss=``)."""
 SOLVERS = ("adam", "sgd")
 """Optimizers (``solver=``)."""
-LEARNING_RATES = ("constant", "invscaling", "adaptive")
-"""Step-size schedules of ``solver="sgd"`` (``learning_rate=``)."""
+LEARNING_RATES = ("constant", "invscaling", "adaptive", "cosine")
+"""Step-size schedules (``learning_rate=``): scikit-learn's three, which only
+``solver="sgd"`` follows, and fastmlp's ``"cosine"``, which both solvers follow."""
 WEIGHT_INITS = ("glorot", "normal")
 """Initializations (``weight_init=``)."""
 DTYPES = ("float32", "float64")

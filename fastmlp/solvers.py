@@ -34,14 +34,21 @@ class StochasticOptimizer:
     kind = ""  # the solver's name, as in fastmlp.options.SOLVERS
     # What state() returns besides "kind": the settings and scalars {name: type or the
     # allowed strings}, and the flat buffers
-    _state_scalars: dict = {"learning_rate_init": float, "learning_rate": float}
+    _state_scalars: dict = {
+        "learning_rate_init": float, "learning_rate": float,
+        "lr_schedule": options.LEARNING_RATES, "epochs_started": int,
+    }
     _required: tuple[str, ...] = ("learning_rate",)  # the rest: kept if a state lacks them
     _state_buffers: tuple[str, ...] = ()
 
-    def __init__(self, dtype: np.dtype, learning_rate_init: float) -> None:
+    def __init__(
+        self, dtype: np.dtype, learning_rate_init: float, lr_schedule: str = "constant"
+    ) -> None:
         self.dtype = np.dtype(dtype)
         self.learning_rate_init = learning_rate_init
         self.learning_rate = float(learning_rate_init)
+        self.lr_schedule = lr_schedule
+        self.epochs_started = 0
 
     def state(self) -> dict:
         """What continues training exactly, as plain values, in the spirit of ``__getstate__``.
@@ -116,6 +123,20 @@ class StochasticOptimizer:
     def steps_done(self, t: int) -> None:
         """Record the step count the compiled steps reached (Adam's bias corrections)."""
 
+    def epoch_starts(self, n_epochs: int) -> None:
+        """Epoch start: the ``"cosine"`` schedule sets this epoch's rate.
+
+        Parameters
+        ----------
+        n_epochs : int
+            The schedule's horizon (the fit's ``max_iter``).
+        """
+        self.epochs_started += 1
+        if self.lr_schedule == "cosine":
+            self.learning_rate = cosine_rate(
+                float(self.learning_rate_init), self.epochs_started, n_epochs
+            )
+
     def iteration_ends(self, time_step: int) -> None:
         """Epoch end: no schedule by default."""
 
@@ -137,8 +158,8 @@ class SGDOptimizer(StochasticOptimizer):
         The model's float dtype; state and scalars are kept in it.
     learning_rate_init : float
         Initial step size.
-    lr_schedule : {"constant", "invscaling", "adaptive"}
-        scikit-learn's ``learning_rate`` schedules.
+    lr_schedule : {"constant", "invscaling", "adaptive", "cosine"}
+        ``learning_rate`` schedules: scikit-learn's three and fastmlp's cosine.
     momentum : float
         In [0, 1]; 0 makes a step plain ``p -= lr * g``.
     nesterov : bool
@@ -149,8 +170,8 @@ class SGDOptimizer(StochasticOptimizer):
 
     kind = "sgd"
     _state_scalars = {
-        **StochasticOptimizer._state_scalars, "lr_schedule": options.LEARNING_RATES,
-        "momentum": float, "nesterov": bool, "power_t": float,
+        **StochasticOptimizer._state_scalars, "momentum": float, "nesterov": bool,
+        "power_t": float,
     }
     _required = ("learning_rate",)
     _state_buffers = ("velocity",)
@@ -165,8 +186,7 @@ class SGDOptimizer(StochasticOptimizer):
         nesterov: bool = True,
         power_t: float = 0.5,
     ) -> None:
-        super().__init__(dtype, learning_rate_init)
-        self.lr_schedule = lr_schedule
+        super().__init__(dtype, learning_rate_init, lr_schedule)
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
@@ -222,6 +242,9 @@ class AdamOptimizer(StochasticOptimizer):
         Decay rate of the second moment estimates, in [0, 1).
     epsilon : float
         Added to the root of the second moment for stability.
+    lr_schedule : str, default="constant"
+        Only ``"cosine"`` changes Adam's rate; scikit-learn's schedules are
+        SGD's alone, so Adam ignores them as scikit-learn does.
     """
 
     kind = "adam"
@@ -240,8 +263,9 @@ class AdamOptimizer(StochasticOptimizer):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
+        lr_schedule: str = "constant",
     ) -> None:
-        super().__init__(dtype, learning_rate_init)
+        super().__init__(dtype, learning_rate_init, lr_schedule)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -250,16 +274,27 @@ class AdamOptimizer(StochasticOptimizer):
         self.vs = np.zeros(n_params, dtype=self.dtype)
 
     def compiled(self) -> tuple["steps.Solver", int]:
-        # the initial rate stays float64: the compiled steps apply the bias corrections
+        # the rate stays float64: the compiled steps apply the bias corrections
         f = self.dtype.type
         solver = steps.Solver(
-            steps.ADAM, float(self.learning_rate_init), f(0), False, f(self.beta_1),
+            steps.ADAM, float(self.learning_rate), f(0), False, f(self.beta_1),
             f(self.beta_2), f(self.epsilon), _empty(self.dtype), self.ms, self.vs,
         )
         return solver, self.t
 
     def steps_done(self, t: int) -> None:
         self.t = t
+
+
+def cosine_rate(learning_rate_init: float, epoch: int, n_epochs: int) -> float:
+    """The ``"cosine"`` rate of epoch ``epoch`` (from 1) of ``n_epochs``.
+
+    A half cosine over the epochs, from the initial rate in the first towards 0
+    (a rate of 0 would waste the last epoch, so it ends at ``n_epochs - 1`` of
+    ``n_epochs`` steps); epochs past the horizon keep the last rate.
+    """
+    progress = (min(epoch, n_epochs) - 1) / n_epochs
+    return learning_rate_init * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def _finite(value) -> bool:

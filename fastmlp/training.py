@@ -155,7 +155,7 @@ def make_optimizer(params: dict, network: Network) -> StochasticOptimizer:
         )
     return AdamOptimizer(
         n_params, dtype, params["learning_rate_init"], params["beta_1"], params["beta_2"],
-        params["epsilon"],
+        params["epsilon"], params["learning_rate"],
     )
 
 
@@ -189,6 +189,8 @@ class Epochs:
     check_input : bool, default=False
         X has not been checked for NaN and infinity yet: the first epoch checks
         each batch as it reads it (raising ValueError, weights untouched).
+    n_epochs : int, default=1
+        The fit's ``max_iter``, the horizon of the ``"cosine"`` schedule.
     """
 
     def __init__(
@@ -202,8 +204,10 @@ class Epochs:
         shuffle: bool,
         rng: np.random.Generator,
         check_input: bool = False,
+        n_epochs: int = 1,
     ) -> None:
         self.network, self.optimizer, self.y = network, optimizer, y
+        self.n_epochs = n_epochs
         self.check_input = check_input
         self.alpha, self.shuffle, self.rng = alpha, shuffle, rng
         self.n_samples = X.shape[0]
@@ -230,6 +234,8 @@ class Epochs:
         network, optimizer, n = self.network, self.optimizer, self.n_samples
         rows = self.rng.permutation(n) if self.shuffle else np.arange(n)
         weights, state = network.params.copy(), copy.deepcopy(optimizer.state())
+        # after the snapshot, so that an epoch undone also undoes its step in the schedule
+        optimizer.epoch_starts(self.n_epochs)
         try:
             if self.per_sample:
                 loss = network.train_per_sample(
