@@ -362,7 +362,8 @@ def _train(args: argparse.Namespace) -> int:
             result["speedup"] = samples_per_s / baseline_rate
         print(json.dumps(result))
         return 0
-    print(f"model        {layers} {params['activation']}, {params['solver']}, "
+    print(f"model        {layers} {params['activation']}, {params['solver']} "
+          f"{model.learning_rate_init:g} ({model.learning_rate}), "
           f"batch {params['batch_size']}, {params['dtype']}")
     print(f"epochs       {model.n_iter_}")
     print(f"accuracy     {accuracy:.4f} on the {len(y_test)} test "

@@ -509,3 +509,14 @@ def test_an_unwritable_cache_names_the_flag(tmp_path, capsys):
     assert cli.main(["download", "mnist", "--data-home", str(cache)]) == cli.EXIT_ERROR
     line = _one_error_line(capsys.readouterr())
     assert "pass --data-home DIR" in line and "data_home=" not in line
+
+
+@pytest.mark.parametrize("preset, model_line", [
+    ("default", "model        64-16-10 relu, adam 0.01 (cosine), batch 256, float32"),
+    ("notebook", "model        64-16-10 logistic, sgd 0.01 (constant), batch 1, float64"),
+])
+def test_train_report_names_the_recipe(tmp_path, capsys, preset, model_line):
+    argv = ["train", "--data", str(_digits(tmp_path)), "--preset", preset, "--epochs", "1",
+            "--hidden", "16"]
+    assert cli.main(argv) == 0
+    assert model_line in capsys.readouterr().out.splitlines()
