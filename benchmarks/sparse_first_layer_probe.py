@@ -31,7 +31,7 @@ import time
 import numpy as np
 from numba import njit
 
-from fastmlp.steps import LIST_PADDING, _list_nonzero
+from fastmlp.steps import _list_nonzero
 
 VARIANTS = ("dense", "sparse", "sparse, lists ready")
 SHAPES = ((16, 128), (128, 128), (128, 1024))  # (hidden units, batch)
@@ -97,8 +97,8 @@ def measure(variant: str, hidden: int, batch: int) -> dict:
         def run() -> None:
             dense_products(X, rows, W, D, A, Z, G, repeats)
     else:
-        index = np.empty((batch, X.shape[1] + LIST_PADDING), np.int64)
-        value = np.empty((batch, X.shape[1] + LIST_PADDING), np.float32)
+        index = np.empty((batch, X.shape[1]), np.int64)
+        value = np.empty((batch, X.shape[1]), np.float32)
         counts = np.empty(batch, np.int64)
 
         def run() -> None:

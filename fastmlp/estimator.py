@@ -50,9 +50,10 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen;
         or divided by 5 each time the loss stalls. ``"cosine"`` (fastmlp's own)
         applies to both solvers: epoch ``k`` of ``max_iter`` steps with
-        ``learning_rate_init * (1 + cos(pi * (k - 1) / max_iter)) / 2``, from the
-        initial rate down to near 0 in the last epoch (``partial_fit`` calls
-        count as epochs; past ``max_iter`` the last epoch's rate stays).
+        ``learning_rate_init * (1 + cos(pi * (k - 1) / max_iter)) / 2``: a half
+        cosine from the initial rate towards 0 (0.15x it in the last of 4
+        epochs). ``partial_fit`` calls count as epochs; past ``max_iter`` the
+        last epoch's rate stays.
     learning_rate_init : float, default=0.001
         Initial step size.
     power_t : float, default=0.5

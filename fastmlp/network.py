@@ -368,7 +368,7 @@ class Network:
         n_units = int(self.layer_shapes[:, 1].sum())
         units = np.zeros(n_units, dtype=self.dtype)
         deltas = np.zeros_like(units)
-        d = inputs.X.shape[1] + steps.LIST_PADDING
+        d = inputs.X.shape[1]
         nonzero_index, nonzero_value = np.zeros(d, np.int64), np.zeros(d, self.dtype)
         f = self.dtype.type
         n = rows.shape[0]

@@ -350,11 +350,6 @@ def _compress_table() -> tuple[np.ndarray, np.ndarray]:
 # Numba freezes module-level arrays into the compiled code as constants.
 _SET_BITS, _N_SET_BITS = _compress_table()
 
-LIST_PADDING = 8
-"""Entries the non-zero lists need beyond the row's length: a block of 8 writes
-all 8 slots and keeps as many as it has non-zeros."""
-
-
 @njit(cache=True, error_model="numpy", inline="always")
 def _list_nonzero(x, scale, index, value):
     """List the non-zero entries of the row x: their columns into index and
@@ -363,8 +358,9 @@ def _list_nonzero(x, scale, index, value):
     Each block of 8 entries becomes a bit mask of its non-zeros. All-zero
     blocks (image borders) are skipped; for the others a table gives the
     positions of the set bits, and all 8 slots are written unconditionally,
-    with no branch per entry and no chain of dependent stores (index and value
-    need ``LIST_PADDING`` entries to spare). 1.6x faster than a branch-free
+    with no branch per entry and no chain of dependent stores. The writes stay
+    within the row's length: a block's slots start at ``count <= start``.
+    1.6x faster than a branch-free
     store per entry, measured on MNIST rows.
     """
     d = x.shape[0]
@@ -427,9 +423,9 @@ def per_sample_steps(
         Step size and L2 strength (each step multiplies W by ``1 - lr * decay``).
     units, deltas : ndarray of shape (sum of widths,), dtype F
         Scratch for one sample's activations and deltas.
-    nonzero_index : ndarray of shape (d + LIST_PADDING,), int64
+    nonzero_index : ndarray of shape (d,), int64
         Scratch: the sample's non-zero input columns.
-    nonzero_value : ndarray of shape (d + LIST_PADDING,), dtype F
+    nonzero_value : ndarray of shape (d,), dtype F
         Scratch: their scaled values.
     check : bool
         Check each sample's input for NaN or infinity first (once per fit).
