@@ -52,7 +52,7 @@ GRID = {"hidden_layer_sizes": [(64,), (128,)], "learning_rate_init": [1e-3, 3e-3
         "random_state": [0, 1, 2, 3]}
 SYSTEMS = ("sweep", "loop-1-thread", "loop-default-threads")
 REPORT_ARGV = ["sweep", "--grid", "hidden_layer_sizes=16,64,128",
-               "--grid", "learning_rate_init=1e-3,3e-3", "--workers", str(WORKERS)]
+               "--grid", "learning_rate_init=3e-3,1e-2", "--workers", str(WORKERS)]
 
 
 def _write(section: str, body: str, command: str, load_before: str, note: str) -> None:
