@@ -186,11 +186,11 @@ class Epochs:
         Visit the rows in a new random order every epoch.
     rng : numpy.random.Generator
         Draws the orders.
+    n_epochs : int
+        The fit's ``max_iter``, the horizon of the ``"cosine"`` schedule.
     check_input : bool, default=False
         X has not been checked for NaN and infinity yet: the first epoch checks
         each batch as it reads it (raising ValueError, weights untouched).
-    n_epochs : int, default=1
-        The fit's ``max_iter``, the horizon of the ``"cosine"`` schedule.
     """
 
     def __init__(
@@ -203,8 +203,9 @@ class Epochs:
         alpha: float,
         shuffle: bool,
         rng: np.random.Generator,
+        *,
+        n_epochs: int,
         check_input: bool = False,
-        n_epochs: int = 1,
     ) -> None:
         self.network, self.optimizer, self.y = network, optimizer, y
         self.n_epochs = n_epochs
