@@ -48,3 +48,4 @@ def test_time_to_accuracy(benchmark, mnist_cache, smoke, torch_available):
         for run in results[system]["runs"]:
             assert run["epochs"] >= 1 and run["train_seconds"] > 0, (system, run)
             assert 0 <= run["accuracy"] <= 1
+            assert run["startup_seconds"] >= 0, (system, run)

@@ -53,6 +53,22 @@ def test_report_marks_a_noisy_fastmlp_row_and_bases_speedups_on_the_faster_naive
     assert "not run: not installed here" in markdown
 
 
+def test_accuracy_table_reports_start_up_apart_from_training():
+    def runs(seconds, startups):
+        return {"runs": [{"seed": i, "train_seconds": t, "epochs": 3, "accuracy": 0.976,
+                          "reached": True, **({} if s is None else {"startup_seconds": s})}
+                         for i, (t, s) in enumerate(zip(seconds, startups, strict=True))]}
+    info = {"suite": "time_to_accuracy", "target": 0.975, "max_epochs": 15, "systems": {
+        FASTMLP: runs([2.0, 1.0, 3.0], [0.5, 0.3, 0.4]),
+        PYTORCH: runs([4.0, 4.0, 4.0], [None, None, None])}}
+    rows = {r["system"]: r for r in report.parse_tables(
+        report.accuracy_table([{"extra_info": info}]))["system|recipe"]}
+    assert rows[FASTMLP]["seconds to target"] == "2.00 s"  # the median, start-up apart
+    assert rows[FASTMLP]["start-up, once per process"] == "0.40 s (0.30 – 0.50)"
+    assert rows[PYTORCH]["start-up, once per process"] == "–"  # a run saved before it
+    assert rows[PYTORCH]["× fastmlp"] == "2.00×"
+
+
 def test_page_blocks_match_the_report():
     """README.md and docs/index.md quote exactly what docs/benchmarks/latest.md says."""
     latest = (REPO / "docs" / "benchmarks" / "latest.md").read_text()
