@@ -159,12 +159,25 @@ def _all_finite(row, scale, like):
 @njit(cache=True, error_model="numpy")
 def _gather_checked(X, rows, start, stop, scale, out, check):
     """out[i] = X[rows[start + i]] * scale in F; with ``check``, False if any
-    gathered value is NaN or infinite (the batch is still in cache)."""
-    kernels.gather_rows(X, rows, start, stop, scale, out)
-    if check:
-        for i in range(stop - start):
-            if not _all_finite(out[i], out.dtype.type(1), out):  # already scaled
-                return False
+    gathered value is NaN or infinite. The check is fused into the gather's
+    loop (an or-reduction beside each store, which vectorizes): a second pass
+    over the batch cost about 8 % of a first epoch at batch 128."""
+    if not check:
+        kernels.gather_rows(X, rows, start, stop, scale, out)
+        return True
+    f = out.dtype.type
+    zero = f(0)
+    d = X.shape[1]
+    for i in range(stop - start):
+        src = X[rows[start + i]]
+        dst = out[i]
+        bad = False
+        for j in range(d):
+            v = f(src[j] * scale)
+            dst[j] = v
+            bad |= (v - v) != zero
+        if bad:
+            return False
     return True
 
 
