@@ -9,8 +9,9 @@ much work as it can, with the vectorizable ``exp`` of
 prediction alike; only the gradient checks (``Network.gradients``) call them
 from Python.
 
-Every kernel is single-threaded (no ``prange``, measured slower): BLAS threads
-own the cores.
+Every kernel is single-threaded (a ``prange`` inside a kernel measured
+slower): the threads are the caller's, BLAS's or, for large batches, one per
+shard of the batch ([fastmlp.threads][fastmlp.threads]).
 
 Dtypes. ``F`` is the model's float dtype, float32 or float64; every float
 array handed to one call shares it, and float scalars are cast to ``F`` by the

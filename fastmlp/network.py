@@ -19,10 +19,11 @@ output units (classes); F is the network's float dtype, float32 or float64.
 
 import math
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import numpy as np
 
-from fastmlp import kernels, steps
+from fastmlp import kernels, steps, threads
 from fastmlp.exceptions import NonFiniteInputError
 
 PREDICT_CHUNK_ROWS = 4096
@@ -270,8 +271,11 @@ class Network:
     ) -> float:
         """One epoch of mini-batch steps over the rows of inputs, compiled.
 
-        Runs [steps.minibatch_steps][fastmlp.steps.minibatch_steps] on chunks
-        of samples ([steps.chunk_samples][fastmlp.steps.chunk_samples]); between chunks Python can
+        Runs [steps.minibatch_steps][fastmlp.steps.minibatch_steps] (or, for
+        batches large enough to split between threads,
+        [steps.sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]
+        with BLAS on one thread) on chunks of samples
+        ([steps.chunk_samples][fastmlp.steps.chunk_samples]); between chunks Python can
         answer Ctrl-C, and the optimizer's step count always matches the weights.
 
         Parameters
@@ -313,19 +317,25 @@ class Network:
         direct = X if in_place else ws.no_direct
         chunk = steps.chunk_samples(self.params.size, ws.batch_size)
         solver, t = optimizer.compiled()
+        if ws.shards is None:
+            steps_of, buffers, cores = steps.minibatch_steps, ws.buffers, nullcontext()
+        else:
+            steps_of, buffers = steps.sharded_minibatch_steps, ws.shards
+            cores = threads.single_threaded_blas()
         total = 0.0
-        for start in range(0, n, chunk):
-            loss, t = steps.minibatch_steps(
-                inputs.X, direct, y, rows, start, min(start + chunk, n), ws.batch_size,
-                inputs.scale, self.params, self.layout, self.kinds, solver, t, float(alpha),
-                check_input and inputs.X.dtype != np.uint8, ws.buffers,
-            )
-            optimizer.steps_done(t)
-            if loss == math.inf:
-                raise NonFiniteInputError(NON_FINITE_INPUT)
-            if not math.isfinite(loss):
-                return math.nan
-            total += loss
+        with cores:
+            for start in range(0, n, chunk):
+                loss, t = steps_of(
+                    inputs.X, direct, y, rows, start, min(start + chunk, n), ws.batch_size,
+                    inputs.scale, self.params, self.layout, self.kinds, solver, t,
+                    float(alpha), check_input and inputs.X.dtype != np.uint8, buffers,
+                )
+                optimizer.steps_done(t)
+                if loss == math.inf:
+                    raise NonFiniteInputError(NON_FINITE_INPUT)
+                if not math.isfinite(loss):
+                    return math.nan
+                total += loss
         return total / n
 
     def train_per_sample(
@@ -497,6 +507,17 @@ class Workspace:
         self.grad_coefs, self.grad_intercepts = network.views(self.grads)
         self.no_direct = np.empty((0, X.shape[1]), dtype=dtype)
         self._views: dict[int, BatchViews] = {}
+        n_shards = threads.n_shards(batch_size)
+        self.shards = None
+        if n_shards > 1:
+            rows = -(-batch_size // n_shards)
+            self.shards = steps.Buffers(
+                np.empty((n_shards, rows * X.shape[1]), dtype=dtype),
+                np.empty((n_shards, rows * n_units), dtype=dtype),
+                np.empty((n_shards, rows * n_units), dtype=dtype),
+                np.zeros((n_shards, network.params.size), dtype=dtype),
+                np.empty((n_shards, rows), dtype=np.int64),
+            )
 
     def batch(self, m: int) -> "BatchViews":
         """The buffers of a batch of ``m <= batch_size`` rows, cached per ``m``.

@@ -13,7 +13,9 @@ within a fraction of a second whatever the network's size.
 The matrix products go to BLAS through Numba's ``np.dot`` (SciPy's OpenBLAS,
 the only BLAS used during training, so two thread pools never compete);
 everything elementwise is a fused loop over rows, with the vectorizable
-``exp`` of [fastmlp.vmath][fastmlp.vmath].
+``exp`` of [fastmlp.vmath][fastmlp.vmath]. Large batches are split between
+threads by [sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]
+([fastmlp.threads][fastmlp.threads] decides when).
 
 Arguments come grouped, as pynndescent passes its trees: a
 [Layout][fastmlp.steps.Layout] of layer shapes and offsets, a
@@ -28,7 +30,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from fastmlp import fpmode, kernels
 
@@ -196,14 +198,17 @@ def _squared_weights(params, n_weights):
 
 
 @njit(cache=True, error_model="numpy")
-def _update(params, grads, solver, t, decay, n_weights):
-    """One optimizer step over the flat buffers; t counts Adam's steps (1-based)."""
+def _update(params, grads, solver, t, decay, n_weights, lo, hi):
+    """One optimizer step over the entries ``[lo, hi)`` of the flat buffers; t
+    counts Adam's steps (1-based)."""
     f = params.dtype.type
-    if decay != f(0):
-        kernels.add_weight_decay(grads, params, decay, n_weights)
+    if decay != f(0) and lo < n_weights:
+        kernels.add_weight_decay(grads[lo:hi], params[lo:hi], decay, min(hi, n_weights) - lo)
     if solver.kind == SGD:
+        # velocity is empty without momentum, and then not read
+        velocity = solver.velocity[lo:hi] if solver.velocity.shape[0] > 0 else solver.velocity
         kernels.sgd_update(
-            params, grads, solver.velocity, f(solver.learning_rate), solver.momentum,
+            params[lo:hi], grads[lo:hi], velocity, f(solver.learning_rate), solver.momentum,
             solver.nesterov,
         )
     else:
@@ -212,8 +217,8 @@ def _update(params, grads, solver, t, decay, n_weights):
             1.0 - solver.beta_1 ** float(t)
         )
         kernels.adam_update(
-            params, grads, solver.m, solver.v, f(lr_t), solver.beta_1, solver.beta_2,
-            solver.epsilon,
+            params[lo:hi], grads[lo:hi], solver.m[lo:hi], solver.v[lo:hi], f(lr_t),
+            solver.beta_1, solver.beta_2, solver.epsilon,
         )
 
 
@@ -288,61 +293,172 @@ def _minibatch_steps(
 ):
     """The steps of [minibatch_steps][fastmlp.steps.minibatch_steps], in the caller's
     floating-point mode."""
-    n_layers = layout.shapes.shape[0]
-    last = n_layers - 1
-    d = X.shape[1]
+    f = params.dtype.type
     total = 0.0
     squared = _squared_weights(params, layout.n_weights) if alpha != 0.0 else 0.0
     for b_start in range(start, stop, batch_size):
         b_stop = min(b_start + batch_size, stop)
         m = b_stop - b_start
-        if direct.shape[0] > 0:
-            A = direct[b_start:b_stop]
-            if check:
-                for i in range(m):
-                    if not _all_finite(A[i], scale, A):
-                        return math.inf, t
-        else:
-            A = buffers.inputs[:m * d].reshape((m, d))
-            if not _gather_checked(X, rows, b_start, b_stop, scale, A, check):
-                return math.inf, t
-        targets = buffers.targets[:m]
-        for i in range(m):
-            targets[i] = y[rows[b_start + i]]
-        # forward
-        prev = A
-        for layer in range(n_layers):
-            W, b = _layer(params, layout, layer)
-            Z = _units(buffers.units, layout, layer, m)
-            np.dot(prev, W, Z)
-            if layer < last:
-                kernels.bias_activation(Z, b, kinds.hidden)
-            prev = Z
-        _, gb = _layer(buffers.grads, layout, last)
-        mean = params.dtype.type(1.0 / m)
-        loss = kernels.output_delta(
-            prev, _layer(params, layout, last)[1], targets, kinds.output, kinds.loss, mean,
-            _units(buffers.deltas, layout, last, m), gb,
+        ok, loss = _forward_backward(
+            X, direct, y, rows, b_start, b_stop, scale, params, layout, kinds, f(1.0 / m),
+            check, buffers.inputs, buffers.units, buffers.deltas, buffers.grads,
+            buffers.targets,
         )
+        if not ok:
+            return math.inf, t
         if alpha != 0.0:
             loss += 0.5 * alpha * squared
         if not math.isfinite(loss):
             return math.nan, t
         total += loss
-        # backward
-        for layer in range(last, -1, -1):
-            delta = _units(buffers.deltas, layout, layer, m)
-            below = A if layer == 0 else _units(buffers.units, layout, layer - 1, m)
-            gW, _ = _layer(buffers.grads, layout, layer)
-            np.dot(below.T, delta, gW)
-            if layer > 0:
-                W, _ = _layer(params, layout, layer)
-                below_delta = _units(buffers.deltas, layout, layer - 1, m)
-                np.dot(delta, W.T, below_delta)
-                _, gb = _layer(buffers.grads, layout, layer - 1)
-                kernels.hidden_delta(below_delta, below, kinds.hidden, gb)
         t += 1
-        _update(params, buffers.grads, solver, t, params.dtype.type(alpha / m), layout.n_weights)
+        _update(params, buffers.grads, solver, t, f(alpha / m), layout.n_weights, 0,
+                params.shape[0])
+        if alpha != 0.0:
+            squared = _squared_weights(params, layout.n_weights)
+    return total, t
+
+
+@njit(cache=True, error_model="numpy")
+def _forward_backward(
+    X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, check, inputs, units,
+    deltas, grads, targets,
+):
+    """Gradient of the rows ``rows[lo:hi]``' share of a batch's mean loss.
+
+    Gathers the rows (or, with ``direct``, reads them in place), runs the
+    forward products (BLAS) with fused bias + activation passes, the fused
+    output layer and the backward products with fused hidden deltas. ``mean``
+    is 1 / (the whole batch's length), so the gradients of a batch's shards
+    add up to the batch's. ``inputs``, ``units``, ``deltas``, ``grads`` and
+    ``targets`` are 1-D scratch (F, int64 for targets), as in
+    [Buffers][fastmlp.steps.Buffers].
+
+    Returns (False, 0.0) if ``check`` finds NaN or infinity in the rows, else
+    (True, the rows' summed data loss in float64).
+    """
+    n_layers = layout.shapes.shape[0]
+    last = n_layers - 1
+    d = X.shape[1]
+    m = hi - lo
+    if direct.shape[0] > 0:
+        A = direct[lo:hi]
+        if check:
+            for i in range(m):
+                if not _all_finite(A[i], scale, A):
+                    return False, 0.0
+    else:
+        A = inputs[:m * d].reshape((m, d))
+        if not _gather_checked(X, rows, lo, hi, scale, A, check):
+            return False, 0.0
+    batch_targets = targets[:m]
+    for i in range(m):
+        batch_targets[i] = y[rows[lo + i]]
+    # forward
+    prev = A
+    for layer in range(n_layers):
+        W, b = _layer(params, layout, layer)
+        Z = _units(units, layout, layer, m)
+        np.dot(prev, W, Z)
+        if layer < last:
+            kernels.bias_activation(Z, b, kinds.hidden)
+        prev = Z
+    _, gb = _layer(grads, layout, last)
+    loss = kernels.output_delta(
+        prev, _layer(params, layout, last)[1], batch_targets, kinds.output, kinds.loss, mean,
+        _units(deltas, layout, last, m), gb,
+    )
+    # backward
+    for layer in range(last, -1, -1):
+        delta = _units(deltas, layout, layer, m)
+        below = A if layer == 0 else _units(units, layout, layer - 1, m)
+        gW, _ = _layer(grads, layout, layer)
+        np.dot(below.T, delta, gW)
+        if layer > 0:
+            W, _ = _layer(params, layout, layer)
+            below_delta = _units(deltas, layout, layer - 1, m)
+            np.dot(delta, W.T, below_delta)
+            _, gb = _layer(grads, layout, layer - 1)
+            kernels.hidden_delta(below_delta, below, kinds.hidden, gb)
+    return True, loss
+
+
+@njit(cache=True, error_model="numpy")
+def sharded_minibatch_steps(
+    X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+    alpha, check, shards,
+):
+    """[minibatch_steps][fastmlp.steps.minibatch_steps] with each batch split
+    between threads.
+
+    ``shards`` is a [Buffers][fastmlp.steps.Buffers] whose arrays have one row
+    per shard, shape (S, ...), each sized for ``ceil(batch_size / S)`` rows.
+    Shard s takes the rows ``[s * m // S, (s + 1) * m // S)`` of a batch of m
+    and computes their share of the gradient with single-threaded BLAS calls;
+    the shards' gradients are then summed (in shard order, so the result does
+    not depend on how many threads ran them) and the update runs on S slices
+    of the parameters at once. The caller limits BLAS to one thread while
+    this runs: BLAS threads and these threads on the same cores slow each
+    other down by orders of magnitude.
+
+    Same arguments (but ``shards`` for ``buffers``) and results as
+    [minibatch_steps][fastmlp.steps.minibatch_steps].
+    """
+    saved = fpmode.flush_subnormals()
+    result = _sharded_steps(
+        X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+        alpha, check, shards,
+    )
+    fpmode.restore(saved)
+    return result
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _sharded_steps(
+    X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+    alpha, check, shards,
+):
+    """The steps of [sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]."""
+    f = params.dtype.type
+    n_shards = shards.grads.shape[0]
+    n_params = params.shape[0]
+    losses = np.zeros(n_shards)
+    passed = np.zeros(n_shards, dtype=np.bool_)
+    total = 0.0
+    squared = _squared_weights(params, layout.n_weights) if alpha != 0.0 else 0.0
+    for b_start in range(start, stop, batch_size):
+        b_stop = min(b_start + batch_size, stop)
+        m = b_stop - b_start
+        k = min(n_shards, m)
+        mean = f(1.0 / m)
+        for s in prange(k):
+            ok, shard_loss = _forward_backward(
+                X, direct, y, rows, b_start + s * m // k, b_start + (s + 1) * m // k, scale,
+                params, layout, kinds, mean, check, shards.inputs[s], shards.units[s],
+                shards.deltas[s], shards.grads[s], shards.targets[s],
+            )
+            passed[s] = ok
+            losses[s] = shard_loss
+        loss = 0.0
+        for s in range(k):
+            if not passed[s]:
+                return math.inf, t
+            loss += losses[s]
+        if alpha != 0.0:
+            loss += 0.5 * alpha * squared
+        if not math.isfinite(loss):
+            return math.nan, t
+        total += loss
+        t += 1
+        decay = f(alpha / m)
+        for s in prange(n_shards):
+            lo, hi = s * n_params // n_shards, (s + 1) * n_params // n_shards
+            grads = shards.grads[0]
+            for other in range(1, k):
+                more = shards.grads[other]
+                for i in range(lo, hi):
+                    grads[i] += more[i]
+            _update(params, grads, solver, t, decay, layout.n_weights, lo, hi)
         if alpha != 0.0:
             squared = _squared_weights(params, layout.n_weights)
     return total, t

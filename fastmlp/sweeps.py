@@ -19,7 +19,6 @@ that need it, so ``import fastmlp`` and training never load it.
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
 import math
 import os
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from fastmlp import threads
 from fastmlp.presets import PRESETS
 
 VALIDATION_SIZE = 10_000
@@ -797,24 +797,15 @@ def _one_thread_per_fit() -> Iterator[None]:
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        with _thread_pools().limit(limits=1):
+        with threads.thread_pools().limit(limits=1):
             yield
     finally:
         numba.set_num_threads(previous)
 
 
-@functools.cache
-def _thread_pools() -> Any:
-    """The process's thread pools, found once: a fresh scan of the loaded libraries on
-    every task costs milliseconds (about 100 ms the first time)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
 def _warm_up(params: dict) -> None:
     """Run on every worker before the points: loads the estimator, its kernels and threadpoolctl."""
-    check_params(params)  # first: the thread pools are looked up once, after BLAS is loaded
+    check_params(params)  # loads the estimator and its kernels
     with _one_thread_per_fit():
         pass
 

@@ -13,6 +13,7 @@ import itertools
 import numpy as np
 import pytest
 
+from fastmlp import threads
 from fastmlp.network import Network, TrainingInput, Workspace
 from fastmlp.solvers import AdamOptimizer, SGDOptimizer
 
@@ -267,6 +268,7 @@ def _optimizers(spec, net, lr, ref_params):
     return engine, RefSGD(ref_params, lr, spec["momentum"], spec["nesterov"])
 
 
+@pytest.mark.parametrize("sharded", [False, True])
 @pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
 @pytest.mark.parametrize("batch_size", [N_SAMPLES, 3])
 @pytest.mark.parametrize("alpha", [0.0, 0.1])
@@ -275,13 +277,16 @@ def _optimizers(spec, net, lr, ref_params):
 @pytest.mark.parametrize("output", ["softmax", "logistic"])
 @pytest.mark.parametrize("hidden", ["identity", "logistic", "tanh", "relu"])
 def test_train_batches_step_matches_reference(
-    hidden, output, loss, optimizer, alpha, batch_size, dtype, tol
+    monkeypatch, hidden, output, loss, optimizer, alpha, batch_size, dtype, tol, sharded
 ):
     """One epoch of train_batches, in a shuffled order, against the written-out steps.
 
     batch_size=8 is a single step; 3 gives steps of 3, 3 and 2 samples, so the
     optimizer state (velocity, moments) and the short last batch are exercised.
+    ``sharded`` splits every batch between threads (shards of 4 + 4, 1 + 2 and
+    1 + 1 rows), as batches of 128 rows or more are split.
     """
+    monkeypatch.setattr(threads, "SHARD_MIN_BATCH", 2 if sharded else 10**9)
     _, coefs, intercepts, X, y = make_problem(hidden, seed=3, dtype=dtype)
     net = build(LAYERS, hidden, output, loss, dtype, coefs, intercepts)
     # the reference starts from exactly the engine's (possibly float32) parameters
@@ -290,8 +295,10 @@ def test_train_batches_step_matches_reference(
     engine_opt, ref_opt = _optimizers(OPTIMIZERS[optimizer], net, lr, ref)
     rows = np.random.default_rng(4).permutation(N_SAMPLES).astype(np.int64)
 
+    workspace = Workspace(net, batch_size, X)
+    assert (workspace.shards is not None) == sharded
     epoch_loss = net.train_batches(
-        Workspace(net, batch_size, X), TrainingInput(X, net.dtype), y, rows, engine_opt, alpha
+        workspace, TrainingInput(X, net.dtype), y, rows, engine_opt, alpha
     )
 
     n_layers = len(LAYERS) - 1

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-from fastmlp import MLPClassifier, steps
+from fastmlp import MLPClassifier, steps, threads
 
 
 def _problem(n=300, d=20, seed=0):
@@ -30,9 +30,12 @@ def _fit(X, y, **params):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("shuffle", [False, True])
-@pytest.mark.parametrize("batch_size", [1, 32, 64])
+@pytest.mark.parametrize("batch_size", [1, 32, 64, 128])
 def test_layouts_give_the_same_fit(dtype, shuffle, batch_size):
+    """batch_size=128 splits each batch between threads (and the last, of 44
+    rows, too)."""
     X, y = _problem()
+    assert (threads.n_shards(batch_size) > 1) == (batch_size == 128)
     X = X.astype(dtype)
     reference = _fit(X, y, dtype=dtype, shuffle=shuffle, batch_size=batch_size, solver="sgd")
     wide = np.zeros((X.shape[0], 2 * X.shape[1]), dtype=dtype)
@@ -72,7 +75,7 @@ def test_chunked_calls_equal_one_call(monkeypatch):
     assert chunked._optimizer.t == whole._optimizer.t == 3 * 34
 
 
-@pytest.mark.parametrize("batch_size", [1, 16])
+@pytest.mark.parametrize("batch_size", [1, 16, 128])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_met_mid_epoch_leaves_no_trained_weights(batch_size, bad):
     """fit checks float X while it reads it: a bad value late in X raises ValueError
@@ -115,6 +118,41 @@ def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(monkeypatch, batch
     assert (n_iter, model.n_iter_, model.t_) == (3, 0, t)
     assert steps_taken is None or steps_taken == 3 * 34
     assert getattr(model._optimizer, "t", None) == steps_taken
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_split_batches_give_the_same_fit_on_any_number_of_threads(monkeypatch, solver):
+    """The shards' gradients are summed in a fixed order: one thread running both
+    shards gives the two-thread fit bit for bit, and both stay within rounding
+    of the unsplit fit."""
+    import numba
+
+    X, y = _problem(n=1000)
+    params = dict(batch_size=200, solver=solver, alpha=1e-3, dtype="float32")
+    assert threads.n_shards(200) == 2
+    two = _fit(X, y, **params)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        one = _fit(X, y, **params)
+    finally:
+        numba.set_num_threads(previous)
+    np.testing.assert_array_equal(one._network.params, two._network.params)
+    assert one.loss_curve_ == two.loss_curve_
+    monkeypatch.setattr(threads, "SHARD_MIN_BATCH", 10**9)
+    unsplit = _fit(X, y, **params)
+    np.testing.assert_allclose(unsplit._network.params, two._network.params, rtol=1e-4,
+                               atol=1e-5)
+    assert not np.array_equal(unsplit._network.params, two._network.params)  # really split
+
+
+def test_blas_threads_restored_after_a_split_batch_fit():
+    """BLAS runs on one thread only while the shards train."""
+    before = [pool.num_threads for pool in threads.thread_pools().lib_controllers]
+    X, y = _problem()
+    _fit(X, y, batch_size=128)
+    after = [pool.num_threads for pool in threads.thread_pools().lib_controllers]
+    assert after == before
 
 
 def test_chunks_shrink_with_the_network():
