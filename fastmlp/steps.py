@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from fastmlp import fpmode, kernels
+from fastmlp import fpmode, kernels, prefetch
 
 # Work per compiled call, in parameter-visits (samples x parameters): tens of
 # milliseconds, so the Python loop around the calls answers Ctrl-C promptly while
@@ -302,7 +302,7 @@ def _minibatch_steps(
         ok, loss = _forward_backward(
             X, direct, y, rows, b_start, b_stop, scale, params, layout, kinds, f(1.0 / m),
             check, buffers.inputs, buffers.units, buffers.deltas, buffers.grads,
-            buffers.targets,
+            buffers.targets, batch_size,
         )
         if not ok:
             return math.inf, t
@@ -322,7 +322,7 @@ def _minibatch_steps(
 @njit(cache=True, error_model="numpy")
 def _forward_backward(
     X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, check, inputs, units,
-    deltas, grads, targets,
+    deltas, grads, targets, ahead,
 ):
     """Gradient of the rows ``rows[lo:hi]``' share of a batch's mean loss.
 
@@ -332,7 +332,9 @@ def _forward_backward(
     is 1 / (the whole batch's length), so the gradients of a batch's shards
     add up to the batch's. ``inputs``, ``units``, ``deltas``, ``grads`` and
     ``targets`` are 1-D scratch (F, int64 for targets), as in
-    [Buffers][fastmlp.steps.Buffers].
+    [Buffers][fastmlp.steps.Buffers]. Gathered rows are followed by a
+    prefetch of the rows ``ahead`` places further on in ``rows`` (the next
+    batch's share, [fastmlp.prefetch][fastmlp.prefetch]).
 
     Returns (False, 0.0) if ``check`` finds NaN or infinity in the rows, else
     (True, the rows' summed data loss in float64).
@@ -351,6 +353,8 @@ def _forward_backward(
         A = inputs[:m * d].reshape((m, d))
         if not _gather_checked(X, rows, lo, hi, scale, A, check):
             return False, 0.0
+        # the next batch's share of rows comes in while this one computes
+        prefetch.rows_ahead(X, rows, lo + ahead, hi + ahead)
     batch_targets = targets[:m]
     for i in range(m):
         batch_targets[i] = y[rows[lo + i]]
@@ -435,7 +439,7 @@ def _sharded_steps(
             ok, shard_loss = _forward_backward(
                 X, direct, y, rows, b_start + s * m // k, b_start + (s + 1) * m // k, scale,
                 params, layout, kinds, mean, check, shards.inputs[s], shards.units[s],
-                shards.deltas[s], shards.grads[s], shards.targets[s],
+                shards.deltas[s], shards.grads[s], shards.targets[s], batch_size,
             )
             passed[s] = ok
             losses[s] = shard_loss
@@ -582,6 +586,7 @@ def per_sample_steps(
     for sample in range(start, stop):
         r = rows[sample]
         x = X[r]
+        prefetch.rows_ahead(X, rows, sample + 1, sample + 2)
         if check and not _all_finite(x, scale, params):
             return math.inf
         n_nonzero = _list_nonzero(x, scale, nonzero_index, nonzero_value) if skip_zeros else 0
