@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from fastmlp import fpmode, kernels, prefetch
+from fastmlp import fpmode, kernels, prefetch, simd
 
 # Work per compiled call, in parameter-visits (samples x parameters): tens of
 # milliseconds, so the Python loop around the calls answers Ctrl-C promptly while
@@ -599,11 +599,15 @@ def per_sample_steps(
             if layer == 0 and skip_zeros:
                 # W2[c, j] with an unsigned c needs neither a view nor a wrap-around
                 # test: the hottest loop of the path (15 % faster than views here)
+                blocked = n_out - n_out % simd.BLOCK
+                for j0 in range(0, blocked, simd.BLOCK):
+                    simd.sparse_forward_block(
+                        W, n_out, nonzero_index, nonzero_value, n_nonzero, a, j0)
                 W2 = W.reshape((n_in, n_out))
                 for k in range(n_nonzero):
                     xi = nonzero_value[k]
                     c = nonzero_index[k]
-                    for j in range(n_out):
+                    for j in range(blocked, n_out):
                         a[j] += xi * W2[c, j]
             elif layer == 0:
                 for i in range(n_in):
@@ -649,11 +653,15 @@ def per_sample_steps(
                     for i in range(n_in * n_out):
                         W[i] *= shrink
                 if skip_zeros:
+                    blocked = n_out - n_out % simd.BLOCK
+                    for j0 in range(0, blocked, simd.BLOCK):
+                        simd.sparse_update_block(
+                            W, n_out, nonzero_index, nonzero_value, n_nonzero, d, j0, lr)
                     W2 = W.reshape((n_in, n_out))
                     for k in range(n_nonzero):
                         step = lr * nonzero_value[k]
                         c = nonzero_index[k]
-                        for j in range(n_out):
+                        for j in range(blocked, n_out):
                             W2[c, j] -= step * d[j]
                 else:
                     for i in range(n_in):

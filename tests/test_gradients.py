@@ -344,12 +344,14 @@ def test_train_batches_with_uint8_input_matches_float_input(dtype):
 # -- the fused per-sample kernel -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("layers", [(15, 6, 5, 4), (15, 20, 5, 4), (15, 32, 4)])
 @pytest.mark.parametrize("alpha", [0.0, 0.01])
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
-def test_per_sample_kernel_matches_minibatch_of_one(hidden, output, loss, alpha):
-    """train_per_sample (dense and zero-skipping) == train_batches with batch size 1."""
+def test_per_sample_kernel_matches_minibatch_of_one(hidden, output, loss, alpha, layers):
+    """train_per_sample (dense and zero-skipping) == train_batches with batch size 1.
+    First layers of 20 and 32 units run the vector loops (fastmlp.simd) on blocks
+    of 16 units, 20 with a remainder of 4."""
     rng = np.random.default_rng(6)
-    layers = (15, 6, 5, 4)
     n = 25
     X8 = rng.integers(0, 256, (n, 15), dtype=np.uint8)
     X8[rng.random((n, 15)) < 0.7] = 0  # sparse enough to skip zeros

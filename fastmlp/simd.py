@@ -1,0 +1,120 @@
+"""Explicit vector loops for the batch-1 path's first layer.
+
+Numba runs LLVM with its SLP vectorizer off, so a loop over exactly 16
+hidden units is unrolled into scalar code, and a loop over a width known only
+at run time is vectorized with its accumulator kept in memory (one load and
+store per term). These two loops over a sample's non-zero inputs are
+therefore written directly as LLVM vector code: 16 units at a time as two
+vectors of [LANES][fastmlp.simd.LANES], the forward product's sums held in
+registers across the whole list. Each lane does exactly the scalar loop's
+arithmetic in its order (a multiply, then an add or subtract; no fused
+multiply-add), so the results are bit for bit those of the loops they
+replace. Measured alone on an MNIST row of 200 non-zeros (2026-12-04, float64):
+forward 560 -> 208 ns, update 575 -> 308 ns; float32 543 -> 118 and 543 -> 222 ns.
+
+Arguments: ``W`` is a layer's flat (n_in * n_out,) weights, ``index`` and
+``value`` a sample's listed non-zero inputs (int64 columns and their F values,
+``n`` of them), ``j0`` the first of the 16 units, with ``j0 + 16 <= n_out``.
+Every float array and scalar has the layer's dtype F.
+"""
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+LANES = 8  # a vector of 8: 512 bits of float64, 256 of float32; two per 16 units
+BLOCK = 2 * LANES
+
+
+def _vector_at(builder, array, index, vector_type):
+    """A pointer to ``array.data[index]`` typed as a pointer to ``vector_type``."""
+    element = builder.gep(array.data, [index], inbounds=True)
+    return builder.bitcast(element, vector_type.as_pointer())
+
+
+def _broadcast(builder, scalar, vector_type):
+    """``scalar`` in every lane of a ``vector_type``."""
+    undefined = ir.Constant(vector_type, ir.Undefined)
+    first = builder.insert_element(undefined, scalar, ir.IntType(32)(0))
+    lanes = ir.Constant(ir.VectorType(ir.IntType(32), vector_type.count), [0] * vector_type.count)
+    return builder.shuffle_vector(first, undefined, lanes)
+
+
+def _arrays(context, builder, signature, args, positions):
+    return [context.make_array(signature.args[i])(context, builder, args[i]) for i in positions]
+
+
+def _layer_float(context, signature):
+    """(vector type of LANES floats of the weights' dtype, its alignment in bytes)."""
+    element = context.get_value_type(signature.args[0].dtype)
+    return ir.VectorType(element, LANES), context.get_abi_sizeof(element)
+
+
+def _valid(W, index, value, other):
+    arrays = (W, index, value, other)
+    return (all(isinstance(a, types.Array) and a.ndim == 1 for a in arrays)
+            and isinstance(index.dtype, types.Integer)
+            and W.dtype == value.dtype == other.dtype)
+
+
+@intrinsic
+def sparse_forward_block(typingctx, W, n_out, index, value, n, a, j0):
+    """``a[j0:j0 + 16] += value[k] * W[index[k] * n_out + j0:...]``, summed over
+    ``k < n`` in order, one lane per unit."""
+    if not _valid(W, index, value, a):
+        return None
+
+    def codegen(context, builder, signature, args):
+        weights, columns, values, units = _arrays(context, builder, signature, args, (0, 2, 3, 5))
+        width, count, first = args[1], args[4], args[6]
+        vector, align = _layer_float(context, signature)
+        lanes = ir.Constant(width.type, LANES)
+        low_at = _vector_at(builder, units, first, vector)
+        high_at = _vector_at(builder, units, builder.add(first, lanes), vector)
+        low = cgutils.alloca_once_value(builder, builder.load(low_at, align=align))
+        high = cgutils.alloca_once_value(builder, builder.load(high_at, align=align))
+        with cgutils.for_range(builder, count) as loop:
+            column = builder.load(builder.gep(columns.data, [loop.index], inbounds=True))
+            x = _broadcast(builder, builder.load(
+                builder.gep(values.data, [loop.index], inbounds=True)), vector)
+            row = builder.add(builder.mul(column, width), first)
+            w_low = builder.load(_vector_at(builder, weights, row, vector), align=align)
+            w_high = builder.load(
+                _vector_at(builder, weights, builder.add(row, lanes), vector), align=align)
+            builder.store(builder.fadd(builder.load(low), builder.fmul(x, w_low)), low)
+            builder.store(builder.fadd(builder.load(high), builder.fmul(x, w_high)), high)
+        builder.store(builder.load(low), low_at, align=align)
+        builder.store(builder.load(high), high_at, align=align)
+        return context.get_dummy_value()
+
+    return types.void(W, n_out, index, value, n, a, j0), codegen
+
+
+@intrinsic
+def sparse_update_block(typingctx, W, n_out, index, value, n, d, j0, lr):
+    """``W[index[k] * n_out + j0:...] -= (lr * value[k]) * d[j0:j0 + 16]`` for
+    each ``k < n``: the rank-one update of the rows of the listed inputs."""
+    if not _valid(W, index, value, d):
+        return None
+
+    def codegen(context, builder, signature, args):
+        weights, columns, values, deltas = _arrays(context, builder, signature, args, (0, 2, 3, 5))
+        width, count, first, rate = args[1], args[4], args[6], args[7]
+        vector, align = _layer_float(context, signature)
+        lanes = ir.Constant(width.type, LANES)
+        d_low = builder.load(_vector_at(builder, deltas, first, vector), align=align)
+        d_high = builder.load(
+            _vector_at(builder, deltas, builder.add(first, lanes), vector), align=align)
+        with cgutils.for_range(builder, count) as loop:
+            column = builder.load(builder.gep(columns.data, [loop.index], inbounds=True))
+            step = _broadcast(builder, builder.fmul(rate, builder.load(
+                builder.gep(values.data, [loop.index], inbounds=True))), vector)
+            row = builder.add(builder.mul(column, width), first)
+            for at, d_part in ((row, d_low), (builder.add(row, lanes), d_high)):
+                pointer = _vector_at(builder, weights, at, vector)
+                old = builder.load(pointer, align=align)
+                builder.store(builder.fsub(old, builder.fmul(step, d_part)), pointer, align=align)
+        return context.get_dummy_value()
+
+    return types.void(W, n_out, index, value, n, d, j0, lr), codegen
