@@ -1,5 +1,14 @@
 """Explicit vector loops for the batch-1 path's first layer.
 
+Listing a sample's non-zero inputs uses AVX-512's compress-store (through
+LLVM's ``llvm.masked.compressstore``) where the processor has it
+([COMPRESS_STORE][fastmlp.simd.COMPRESS_STORE]): 8 inputs at a time are
+compared with 0, converted and scaled, and the non-zero ones written out
+packed, with no branch and no table; 626 -> 302 ns per MNIST row for uint8
+input, 911 -> 606 ns for float32 (2026-12-04). Elsewhere LLVM would expand it
+into a branch per input, so the table-driven loop of
+[steps][fastmlp.steps] is kept for those processors.
+
 Numba runs LLVM with its SLP vectorizer off, so a loop over exactly 16
 hidden units is unrolled into scalar code, and a loop over a width known only
 at run time is vectorized with its accumulator kept in memory (one load and
@@ -18,13 +27,15 @@ Arguments: ``W`` is a layer's flat (n_in * n_out,) weights, ``index`` and
 Every float array and scalar has the layer's dtype F.
 """
 
-from llvmlite import ir
+from llvmlite import binding, ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 LANES = 8  # a vector of 8: 512 bits of float64, 256 of float32; two per 16 units
 BLOCK = 2 * LANES
+# Numba compiles for this processor, and its cache is keyed by the processor too.
+COMPRESS_STORE = "+avx512f" in binding.get_host_cpu_features().flatten().split(",")
 
 
 def _vector_at(builder, array, index, vector_type):
@@ -118,3 +129,61 @@ def sparse_update_block(typingctx, W, n_out, index, value, n, d, j0, lr):
         return context.get_dummy_value()
 
     return types.void(W, n_out, index, value, n, d, j0, lr), codegen
+
+
+@intrinsic
+def compress_nonzero(typingctx, x, start, scale, index, value, count):
+    """List the non-zero entries of ``x[start:start + LANES]``: their columns
+    into ``index[count:]`` and ``x * scale`` (in F) into ``value[count:]``,
+    packed; returns how many. ``x`` is a C-contiguous row (uint8, float32 or
+    float64); NaN counts as non-zero and -0.0 as zero, as ``x != 0`` has it."""
+    if not (isinstance(x, types.Array) and x.ndim == 1 and x.layout == "C"
+            and isinstance(value, types.Array) and isinstance(index, types.Array)
+            and isinstance(x.dtype, (types.Integer, types.Float))):
+        return None
+
+    def codegen(context, builder, signature, args):
+        row, columns, values = _arrays(context, builder, signature, args, (0, 3, 4))
+        first, factor, count_so_far = args[1], args[2], args[5]
+        x_type, f_type = signature.args[0].dtype, signature.args[4].dtype
+        x_element = context.get_value_type(x_type)
+        f_element = context.get_value_type(f_type)
+        i64 = ir.IntType(64)
+        inputs = builder.load(
+            _vector_at(builder, row, first, ir.VectorType(x_element, LANES)),
+            align=context.get_abi_sizeof(x_element),
+        )
+        f_vector = ir.VectorType(f_element, LANES)
+        if isinstance(x_type, types.Integer):
+            nonzero = builder.icmp_unsigned("!=", inputs, ir.Constant(inputs.type, [0] * LANES))
+            as_f = (builder.sitofp if x_type.signed else builder.uitofp)(inputs, f_vector)
+        else:
+            nonzero = builder.fcmp_unordered("!=", inputs, ir.Constant(inputs.type, [0.0] * LANES))
+            if x_type.bitwidth < f_type.bitwidth:
+                as_f = builder.fpext(inputs, f_vector)
+            elif x_type.bitwidth > f_type.bitwidth:
+                as_f = builder.fptrunc(inputs, f_vector)
+            else:
+                as_f = inputs
+        scaled = builder.fmul(as_f, _broadcast(builder, factor, f_vector))
+        i64_vector = ir.VectorType(i64, LANES)
+        positions = builder.add(_broadcast(builder, first, i64_vector),
+                                ir.Constant(i64_vector, list(range(LANES))))
+        mask_type = nonzero.type
+        for data, vector, suffix in (
+            (values, scaled, f"v{LANES}f{f_type.bitwidth}"),
+            (columns, positions, f"v{LANES}i64"),
+        ):
+            element = vector.type.element
+            store = cgutils.get_or_insert_function(
+                builder.module,
+                ir.FunctionType(ir.VoidType(), [vector.type, element.as_pointer(), mask_type]),
+                "llvm.masked.compressstore." + suffix,
+            )
+            builder.call(store, [vector, builder.gep(data.data, [count_so_far], inbounds=True),
+                                 nonzero])
+        bits = builder.bitcast(nonzero, ir.IntType(LANES))
+        popcount = builder.module.declare_intrinsic("llvm.ctpop", [bits.type])
+        return builder.zext(builder.call(popcount, [bits]), i64)
+
+    return types.int64(x, start, scale, index, value, count), codegen

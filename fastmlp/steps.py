@@ -489,7 +489,9 @@ def _list_nonzero(x, scale, index, value):
     """List the non-zero entries of the row x: their columns into index and
     ``x * scale`` into value (in F); returns how many.
 
-    Each block of 8 entries becomes a bit mask of its non-zeros. All-zero
+    With AVX-512, 8 entries at a time go through a compress-store
+    ([simd.compress_nonzero][fastmlp.simd.compress_nonzero]). Otherwise each
+    block of 8 entries becomes a bit mask of its non-zeros. All-zero
     blocks (image borders) are skipped; for the others a table gives the
     positions of the set bits, and all 8 slots are written unconditionally,
     with no branch per entry and no chain of dependent stores (a running count
@@ -500,17 +502,21 @@ def _list_nonzero(x, scale, index, value):
     f = value.dtype.type
     count = 0
     whole = d - d % 8
-    for start in range(0, whole, 8):
-        mask = 0
-        for i in range(8):
-            mask |= (x[start + i] != 0) << i
-        if mask != 0:
-            positions = _SET_BITS[mask]
+    if simd.COMPRESS_STORE:
+        for start in range(0, whole, 8):
+            count += simd.compress_nonzero(x, start, scale, index, value, count)
+    else:
+        for start in range(0, whole, 8):
+            mask = 0
             for i in range(8):
-                column = start + positions[i]
-                index[count + i] = column
-                value[count + i] = f(x[column] * scale)
-            count += _N_SET_BITS[mask]
+                mask |= (x[start + i] != 0) << i
+            if mask != 0:
+                positions = _SET_BITS[mask]
+                for i in range(8):
+                    column = start + positions[i]
+                    index[count + i] = column
+                    value[count + i] = f(x[column] * scale)
+                count += _N_SET_BITS[mask]
     for i in range(whole, d):
         index[count] = i  # overwritten next time unless x[i] is non-zero
         value[count] = f(x[i] * scale)

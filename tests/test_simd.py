@@ -65,3 +65,28 @@ def test_an_empty_list_changes_nothing():
     _vector_forward(W, 16, np.zeros(0, np.int64), np.zeros(0), 0, a, 0)
     _vector_update(W, 16, np.zeros(0, np.int64), np.zeros(0), 0, a, 0, 0.1)
     assert not a.any() and (W == 1).all()
+
+
+@pytest.mark.parametrize("x_dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [784, 21, 5])
+def test_listed_non_zeros_are_numpys(x_dtype, dtype, d):
+    """The per-sample path's listing (compress-store with AVX-512, else the
+    table) gives the columns and scaled values of ``x != 0``, in order; NaN
+    and infinity are listed, -0.0 is not."""
+    from fastmlp import steps
+
+    rng = np.random.default_rng(d)
+    x = (rng.integers(0, 256, d) * (rng.random(d) < 0.3)).astype(x_dtype)
+    scale = dtype(1 / 255) if x_dtype == np.uint8 else dtype(1)
+    if x_dtype != np.uint8:
+        x = x / x_dtype(255)
+        x[:3] = [np.nan, -0.0, np.inf][:min(3, d)]
+    index = np.full(d, -1, dtype=np.int64)
+    value = np.zeros(d, dtype=dtype)
+    count = steps._list_nonzero(x, scale, index, value)
+    columns = np.flatnonzero(x != 0)
+    assert count == columns.size
+    np.testing.assert_array_equal(index[:count], columns)
+    expected = (x[columns] * scale).astype(dtype)
+    np.testing.assert_array_equal(value[:count], expected)
