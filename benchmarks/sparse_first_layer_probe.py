@@ -59,7 +59,7 @@ def sparse_products(X, rows, W, D, Z, G, index, value, counts, repeats, list_onc
     for repeat in range(repeats):
         if repeat == 0 or not list_once:
             for k in range(rows.shape[0]):
-                counts[k] = _list_nonzero(X[rows[k]], scale, index[k], value[k])
+                counts[k] = _list_nonzero(X[rows[k]], scale, index[k], value[k], False)
         for k in range(rows.shape[0]):
             z = Z[k]
             z[:] = zero

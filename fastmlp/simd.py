@@ -36,6 +36,8 @@ LANES = 8  # a vector of 8: 512 bits of float64, 256 of float32; two per 16 unit
 BLOCK = 2 * LANES
 # Numba compiles for this processor, and its cache is keyed by the processor too.
 COMPRESS_STORE = "+avx512f" in binding.get_host_cpu_features().flatten().split(",")
+# Flag added to compress_nonzero's count when a value is not finite.
+NON_FINITE = 1 << 32
 
 
 def _vector_at(builder, array, index, vector_type):
@@ -135,8 +137,12 @@ def sparse_update_block(typingctx, W, n_out, index, value, n, d, j0, lr):
 def compress_nonzero(typingctx, x, start, scale, index, value, count):
     """List the non-zero entries of ``x[start:start + LANES]``: their columns
     into ``index[count:]`` and ``x * scale`` (in F) into ``value[count:]``,
-    packed; returns how many. ``x`` is a C-contiguous row (uint8, float32 or
-    float64); NaN counts as non-zero and -0.0 as zero, as ``x != 0`` has it."""
+    packed. ``x`` is a C-contiguous row (uint8, float32 or float64); NaN
+    counts as non-zero and -0.0 as zero, as ``x != 0`` has it.
+
+    Returns how many were listed, plus [NON_FINITE][fastmlp.simd.NON_FINITE]
+    if any of the 8 values is NaN or infinite in F (so the finiteness check
+    of float input costs no pass of its own)."""
     if not (isinstance(x, types.Array) and x.ndim == 1 and x.layout == "C"
             and isinstance(value, types.Array) and isinstance(index, types.Array)
             and isinstance(x.dtype, (types.Integer, types.Float))):
@@ -184,6 +190,14 @@ def compress_nonzero(typingctx, x, start, scale, index, value, count):
                                  nonzero])
         bits = builder.bitcast(nonzero, ir.IntType(LANES))
         popcount = builder.module.declare_intrinsic("llvm.ctpop", [bits.type])
-        return builder.zext(builder.call(popcount, [bits]), i64)
+        listed = builder.zext(builder.call(popcount, [bits]), i64)
+        if isinstance(x_type, types.Integer):
+            return listed
+        # x - x is 0 exactly when x is finite
+        difference = builder.fsub(scaled, scaled)
+        bad = builder.fcmp_unordered("!=", difference, ir.Constant(f_vector, [0.0] * LANES))
+        any_bad = builder.icmp_unsigned(
+            "!=", builder.bitcast(bad, ir.IntType(LANES)), ir.Constant(ir.IntType(LANES), 0))
+        return builder.or_(listed, builder.shl(builder.zext(any_bad, i64), i64(32)))
 
     return types.int64(x, start, scale, index, value, count), codegen

@@ -485,9 +485,10 @@ _SET_BITS, _N_SET_BITS = _compress_table()
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _list_nonzero(x, scale, index, value):
+def _list_nonzero(x, scale, index, value, check):
     """List the non-zero entries of the row x: their columns into index and
-    ``x * scale`` into value (in F); returns how many.
+    ``x * scale`` into value (in F); returns how many, or -1 if ``check`` and
+    an entry is NaN or infinite in F.
 
     With AVX-512, 8 entries at a time go through a compress-store
     ([simd.compress_nonzero][fastmlp.simd.compress_nonzero]). Otherwise each
@@ -502,10 +503,15 @@ def _list_nonzero(x, scale, index, value):
     f = value.dtype.type
     count = 0
     whole = d - d % 8
+    bad = 0
     if simd.COMPRESS_STORE:
         for start in range(0, whole, 8):
-            count += simd.compress_nonzero(x, start, scale, index, value, count)
+            listed = simd.compress_nonzero(x, start, scale, index, value, count)
+            count += listed & (simd.NON_FINITE - 1)
+            bad |= listed
     else:
+        if check and not _all_finite(x, scale, value):
+            return -1
         for start in range(0, whole, 8):
             mask = 0
             for i in range(8):
@@ -519,8 +525,12 @@ def _list_nonzero(x, scale, index, value):
                 count += _N_SET_BITS[mask]
     for i in range(whole, d):
         index[count] = i  # overwritten next time unless x[i] is non-zero
-        value[count] = f(x[i] * scale)
+        v = f(x[i] * scale)
+        value[count] = v
         count += x[i] != 0
+        bad |= simd.NON_FINITE * ((v - v) != f(0))
+    if check and bad & simd.NON_FINITE:
+        return -1
     return count
 
 
@@ -593,9 +603,14 @@ def per_sample_steps(
         r = rows[sample]
         x = X[r]
         prefetch.rows_ahead(X, rows, sample + 1, sample + 2)
-        if check and not _all_finite(x, scale, params):
+        n_nonzero = 0
+        if skip_zeros:
+            # the listing checks the row as it reads it
+            n_nonzero = _list_nonzero(x, scale, nonzero_index, nonzero_value, check)
+            if n_nonzero < 0:
+                return math.inf
+        elif check and not _all_finite(x, scale, params):
             return math.inf
-        n_nonzero = _list_nonzero(x, scale, nonzero_index, nonzero_value) if skip_zeros else 0
         # forward
         for layer in range(n_layers):
             W, b, n_in, n_out = _flat_layer(params, layout, layer)
