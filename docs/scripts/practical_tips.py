@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -128,9 +129,25 @@ def dtype(args) -> None:
            "median epoch of each run; accuracy and time to target: the first run).")
 
 
+@contextmanager
+def _threads(limit):
+    """Every BLAS and Numba limited to ``limit`` threads (None: the defaults)."""
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    previous = numba.get_num_threads()
+    if limit is not None:
+        numba.set_num_threads(limit)
+    try:
+        with threadpool_limits(limits=limit, user_api="blas"):
+            yield
+    finally:
+        numba.set_num_threads(previous)
+
+
 def threads(args) -> None:
-    """BLAS threads 1 against all, with threadpoolctl."""
-    from threadpoolctl import threadpool_info, threadpool_limits
+    """One thread (BLAS and Numba) against all."""
+    from threadpoolctl import threadpool_info
 
     load = snippets.load()
     data = _mnist()
@@ -140,10 +157,10 @@ def threads(args) -> None:
     for _ in range(args.repeats):
         for limit in (1, None):
             label = "1" if limit == 1 else f"all ({os.cpu_count()})"
-            with threadpool_limits(limits=limit, user_api="blas"):
+            with _threads(limit):
                 r = _curve(_default(max_iter=2), data)
             results.setdefault(label, []).append(r["samples_per_s"])
-    rows = ["| BLAS threads | samples/s (median, min-max) |", "|---|---:|"]
+    rows = ["| threads (BLAS and Numba) | samples/s (median, min-max) |", "|---|---:|"]
     for label, rates in results.items():
         rows.append(f"| {label} | {statistics.median(rates):,.0f} "
                     f"({min(rates):,.0f}-{max(rates):,.0f}) |")
@@ -180,12 +197,10 @@ def n_jobs(args) -> None:
            "(joblib's default process backend).")
 
 
-def _fit_weights(params: dict, x, y, blas_threads=None) -> np.ndarray:
-    from threadpoolctl import threadpool_limits
-
+def _fit_weights(params: dict, x, y, threads=None) -> np.ndarray:
     from fastmlp import MLPClassifier
 
-    with threadpool_limits(limits=blas_threads, user_api="blas"), warnings.catch_warnings():
+    with _threads(threads), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = MLPClassifier(**params).fit(x, y)
     return np.concatenate([c.ravel() for c in model.coefs_]).astype(np.float64)
@@ -199,7 +214,10 @@ def reproducibility(args) -> None:
     params = _default(max_iter=1)
     reference = _fit_weights(params, x, y)
 
-    def compare(weights: np.ndarray) -> str:
+    small = {**params, "batch_size": 64}
+    small_reference = _fit_weights(small, x, y)
+
+    def compare(weights: np.ndarray, reference: np.ndarray = reference) -> str:
         if np.array_equal(weights, reference):
             return "identical, bit for bit"
         return f"differ: largest weight difference {np.abs(weights - reference).max():.1e}"
@@ -216,8 +234,11 @@ def reproducibility(args) -> None:
     rows = ["| refit with | weights after one epoch |", "|---|---|",
             f"| the same `random_state`, same process | {compare(_fit_weights(params, x, y))} |",
             f"| the same `random_state`, a new process | {compare(other_process)} |",
-            f"| 1 BLAS thread instead of {os.cpu_count()} | "
-            f"{compare(_fit_weights(params, x, y, blas_threads=1))} |",
+            f"| 1 thread (BLAS and Numba) instead of {os.cpu_count()} | "
+            f"{compare(_fit_weights(params, x, y, threads=1))} |",
+            "| at batch size 64 (not split between threads): 1 thread instead of "
+            f"{os.cpu_count()} | "
+            f"{compare(_fit_weights(small, x, y, threads=1), small_reference)} |",
             f"| float32 input `x / 255` instead of uint8 | "
             f"{compare(_fit_weights(params, (x / np.float32(255)).astype(np.float32), y))} |",
             f"| `dtype=\"float64\"` | "
