@@ -6,6 +6,9 @@ input side: rows read in place or gathered, C, Fortran or strided input, a
 short last batch, the chunked calls, and NaN or infinity met mid-epoch.
 """
 
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -281,3 +284,64 @@ def test_prefetch_stays_within_the_rows():
     padded = np.full(10**6, 2**40, dtype=np.int64)
     padded[:5] = rows
     assert ask(X, padded[:5], 3, 10**6) and ask(X, rows, 5, 9) and ask(X, rows, 0, 5)
+
+
+
+def _weights_at_batch_128(seed):
+    """A fit whose batches are split where the process allows it; for a child process."""
+    X, y = _problem(n=600)
+    model = MLPClassifier(hidden_layer_sizes=(7,), max_iter=2, random_state=seed,
+                          batch_size=128, dtype="float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X.astype(np.float32), y)
+    return model._network.params.copy(), threads.can_split()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+def test_a_process_forked_after_split_batches_trains_unsplit(monkeypatch):
+    """GNU OpenMP aborts a forked child that starts its threads again: a child of a
+    process that split batches trains them unsplit, and finishes."""
+    import multiprocessing
+
+    parent, parent_split = _weights_at_batch_128(0)
+    assert parent_split  # the parent really ran its threads
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child, child_split = pool.apply_async(_weights_at_batch_128, (0,)).get(timeout=120)
+    assert not child_split
+    monkeypatch.setattr(threads, "SHARD_MIN_BATCH", 10**9)
+    unsplit, _ = _weights_at_batch_128(0)
+    np.testing.assert_array_equal(child, unsplit)
+    assert not np.array_equal(child, parent)
+
+
+def test_the_workqueue_threading_layer_trains_unsplit():
+    """Numba's workqueue layer is not thread-safe (two fits from two Python threads
+    would abort the process): with it, batches are not split."""
+    code = (
+        "import numpy as np; from fastmlp import MLPClassifier, threads; "
+        "X = np.random.default_rng(0).random((300, 5)); y = (X[:, 0] > .5).astype(int); "
+        "MLPClassifier(hidden_layer_sizes=(4,), batch_size=128, max_iter=1).fit(X, y); "
+        "import numba; print(threads.can_split(), numba.threading_layer())"
+    )
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "workqueue"]
+
+
+def test_fits_in_two_python_threads_at_once_split_their_batches_safely():
+    """Two fits with split batches running at once from two Python threads give the
+    weights each gives alone, and BLAS gets its thread counts back afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = [pool.num_threads for pool in threads.thread_pools().lib_controllers]
+    alone = [_weights_at_batch_128(seed)[0] for seed in (0, 1)]
+    with ThreadPoolExecutor(2) as executor:
+        together = [f.result() for f in [executor.submit(_weights_at_batch_128, seed)
+                                         for seed in (0, 1)]]
+    for (weights, split), expected in zip(together, alone, strict=True):
+        assert split
+        np.testing.assert_array_equal(weights, expected)
+    assert [pool.num_threads for pool in threads.thread_pools().lib_controllers] == before
