@@ -324,7 +324,22 @@ def render(data: dict, command: str, raw: str) -> tuple[str, list[str], list[dic
             "shuffled, at most 15 epochs; scikit-learn trains with `partial_fit` (one epoch "
             "per call, validating its input each time). × fastmlp: that row's median over "
             "fastmlp's.", "", accuracy, ""]
+    memory = memory_line(data["benchmarks"])
+    if memory:
+        sections += ["## Memory", "", memory, ""]
     return "\n".join(sections), noisy, rows
+
+
+def memory_line(benchmarks: list[dict]) -> str | None:
+    """The peak resident memory of `fastmlp train`, from the memory suite, if it ran."""
+    info = next((b.get("extra_info", {}) for b in benchmarks
+                 if b.get("extra_info", {}).get("suite") == "memory"), None)
+    if not info:
+        return None
+    verdict = "within" if info["peak_mb"] < info["target_mb"] else "**over**"
+    return (f"Peak resident memory of `{info['command']}` (default preset; the whole process, "
+            f"as its own `getrusage` reports it after training and the test evaluation): "
+            f"**{info['peak_mb']:.0f} MB**, {verdict} the {info['target_mb']} MB target.")
 
 
 # -- the pages' blocks, from latest.md -------------------------------------------------------

@@ -69,6 +69,17 @@ def test_accuracy_table_reports_start_up_apart_from_training():
     assert rows[PYTORCH]["× fastmlp"] == "2.00×"
 
 
+def test_memory_line_states_the_peak_against_the_target():
+    def line(peak):
+        info = {"suite": "memory", "command": "fastmlp train", "peak_mb": peak,
+                "target_mb": 300}
+        return report.memory_line([{"extra_info": {"suite": "epoch"}}, {"extra_info": info}])
+
+    assert "**252 MB**, within the 300 MB target" in line(251.6)
+    assert "**over**" in line(310.0)
+    assert report.memory_line([{"extra_info": {"suite": "epoch"}}]) is None
+
+
 def test_page_blocks_match_the_report():
     """README.md and docs/index.md quote exactly what docs/benchmarks/latest.md says."""
     latest = (REPO / "docs" / "benchmarks" / "latest.md").read_text()

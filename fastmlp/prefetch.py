@@ -5,7 +5,7 @@ cache lines arrive only after a full memory latency: the float32 gather of a
 batch of 32 notebook samples took about a third of its step. Each batch
 therefore, once its own rows are gathered, asks the processor for the next
 batch's rows (the LLVM ``prefetch`` hint, a no-op where unsupported) while
-its products run. Only up to [BUDGET_BYTES][fastmlp.prefetch.BUDGET_BYTES]
+its products run. Only up to ``BUDGET_BYTES``
 of rows per call: prefetching a whole batch of 1024 float32 rows (3 MB) evicted
 the batch being trained and made the epoch about 10 % slower.
 """

@@ -2,7 +2,7 @@
 
 Listing a sample's non-zero inputs uses AVX-512's compress-store (through
 LLVM's ``llvm.masked.compressstore``) where the processor has it
-([COMPRESS_STORE][fastmlp.simd.COMPRESS_STORE]): 8 inputs at a time are
+(``COMPRESS_STORE``): 8 inputs at a time are
 compared with 0, converted and scaled, and the non-zero ones written out
 packed, with no branch and no table; 626 -> 302 ns per MNIST row for uint8
 input, 911 -> 606 ns for float32 (2026-12-04). Elsewhere LLVM would expand it
@@ -14,7 +14,7 @@ hidden units is unrolled into scalar code, and a loop over a width known only
 at run time is vectorized with its accumulator kept in memory (one load and
 store per term). These two loops over a sample's non-zero inputs are
 therefore written directly as LLVM vector code: 16 units at a time as two
-vectors of [LANES][fastmlp.simd.LANES], the forward product's sums held in
+vectors of ``LANES``, the forward product's sums held in
 registers across the whole list. Each lane does exactly the scalar loop's
 arithmetic in its order (a multiply, then an add or subtract; no fused
 multiply-add), so the results are bit for bit those of the loops they
@@ -140,7 +140,7 @@ def compress_nonzero(typingctx, x, start, scale, index, value, count):
     packed. ``x`` is a C-contiguous row (uint8, float32 or float64); NaN
     counts as non-zero and -0.0 as zero, as ``x != 0`` has it.
 
-    Returns how many were listed, plus [NON_FINITE][fastmlp.simd.NON_FINITE]
+    Returns how many were listed, plus ``NON_FINITE``
     if any of the 8 values is NaN or infinite in F (so the finiteness check
     of float input costs no pass of its own)."""
     if not (isinstance(x, types.Array) and x.ndim == 1 and x.layout == "C"

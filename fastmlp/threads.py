@@ -1,7 +1,7 @@
 """Who owns the cores during training: BLAS's threads or fastmlp's.
 
-Batches of [SHARD_MIN_BATCH][fastmlp.threads.SHARD_MIN_BATCH] rows or more
-are split into [SHARDS][fastmlp.threads.SHARDS] shards that Numba's threads
+Batches of ``SHARD_MIN_BATCH`` rows or more
+are split into ``SHARDS`` shards that Numba's threads
 run at once ([steps.sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]),
 each calling BLAS on its own rows; BLAS must then stay on one thread, or its
 threads and Numba's busy-wait against each other on the same cores (a
