@@ -338,7 +338,7 @@ def memory_line(benchmarks: list[dict]) -> str | None:
         return None
     verdict = "within" if info["peak_mb"] < info["target_mb"] else "**over**"
     return (f"Peak resident memory of `{info['command']}` (default preset; the whole process, "
-            f"as its own `getrusage` reports it after training and the test evaluation): "
+            f"its own high-water mark after training and the test evaluation): "
             f"**{info['peak_mb']:.0f} MB**, {verdict} the {info['target_mb']} MB target.")
 
 
