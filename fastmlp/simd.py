@@ -5,7 +5,8 @@ LLVM's ``llvm.masked.compressstore``) where the processor has it
 (``COMPRESS_STORE``): 8 inputs at a time are
 compared with 0, converted and scaled, and the non-zero ones written out
 packed, with no branch and no table; 626 -> 302 ns per MNIST row for uint8
-input, 911 -> 606 ns for float32 (2026-12-04). Elsewhere LLVM would expand it
+input, 911 -> 606 ns for float32 (a one-core microbenchmark of the loop alone,
+2026-12-04). Elsewhere LLVM would expand it
 into a branch per input, so the table-driven loop of
 [steps][fastmlp.steps] is kept for those processors.
 
@@ -18,7 +19,8 @@ vectors of ``LANES``, the forward product's sums held in
 registers across the whole list. Each lane does exactly the scalar loop's
 arithmetic in its order (a multiply, then an add or subtract; no fused
 multiply-add), so the results are bit for bit those of the loops they
-replace. Measured alone on an MNIST row of 200 non-zeros (2026-12-04, float64):
+replace. A one-core microbenchmark of each loop alone, on an MNIST row of 200
+non-zeros (2026-12-04, float64):
 forward 560 -> 208 ns, update 575 -> 308 ns; float32 543 -> 118 and 543 -> 222 ns.
 
 Arguments: ``W`` is a layer's flat (n_in * n_out,) weights, ``index`` and
