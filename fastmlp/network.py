@@ -352,7 +352,10 @@ class Network:
         The notebook's regime: each sample updates the weights before the next
         is seen. Runs [steps.per_sample_steps][fastmlp.steps.per_sample_steps]
         on chunks of samples ([steps.chunk_samples][fastmlp.steps.chunk_samples]; Ctrl-C is answered
-        between them), skipping zero inputs when ``inputs.skip_zeros``.
+        between them), skipping zero inputs when ``inputs.skip_zeros``; then,
+        given a second thread ([threads.can_pipeline][fastmlp.threads.can_pipeline]),
+        [steps.pipelined_per_sample_steps][fastmlp.steps.pipelined_per_sample_steps]
+        lists the inputs' non-zeros on it, the same steps bit for bit.
 
         Parameters
         ----------
@@ -384,13 +387,27 @@ class Network:
         n = rows.shape[0]
         total = 0.0
         chunk = steps.chunk_samples(self.params.size)
+        check = check_input and inputs.X.dtype != np.uint8
+        pipelined = inputs.skip_zeros and threads.can_pipeline()
+        if pipelined:
+            block = steps.LISTING_BLOCK
+            listed_index = np.zeros((2, block * d), np.int64)
+            listed_value = np.zeros((2, block * d), self.dtype)
+            listed_offsets = np.zeros((2, block + 1), np.int64)
         for start in range(0, n, chunk):
-            loss = steps.per_sample_steps(
-                inputs.X, inputs.skip_zeros, y, rows, start, min(start + chunk, n),
-                inputs.scale, self.params, self.layout, self.kinds, f(learning_rate), f(alpha),
-                units, deltas, nonzero_index, nonzero_value,
-                check_input and inputs.X.dtype != np.uint8,
-            )
+            stop = min(start + chunk, n)
+            if pipelined:
+                loss = steps.pipelined_per_sample_steps(
+                    inputs.X, y, rows, start, stop, inputs.scale, self.params, self.layout,
+                    self.kinds, f(learning_rate), f(alpha), units, deltas, listed_index,
+                    listed_value, listed_offsets, check,
+                )
+            else:
+                loss = steps.per_sample_steps(
+                    inputs.X, inputs.skip_zeros, y, rows, start, stop, inputs.scale,
+                    self.params, self.layout, self.kinds, f(learning_rate), f(alpha), units,
+                    deltas, nonzero_index, nonzero_value, check,
+                )
             if loss == math.inf and check_input:
                 raise NonFiniteInputError(NON_FINITE_INPUT)  # or the weights blew up
             total += loss

@@ -48,6 +48,9 @@ def chunk_samples(n_params: int, batch_size: int = 1) -> int:
 
 SGD, ADAM = 0, 1
 
+# Samples per block of the pipelined batch-1 path.
+LISTING_BLOCK = 256
+
 
 class Layout(NamedTuple):
     """Where each layer lives in the flat parameter buffer and in the unit buffers.
@@ -599,19 +602,8 @@ def per_sample_steps(
         input not finite (the call stops before that sample's update), though
         a loss that overflowed as the weights blew up can be inf too.
     """
-    n_layers = layout.shapes.shape[0]
-    f = params.dtype.type
-    one = f(1)
-    zero = f(0)
-    shrink = one - lr * decay
-    last = n_layers - 1
-    n_classes = layout.shapes[last, 1]
-    # the output biases are added during the forward product, not by output_row
-    no_bias = np.zeros(n_classes, dtype=params.dtype)
+    no_bias = _no_bias(params, layout)
     loss = 0.0
-    # Loops index views (a[j], w[j]) rather than params[offset + j]: numba proves
-    # a range index non-negative and drops the wrap-around test that would stop
-    # LLVM from vectorizing; an offset sum it cannot prove (3x slower measured).
     for sample in range(start, stop):
         r = rows[sample]
         x = X[r]
@@ -624,87 +616,217 @@ def per_sample_steps(
                 return math.inf
         elif check and not _all_finite(x, scale, params):
             return math.inf
-        # forward
-        for layer in range(n_layers):
-            W, b, n_in, n_out = _flat_layer(params, layout, layer)
-            a = _unit_row(units, layout, layer)
-            for j in range(n_out):
-                a[j] = b[j]
-            if layer == 0 and skip_zeros:
-                # W2[c, j] with an unsigned c needs neither a view nor a wrap-around
-                # test: the hottest loop of the path (15 % faster than views here)
+        loss += _sample_step(
+            x, y[r], skip_zeros, scale, params, layout, kinds, lr, decay, units, deltas,
+            nonzero_index, nonzero_value, n_nonzero, no_bias,
+        )
+    return loss
+
+
+@njit(cache=True, error_model="numpy")
+def pipelined_per_sample_steps(
+    X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas,
+    listed_index, listed_value, listed_offsets, check,
+):
+    """[per_sample_steps][fastmlp.steps.per_sample_steps] with zeros skipped,
+    the listing of the inputs' non-zeros done by a second thread.
+
+    Listing a row is the only part of a sample's step that does not depend on
+    the weights, and for float32 input it is the costliest: its 3 KB come from
+    memory. So the samples go in blocks: while one thread trains a block from
+    its listing, the other lists the next block, then the two swap buffers.
+    Every sample's arithmetic is that of
+    [per_sample_steps][fastmlp.steps.per_sample_steps], so the weights are the
+    same bit for bit.
+
+    ``listed_index`` and ``listed_value`` ((2, K * d) int64 and F) and
+    ``listed_offsets`` ((2, K + 1) int64) are the two buffers of a block of K
+    samples: sample i's non-zeros sit at ``offsets[i]:offsets[i + 1]``. The
+    other arguments and the result are those of
+    [per_sample_steps][fastmlp.steps.per_sample_steps] with ``skip_zeros``;
+    a row found not finite stops the call at the end of the block before it.
+    """
+    return _pipelined_steps(
+        X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas,
+        listed_index, listed_value, listed_offsets, check,
+    )
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _pipelined_steps(
+    X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas,
+    listed_index, listed_value, listed_offsets, check,
+):
+    """The blocks of [pipelined_per_sample_steps][fastmlp.steps.pipelined_per_sample_steps]."""
+    block = listed_offsets.shape[1] - 1
+    results = np.zeros(2)
+    if not _list_rows(X, rows, start, min(start + block, stop), scale, listed_index[0],
+                      listed_value[0], listed_offsets[0], check):
+        return math.inf
+    loss = 0.0
+    slot = 0
+    for b_start in range(start, stop, block):
+        b_stop = min(b_start + block, stop)
+        following = min(b_stop + block, stop)
+        for role in prange(2):
+            if role == 0:
+                results[0] = _train_listed(
+                    y, rows, b_start, b_stop, scale, params, layout, kinds, lr, decay, units,
+                    deltas, listed_index[slot], listed_value[slot], listed_offsets[slot],
+                )
+            else:
+                listed = _list_rows(
+                    X, rows, b_stop, following, scale, listed_index[1 - slot],
+                    listed_value[1 - slot], listed_offsets[1 - slot], check,
+                )
+                results[1] = 0.0 if listed else 1.0
+        loss += results[0]
+        if results[1] != 0.0:
+            return math.inf
+        slot = 1 - slot
+    return loss
+
+
+@njit(cache=True, error_model="numpy")
+def _list_rows(X, rows, start, stop, scale, index, value, offsets, check):
+    """List the non-zeros of the rows ``X[rows[start:stop]]`` one after another:
+    sample i's at ``offsets[i]:offsets[i + 1]`` of index and value. False if
+    ``check`` found a value NaN or infinite."""
+    count = 0
+    offsets[0] = 0
+    for i in range(stop - start):
+        prefetch.rows_ahead(X, rows, start + i + 1, start + i + 2)
+        listed = _list_nonzero(X[rows[start + i]], scale, index[count:], value[count:], check)
+        if listed < 0:
+            return False
+        count += listed
+        offsets[i + 1] = count
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _train_listed(
+    y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, index, value,
+    offsets,
+):
+    """Train the samples ``rows[start:stop]`` from their listed non-zeros; the
+    summed loss."""
+    no_bias = _no_bias(params, layout)
+    loss = 0.0
+    for i in range(stop - start):
+        first, last = offsets[i], offsets[i + 1]
+        loss += _sample_step(
+            value, y[rows[start + i]], True, scale, params, layout, kinds, lr, decay, units,
+            deltas, index[first:last], value[first:last], last - first, no_bias,
+        )
+    return loss
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _no_bias(params, layout):
+    """(k,) zeros of F: the per-sample step adds the output biases in its forward
+    product, not in ``output_row``."""
+    return np.zeros(layout.shapes[layout.shapes.shape[0] - 1, 1], dtype=params.dtype)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _sample_step(
+    x, target, skip_zeros, scale, params, layout, kinds, lr, decay, units, deltas,
+    nonzero_index, nonzero_value, n_nonzero, no_bias,
+):
+    """One sample's SGD step, in place; its loss. x is the sample's row (unused
+    with ``skip_zeros``: its non-zeros are listed); no_bias is (k,) zeros of F, the
+    output biases being added in the forward product."""
+    n_layers = layout.shapes.shape[0]
+    f = params.dtype.type
+    one = f(1)
+    zero = f(0)
+    shrink = one - lr * decay
+    last = n_layers - 1
+    # Loops index views (a[j], w[j]) rather than params[offset + j]: numba proves
+    # a range index non-negative and drops the wrap-around test that would stop
+    # LLVM from vectorizing; an offset sum it cannot prove (3x slower measured).
+    # forward
+    for layer in range(n_layers):
+        W, b, n_in, n_out = _flat_layer(params, layout, layer)
+        a = _unit_row(units, layout, layer)
+        for j in range(n_out):
+            a[j] = b[j]
+        if layer == 0 and skip_zeros:
+            # W2[c, j] with an unsigned c needs neither a view nor a wrap-around
+            # test: the hottest loop of the path (15 % faster than views here)
+            blocked = n_out - n_out % simd.BLOCK
+            for j0 in range(0, blocked, simd.BLOCK):
+                simd.sparse_forward_block(
+                    W, n_out, nonzero_index, nonzero_value, n_nonzero, a, j0)
+            W2 = W.reshape((n_in, n_out))
+            for k in range(n_nonzero):
+                xi = nonzero_value[k]
+                c = nonzero_index[k]
+                for j in range(blocked, n_out):
+                    a[j] += xi * W2[c, j]
+        elif layer == 0:
+            for i in range(n_in):
+                xi = f(x[i] * scale)  # float maths in F whatever X's dtype
+                w = W[i * n_out:(i + 1) * n_out]
+                for j in range(n_out):
+                    a[j] += xi * w[j]
+        else:
+            prev = _unit_row(units, layout, layer - 1)
+            for i in range(n_in):
+                pi = prev[i]
+                w = W[i * n_out:(i + 1) * n_out]
+                for j in range(n_out):
+                    a[j] += pi * w[j]
+        if layer < last:
+            kernels.activate_row(a, kinds.hidden)
+    loss = kernels.output_row(
+        _unit_row(units, layout, last), no_bias, target, kinds.output, kinds.loss, one,
+        _unit_row(deltas, layout, last),
+    )
+    # backward: each layer's delta uses its weights before they change
+    for layer in range(last, -1, -1):
+        W, b, n_in, n_out = _flat_layer(params, layout, layer)
+        d = _unit_row(deltas, layout, layer)
+        if layer > 0:
+            # row i of W feeds only unit i's delta: read it, then update it
+            prev = _unit_row(units, layout, layer - 1)
+            prev_d = _unit_row(deltas, layout, layer - 1)
+            for i in range(n_in):
+                w = W[i * n_out:(i + 1) * n_out]
+                s = zero
+                for j in range(n_out):
+                    s += w[j] * d[j]
+                prev_d[i] = s * kernels.derivative_from_output(prev[i], kinds.hidden, one, zero)
+                step = lr * prev[i]
+                if decay != zero:
+                    for j in range(n_out):
+                        w[j] *= shrink
+                for j in range(n_out):
+                    w[j] -= step * d[j]
+        else:
+            if decay != zero:
+                for i in range(n_in * n_out):
+                    W[i] *= shrink
+            if skip_zeros:
                 blocked = n_out - n_out % simd.BLOCK
                 for j0 in range(0, blocked, simd.BLOCK):
-                    simd.sparse_forward_block(
-                        W, n_out, nonzero_index, nonzero_value, n_nonzero, a, j0)
+                    simd.sparse_update_block(
+                        W, n_out, nonzero_index, nonzero_value, n_nonzero, d, j0, lr)
                 W2 = W.reshape((n_in, n_out))
                 for k in range(n_nonzero):
-                    xi = nonzero_value[k]
+                    step = lr * nonzero_value[k]
                     c = nonzero_index[k]
                     for j in range(blocked, n_out):
-                        a[j] += xi * W2[c, j]
-            elif layer == 0:
-                for i in range(n_in):
-                    xi = f(x[i] * scale)  # float maths in F whatever X's dtype
-                    w = W[i * n_out:(i + 1) * n_out]
-                    for j in range(n_out):
-                        a[j] += xi * w[j]
+                        W2[c, j] -= step * d[j]
             else:
-                prev = _unit_row(units, layout, layer - 1)
                 for i in range(n_in):
-                    pi = prev[i]
+                    step = lr * f(x[i] * scale)
                     w = W[i * n_out:(i + 1) * n_out]
-                    for j in range(n_out):
-                        a[j] += pi * w[j]
-            if layer < last:
-                kernels.activate_row(a, kinds.hidden)
-        loss += kernels.output_row(
-            _unit_row(units, layout, last), no_bias, y[r], kinds.output, kinds.loss, one,
-            _unit_row(deltas, layout, last),
-        )
-        # backward: each layer's delta uses its weights before they change
-        for layer in range(last, -1, -1):
-            W, b, n_in, n_out = _flat_layer(params, layout, layer)
-            d = _unit_row(deltas, layout, layer)
-            if layer > 0:
-                # row i of W feeds only unit i's delta: read it, then update it
-                prev = _unit_row(units, layout, layer - 1)
-                prev_d = _unit_row(deltas, layout, layer - 1)
-                for i in range(n_in):
-                    w = W[i * n_out:(i + 1) * n_out]
-                    s = zero
-                    for j in range(n_out):
-                        s += w[j] * d[j]
-                    prev_d[i] = s * kernels.derivative_from_output(prev[i], kinds.hidden, one, zero)
-                    step = lr * prev[i]
-                    if decay != zero:
-                        for j in range(n_out):
-                            w[j] *= shrink
                     for j in range(n_out):
                         w[j] -= step * d[j]
-            else:
-                if decay != zero:
-                    for i in range(n_in * n_out):
-                        W[i] *= shrink
-                if skip_zeros:
-                    blocked = n_out - n_out % simd.BLOCK
-                    for j0 in range(0, blocked, simd.BLOCK):
-                        simd.sparse_update_block(
-                            W, n_out, nonzero_index, nonzero_value, n_nonzero, d, j0, lr)
-                    W2 = W.reshape((n_in, n_out))
-                    for k in range(n_nonzero):
-                        step = lr * nonzero_value[k]
-                        c = nonzero_index[k]
-                        for j in range(blocked, n_out):
-                            W2[c, j] -= step * d[j]
-                else:
-                    for i in range(n_in):
-                        step = lr * f(x[i] * scale)
-                        w = W[i * n_out:(i + 1) * n_out]
-                        for j in range(n_out):
-                            w[j] -= step * d[j]
-            for j in range(n_out):
-                b[j] -= lr * d[j]
+        for j in range(n_out):
+            b[j] -= lr * d[j]
     return loss
 
 

@@ -6,9 +6,12 @@ run at once ([steps.sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_ste
 each calling BLAS on its own rows; BLAS must then stay on one thread, or its
 threads and Numba's busy-wait against each other on the same cores (a
 one-epoch fit ran 40x slower). Smaller batches run on one thread and leave
-the cores to BLAS, which does not split products that small anyway.
+the cores to BLAS, which does not split products that small anyway. At
+batch size 1, which calls no BLAS, a second thread lists the coming samples'
+non-zero inputs while the first trains
+([steps.pipelined_per_sample_steps][fastmlp.steps.pipelined_per_sample_steps]).
 
-Batches are not split where Numba's threads would be unsafe or slow
+Batches are not split, nor listings made ahead, where Numba's threads would be unsafe or slow
 ([can_split][fastmlp.threads.can_split]): with its ``workqueue`` threading
 layer (two fits at once from two Python threads would abort the process,
 and it launches threads too slowly to pay), and in a process forked after
@@ -22,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from numba import njit, prange, threading_layer
+from numba import get_num_threads, njit, prange, threading_layer
 
 # Fixed, not the thread count: the shards' gradients are summed in shard order, so
 # a fit gives the same numbers on any number of threads.
@@ -41,6 +44,12 @@ def can_split() -> bool:
     after a fork that inherited started OpenMP threads, and only with a
     thread-safe threading layer (``omp`` or ``tbb``; finding out starts it)."""
     return not _forked_with_threads and _safe_layer()
+
+
+def can_pipeline() -> bool:
+    """Whether a second Numba thread can list the batch-1 path's inputs ahead
+    of the one training: [can_split][fastmlp.threads.can_split], and at least 2 threads."""
+    return can_split() and get_num_threads() >= 2
 
 
 @njit(cache=True, parallel=True)

@@ -85,14 +85,21 @@ def test_code_blocks_parser() -> None:
 def test_python_examples_run(
     page: Path, mirror_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import numba
+
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "__docs__"}
-    for line, source in code_blocks(page.read_text(encoding="utf-8"), "python"):
-        code = compile(source, f"{_page_id(page)}:{line}", "exec")
-        with warnings.catch_warnings():
-            # examples run few epochs on purpose
-            warnings.filterwarnings("ignore", message="Stochastic Optimizer: Maximum iterations")
-            exec(code, namespace)
+    threads = numba.get_num_threads()  # an example may pin them, as a user's script would
+    try:
+        for line, source in code_blocks(page.read_text(encoding="utf-8"), "python"):
+            code = compile(source, f"{_page_id(page)}:{line}", "exec")
+            with warnings.catch_warnings():
+                # examples run few epochs on purpose
+                warnings.filterwarnings(
+                    "ignore", message="Stochastic Optimizer: Maximum iterations")
+                exec(code, namespace)
+    finally:
+        numba.set_num_threads(threads)
 
 
 def _cli_commands() -> list:

@@ -93,6 +93,67 @@ def test_nan_met_mid_epoch_leaves_no_trained_weights(batch_size, bad):
     np.testing.assert_array_equal(model._network.params, before)
 
 
+def _sparse_problem(n=300, d=40, seed=1):
+    """Inputs that are 70 % zeros, so batch size 1 lists their non-zeros."""
+    X, y = _problem(n, d, seed)
+    X[X < 0.7] = 0.0
+    return X, y
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("input_dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("alpha", [0.0, 1e-3])
+def test_pipelined_listing_trains_as_the_serial_path(monkeypatch, dtype, input_dtype, alpha):
+    """At batch size 1 a second thread lists the next block's non-zeros while the
+    first trains: the same weights, bit for bit, as listing each row in turn, across
+    blocks (of 7 rows here), a short last block, and chunked calls (of 45 rows)."""
+    X, y = _sparse_problem()
+    X = np.round(X * 255).astype(np.uint8) if input_dtype == np.uint8 else X.astype(input_dtype)
+    params = dict(batch_size=1, solver="sgd", momentum=0.0, dtype=dtype, alpha=alpha)
+    monkeypatch.setattr(steps, "LISTING_BLOCK", 7)
+    monkeypatch.setattr(steps, "chunk_samples", lambda n_params, batch_size=1: 45)
+    calls = []
+    pipelined_steps = steps.pipelined_per_sample_steps
+    monkeypatch.setattr(steps, "pipelined_per_sample_steps",
+                        lambda *args: calls.append(1) or pipelined_steps(*args))
+    if not threads.can_pipeline():
+        pytest.skip("needs 2 Numba threads with the omp or tbb threading layer")
+    pipelined = _fit(X, y, **params)
+    assert len(calls) == 3 * 7  # 3 epochs of 7 chunks
+    monkeypatch.setattr(threads, "can_pipeline", lambda: False)
+    serial = _fit(X, y, **params)
+    assert len(calls) == 21
+    np.testing.assert_array_equal(pipelined._network.params, serial._network.params)
+    np.testing.assert_allclose(pipelined.loss_curve_, serial.loss_curve_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("row", [3, 10, 299])
+def test_pipelined_listing_stops_at_nan(monkeypatch, row):
+    """NaN in the first block, a later one, or the last row: ValueError naming it,
+    and the weights of before the fit."""
+    monkeypatch.setattr(steps, "LISTING_BLOCK", 7)
+    X, y = _sparse_problem()
+    model = _fit(X, y, batch_size=1, warm_start=True, shuffle=False)
+    before = model._network.params.copy()
+    X[row, 5] = np.nan
+    with pytest.raises(ValueError, match=rf"NaN \(first at row {row}, column 5\)"):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model._network.params, before)
+
+
+def test_batch_one_lists_in_turn_on_one_thread():
+    """The listing needs a second thread: with one, rows are listed in turn."""
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        assert not threads.can_pipeline()
+    finally:
+        numba.set_num_threads(previous)
+    assert threads.can_pipeline() == (previous >= 2 and threads.can_split())
+
+
 @pytest.mark.parametrize("batch_size", [1, 30, 128])
 def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(monkeypatch, batch_size):
     """Ctrl-C is answered between compiled chunks; the interrupted epoch is undone, so
