@@ -10,7 +10,7 @@ per batch of shuffled MNIST uint8 rows, float32 maths:
 - ``dense``: what the engine runs (gather and scale into a float buffer, then
   both products through Numba's ``np.dot``, SciPy's OpenBLAS on 2 threads);
 - ``sparse``: one thread; each row's non-zero pixels listed as the batch-1
-  path lists them (``steps._list_nonzero``), then ``Z[k] += x * W[p]`` and
+  path lists them (``listing.list_nonzero``), then ``Z[k] += x * W[p]`` and
   ``G[p] += x * D[k]`` per non-zero pixel ``p``, vectorized over the hidden width;
 - ``sparse, lists ready``: the same products with the lists made before the
   timing, as a per-``fit`` compressed copy of the data would have them.
@@ -31,7 +31,7 @@ import time
 import numpy as np
 from numba import njit
 
-from fastmlp.steps import _list_nonzero
+from fastmlp.listing import list_nonzero
 
 VARIANTS = ("dense", "sparse", "sparse, lists ready")
 SHAPES = ((16, 128), (128, 128), (128, 1024))  # (hidden units, batch)
@@ -59,7 +59,7 @@ def sparse_products(X, rows, W, D, Z, G, index, value, counts, repeats, list_onc
     for repeat in range(repeats):
         if repeat == 0 or not list_once:
             for k in range(rows.shape[0]):
-                counts[k] = _list_nonzero(X[rows[k]], scale, index[k], value[k], False)
+                counts[k] = list_nonzero(X[rows[k]], scale, index[k], value[k], False)
         for k in range(rows.shape[0]):
             z = Z[k]
             z[:] = zero

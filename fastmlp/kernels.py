@@ -493,3 +493,17 @@ def adam_update(params, grads, m, v, lr_t, beta_1, beta_2, epsilon):
         m[i] = _flush(beta_1 * m[i] + (one - beta_1) * g, tiny, zero)
         v[i] = _flush(beta_2 * v[i] + (one - beta_2) * g * g, tiny, zero)
         params[i] = _flush(params[i] - lr_t * m[i] / (np.sqrt(v[i]) + epsilon), tiny, zero)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def all_finite(row, scale, like):
+    """True if no entry of ``row * scale``, converted to the dtype of the array
+    ``like``, is NaN or infinite (x - x is 0 only for finite x), so a float64
+    value beyond float32's range counts as bad for a float32 model. An
+    or-reduction of booleans, which LLVM vectorizes, unlike a sum."""
+    f = like.dtype.type
+    bad = False
+    for j in range(row.shape[0]):
+        v = f(row[j] * scale)
+        bad |= (v - v) != f(0)
+    return not bad

@@ -8,7 +8,7 @@ packed, with no branch and no table; 626 -> 302 ns per MNIST row for uint8
 input, 911 -> 606 ns for float32 (a one-core microbenchmark of the loop alone,
 2026-12-04). Elsewhere LLVM would expand it
 into a branch per input, so the table-driven loop of
-[steps][fastmlp.steps] is kept for those processors.
+[listing][fastmlp.listing] is kept for those processors.
 
 Numba runs LLVM with its SLP vectorizer off, so a loop over exactly 16
 hidden units is unrolled into scalar code, and a loop over a width known only
@@ -30,7 +30,7 @@ Every float array and scalar has the layer's dtype F.
 """
 
 from llvmlite import binding, ir
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -203,3 +203,121 @@ def compress_nonzero(typingctx, x, start, scale, index, value, count):
         return builder.or_(listed, builder.shl(builder.zext(any_bad, i64), i64(32)))
 
     return types.int64(x, start, scale, index, value, count), codegen
+
+
+# The mini-batch path's first layer over a batch's non-zero inputs: a block of
+# WIDE_VECTORS registers of 512 bits (128 float32 or 64 float64 units) held across
+# a whole list, with fused multiply-adds (mini-batches need no bit-exact order).
+WIDE_BYTES = 64
+WIDE_VECTORS = 8
+
+
+@njit(cache=True, inline="always")
+def wide_units(dtype_bytes: int, vectors: int = WIDE_VECTORS) -> int:
+    """Units in a block of ``vectors`` 512-bit registers of floats of ``dtype_bytes``."""
+    return vectors * WIDE_BYTES // dtype_bytes
+
+
+def _wide_vector(context, signature, position):
+    element = context.get_value_type(signature.args[position].dtype)
+    size = context.get_abi_sizeof(element)
+    return ir.VectorType(element, WIDE_BYTES // size), size
+
+
+def _fma(builder, vector, size):
+    """LLVM's fused multiply-add on vectors of floats of ``size`` bytes."""
+    return cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vector, [vector] * 3),
+        f"llvm.fma.v{vector.count}f{8 * size}",
+    )
+
+
+def _as_index(builder, value, like):
+    """An integer loaded from an index array, widened to the type of ``like``."""
+    if value.type.width < like.type.width:
+        return builder.sext(value, like.type)
+    return value
+
+
+def _make_rows_forward(vectors: int):
+    @intrinsic
+    def rows_forward(typingctx, W, n_out, index, value, lo, hi, a, j0):
+        """``a[j0:j0 + U] += value[k] * W[index[k] * n_out + j0:...]`` summed over
+        ``lo <= k < hi``, U = ``vectors`` registers of units."""
+        if not _valid(W, index, value, a):
+            return None
+
+        def codegen(context, builder, signature, args):
+            weights, columns, values, units = _arrays(
+                context, builder, signature, args, (0, 2, 3, 6))
+            width, first_k, last_k, first = args[1], args[4], args[5], args[7]
+            vector, align = _wide_vector(context, signature, 0)
+            fma = _fma(builder, vector, align)
+            offsets = [builder.add(first, ir.Constant(width.type, v * vector.count))
+                       for v in range(vectors)]
+            sums = [cgutils.alloca_once_value(builder, builder.load(
+                _vector_at(builder, units, at, vector), align=align)) for at in offsets]
+            with cgutils.for_range_slice(
+                    builder, first_k, last_k, ir.Constant(first_k.type, 1)) as (k, _):
+                column = _as_index(builder, builder.load(
+                    builder.gep(columns.data, [k], inbounds=True)), width)
+                x = _broadcast(builder, builder.load(
+                    builder.gep(values.data, [k], inbounds=True)), vector)
+                row = builder.add(builder.mul(column, width), first)
+                for v, total in enumerate(sums):
+                    at = builder.add(row, ir.Constant(width.type, v * vector.count))
+                    w = builder.load(_vector_at(builder, weights, at, vector), align=align)
+                    builder.store(builder.call(fma, [x, w, builder.load(total)]), total)
+            for at, total in zip(offsets, sums, strict=True):
+                builder.store(builder.load(total), _vector_at(builder, units, at, vector),
+                              align=align)
+            return context.get_dummy_value()
+
+        return types.void(W, n_out, index, value, lo, hi, a, j0), codegen
+
+    return rows_forward
+
+
+def _make_column_gradient(vectors: int):
+    @intrinsic
+    def column_gradient(typingctx, g, j0, D, n_out, rows, value, lo, hi):
+        """``g[j0:j0 + U] = sum of value[k] * D[rows[k] * n_out + j0:...]`` over
+        ``lo <= k < hi`` (0 for none), U = ``vectors`` registers of units: one
+        input's row of the weight gradient ``X.T @ D``."""
+        if not _valid(g, rows, value, D):
+            return None
+
+        def codegen(context, builder, signature, args):
+            grads, deltas, batch_rows, values = _arrays(
+                context, builder, signature, args, (0, 2, 4, 5))
+            first, width, first_k, last_k = args[1], args[3], args[6], args[7]
+            vector, align = _wide_vector(context, signature, 0)
+            fma = _fma(builder, vector, align)
+            zero = ir.Constant(vector, [0.0] * vector.count)
+            sums = [cgutils.alloca_once_value(builder, zero) for _ in range(vectors)]
+            with cgutils.for_range_slice(
+                    builder, first_k, last_k, ir.Constant(first_k.type, 1)) as (k, _):
+                r = _as_index(builder, builder.load(
+                    builder.gep(batch_rows.data, [k], inbounds=True)), width)
+                x = _broadcast(builder, builder.load(
+                    builder.gep(values.data, [k], inbounds=True)), vector)
+                row = builder.add(builder.mul(r, width), first)
+                for v, total in enumerate(sums):
+                    at = builder.add(row, ir.Constant(width.type, v * vector.count))
+                    d = builder.load(_vector_at(builder, deltas, at, vector), align=align)
+                    builder.store(builder.call(fma, [x, d, builder.load(total)]), total)
+            for v, total in enumerate(sums):
+                at = builder.add(first, ir.Constant(first.type, v * vector.count))
+                builder.store(builder.load(total), _vector_at(builder, grads, at, vector),
+                              align=align)
+            return context.get_dummy_value()
+
+        return types.void(g, j0, D, n_out, rows, value, lo, hi), codegen
+
+    return column_gradient
+
+
+rows_forward_wide = _make_rows_forward(WIDE_VECTORS)
+rows_forward_one = _make_rows_forward(1)
+column_gradient_wide = _make_column_gradient(WIDE_VECTORS)
+column_gradient_one = _make_column_gradient(1)

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from fastmlp import fpmode, kernels, prefetch, simd
+from fastmlp import fpmode, kernels, listing, prefetch, simd
 
 # Work per compiled call, in parameter-visits (samples x parameters): tens of
 # milliseconds, so the Python loop around the calls answers Ctrl-C promptly while
@@ -147,20 +147,6 @@ def _unit_row(flat, layout, layer):
     return flat[start:start + layout.shapes[layer, 1]]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _all_finite(row, scale, like):
-    """True if no entry of ``row * scale``, converted to the dtype of the array
-    ``like``, is NaN or infinite (x - x is 0 only for finite x), so a float64
-    value beyond float32's range counts as bad for a float32 model. An
-    or-reduction of booleans, which LLVM vectorizes, unlike a sum."""
-    f = like.dtype.type
-    bad = False
-    for j in range(row.shape[0]):
-        v = f(row[j] * scale)
-        bad |= (v - v) != f(0)
-    return not bad
-
-
 @njit(cache=True, error_model="numpy")
 def _gather_checked(X, rows, start, stop, scale, out, check):
     """out[i] = X[rows[start + i]] * scale in F; with ``check``, False if any
@@ -227,7 +213,7 @@ def _update(params, grads, solver, t, decay, n_weights, lo, hi):
 @njit(cache=True, error_model="numpy")
 def minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-    alpha, check, buffers,
+    alpha, check, buffers, nonzeros,
 ):
     """Mini-batch steps over ``rows[start:stop]``, batch after batch, in place.
 
@@ -282,7 +268,7 @@ def minibatch_steps(
     saved = fpmode.flush_subnormals()
     result = _minibatch_steps(
         X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-        alpha, check, buffers,
+        alpha, check, buffers, nonzeros,
     )
     fpmode.restore(saved)
     return result
@@ -291,7 +277,7 @@ def minibatch_steps(
 @njit(cache=True, error_model="numpy")
 def _minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-    alpha, check, buffers,
+    alpha, check, buffers, nonzeros,
 ):
     """The steps of [minibatch_steps][fastmlp.steps.minibatch_steps], in the caller's
     floating-point mode."""
@@ -304,7 +290,7 @@ def _minibatch_steps(
         ok, loss = _forward_backward(
             X, direct, y, rows, b_start, b_stop, scale, params, layout, kinds, f(1.0 / m),
             check, buffers.inputs, buffers.units, buffers.deltas, buffers.grads,
-            buffers.targets, batch_size,
+            buffers.targets, batch_size, nonzeros,
         )
         if not ok:
             return math.inf, t
@@ -324,7 +310,7 @@ def _minibatch_steps(
 @njit(cache=True, error_model="numpy")
 def _forward_backward(
     X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, check, inputs, units,
-    deltas, grads, targets, ahead,
+    deltas, grads, targets, ahead, nonzeros,
 ):
     """Gradient of the rows ``rows[lo:hi]``' share of a batch's mean loss.
 
@@ -338,6 +324,10 @@ def _forward_backward(
     prefetch of the rows ``ahead`` places further on in ``rows`` (the next
     batch's share, [fastmlp.prefetch][fastmlp.prefetch]).
 
+    With a non-empty ``nonzeros`` ([listing.Listing][fastmlp.listing.Listing]),
+    the rows are listed instead of gathered, and the first layer's two products
+    run over their non-zeros only ([fastmlp.listing][fastmlp.listing]).
+
     Returns (False, 0.0) if ``check`` finds NaN or infinity in the rows, else
     (True, the rows' summed data loss in float64).
     """
@@ -345,11 +335,17 @@ def _forward_backward(
     last = n_layers - 1
     d = X.shape[1]
     m = hi - lo
-    if direct.shape[0] > 0:
+    listed = nonzeros.index.shape[0] > 0
+    if listed:
+        A = inputs[:0].reshape((0, d))  # the rows are not gathered
+        if not listing.list_rows(X, rows, lo, hi, scale, nonzeros, check):
+            return False, 0.0
+        prefetch.rows_ahead(X, rows, lo + ahead, hi + ahead)
+    elif direct.shape[0] > 0:
         A = direct[lo:hi]
         if check:
             for i in range(m):
-                if not _all_finite(A[i], scale, A):
+                if not kernels.all_finite(A[i], scale, A):
                     return False, 0.0
     else:
         A = inputs[:m * d].reshape((m, d))
@@ -365,7 +361,10 @@ def _forward_backward(
     for layer in range(n_layers):
         W, b = _layer(params, layout, layer)
         Z = _units(units, layout, layer, m)
-        np.dot(prev, W, Z)
+        if layer == 0 and listed:
+            listing.forward(nonzeros, m, _flat_layer(params, layout, 0)[0], Z.shape[1], Z)
+        else:
+            np.dot(prev, W, Z)
         if layer < last:
             kernels.bias_activation(Z, b, kinds.hidden)
         prev = Z
@@ -379,7 +378,10 @@ def _forward_backward(
         delta = _units(deltas, layout, layer, m)
         below = A if layer == 0 else _units(units, layout, layer - 1, m)
         gW, _ = _layer(grads, layout, layer)
-        np.dot(below.T, delta, gW)
+        if layer == 0 and listed:
+            listing.weight_gradient(nonzeros, m, delta, _flat_layer(grads, layout, 0)[0])
+        else:
+            np.dot(below.T, delta, gW)
         if layer > 0:
             W, _ = _layer(params, layout, layer)
             below_delta = _units(deltas, layout, layer - 1, m)
@@ -392,7 +394,7 @@ def _forward_backward(
 @njit(cache=True, error_model="numpy")
 def sharded_minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-    alpha, check, shards,
+    alpha, check, shards, nonzeros,
 ):
     """[minibatch_steps][fastmlp.steps.minibatch_steps] with each batch split
     between threads.
@@ -418,7 +420,7 @@ def sharded_minibatch_steps(
     saved = fpmode.flush_subnormals()
     result = _sharded_steps(
         X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-        alpha, check, shards,
+        alpha, check, shards, nonzeros,
     )
     fpmode.restore(saved)
     return result
@@ -427,7 +429,7 @@ def sharded_minibatch_steps(
 @njit(cache=True, error_model="numpy", parallel=True)
 def _sharded_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-    alpha, check, shards,
+    alpha, check, shards, nonzeros,
 ):
     """The steps of [sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]."""
     f = params.dtype.type
@@ -449,6 +451,7 @@ def _sharded_steps(
                 X, direct, y, rows, b_start + s * m // k, b_start + (s + 1) * m // k, scale,
                 params, layout, kinds, mean, check, shards.inputs[s], shards.units[s],
                 shards.deltas[s], shards.grads[s], shards.targets[s], batch_size,
+                listing.shard(nonzeros, s),
             )
             fpmode.restore(saved)
             passed[s] = ok
@@ -482,72 +485,6 @@ def _sharded_steps(
             for s in range(n_shards):
                 squared += squares[s]
     return total, t
-
-
-def _compress_table() -> tuple[np.ndarray, np.ndarray]:
-    """For each 8-bit mask: the positions of its set bits, in order (padded with
-    0), and how many there are."""
-    positions = np.zeros((256, 8), dtype=np.int64)
-    counts = np.zeros(256, dtype=np.int64)
-    for mask in range(256):
-        bits = [i for i in range(8) if mask >> i & 1]
-        positions[mask, :len(bits)] = bits
-        counts[mask] = len(bits)
-    return positions, counts
-
-
-# Numba freezes module-level arrays into the compiled code as constants.
-_SET_BITS, _N_SET_BITS = _compress_table()
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _list_nonzero(x, scale, index, value, check):
-    """List the non-zero entries of the row x: their columns into index and
-    ``x * scale`` into value (in F); returns how many, or -1 if ``check`` and
-    an entry is NaN or infinite in F.
-
-    With AVX-512, 8 entries at a time go through a compress-store
-    ([simd.compress_nonzero][fastmlp.simd.compress_nonzero]). Otherwise each
-    block of 8 entries becomes a bit mask of its non-zeros. All-zero
-    blocks (image borders) are skipped; for the others a table gives the
-    positions of the set bits, and all 8 slots are written unconditionally,
-    with no branch per entry and no chain of dependent stores (a running count
-    per stored entry made each store wait for the one before). The writes stay
-    within the row's length: a block's slots start at ``count <= start``.
-    """
-    d = x.shape[0]
-    f = value.dtype.type
-    count = 0
-    whole = d - d % 8
-    bad = 0
-    if simd.COMPRESS_STORE:
-        for start in range(0, whole, 8):
-            listed = simd.compress_nonzero(x, start, scale, index, value, count)
-            count += listed & (simd.NON_FINITE - 1)
-            bad |= listed
-    else:
-        if check and not _all_finite(x, scale, value):
-            return -1
-        for start in range(0, whole, 8):
-            mask = 0
-            for i in range(8):
-                mask |= (x[start + i] != 0) << i
-            if mask != 0:
-                positions = _SET_BITS[mask]
-                for i in range(8):
-                    column = start + positions[i]
-                    index[count + i] = column
-                    value[count + i] = f(x[column] * scale)
-                count += _N_SET_BITS[mask]
-    for i in range(whole, d):
-        index[count] = i  # overwritten next time unless x[i] is non-zero
-        v = f(x[i] * scale)
-        value[count] = v
-        count += x[i] != 0
-        bad |= simd.NON_FINITE * ((v - v) != f(0))
-    if check and bad & simd.NON_FINITE:
-        return -1
-    return count
 
 
 @njit(cache=True, error_model="numpy")
@@ -611,10 +548,10 @@ def per_sample_steps(
         n_nonzero = 0
         if skip_zeros:
             # the listing checks the row as it reads it
-            n_nonzero = _list_nonzero(x, scale, nonzero_index, nonzero_value, check)
+            n_nonzero = listing.list_nonzero(x, scale, nonzero_index, nonzero_value, check)
             if n_nonzero < 0:
                 return math.inf
-        elif check and not _all_finite(x, scale, params):
+        elif check and not kernels.all_finite(x, scale, params):
             return math.inf
         loss += _sample_step(
             x, y[r], skip_zeros, scale, params, layout, kinds, lr, decay, units, deltas,
@@ -625,8 +562,8 @@ def per_sample_steps(
 
 @njit(cache=True, error_model="numpy")
 def pipelined_per_sample_steps(
-    X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas,
-    listed_index, listed_value, listed_offsets, check,
+    X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, slots,
+    check,
 ):
     """[per_sample_steps][fastmlp.steps.per_sample_steps] with zeros skipped,
     the listing of the inputs' non-zeros done by a second thread.
@@ -639,29 +576,28 @@ def pipelined_per_sample_steps(
     [per_sample_steps][fastmlp.steps.per_sample_steps], so the weights are the
     same bit for bit.
 
-    ``listed_index`` and ``listed_value`` ((2, K * d) int64 and F) and
-    ``listed_offsets`` ((2, K + 1) int64) are the two buffers of a block of K
-    samples: sample i's non-zeros sit at ``offsets[i]:offsets[i + 1]``. The
-    other arguments and the result are those of
+    ``slots`` is a [listing.Listing][fastmlp.listing.Listing] by rows of two
+    buffers (a leading axis of 2), each for a block of K samples. The other
+    arguments and the result are those of
     [per_sample_steps][fastmlp.steps.per_sample_steps] with ``skip_zeros``;
     a row found not finite stops the call at the end of the block before it.
     """
     return _pipelined_steps(
-        X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas,
-        listed_index, listed_value, listed_offsets, check,
+        X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, slots,
+        check,
     )
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def _pipelined_steps(
-    X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas,
-    listed_index, listed_value, listed_offsets, check,
+    X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, slots,
+    check,
 ):
     """The blocks of [pipelined_per_sample_steps][fastmlp.steps.pipelined_per_sample_steps]."""
-    block = listed_offsets.shape[1] - 1
+    block = slots.row_starts.shape[1] - 1
     results = np.zeros(2)
-    if not _list_rows(X, rows, start, min(start + block, stop), scale, listed_index[0],
-                      listed_value[0], listed_offsets[0], check):
+    if not listing.list_rows(X, rows, start, min(start + block, stop), scale,
+                             listing.shard(slots, 0), check):
         return math.inf
     loss = 0.0
     slot = 0
@@ -671,14 +607,12 @@ def _pipelined_steps(
         for role in prange(2):
             if role == 0:
                 results[0] = _train_listed(
-                    y, rows, b_start, b_stop, scale, params, layout, kinds, lr, decay, units,
-                    deltas, listed_index[slot], listed_value[slot], listed_offsets[slot],
+                    y, rows, b_start, b_stop, params, layout, kinds, lr, decay, units, deltas,
+                    listing.shard(slots, slot),
                 )
             else:
-                listed = _list_rows(
-                    X, rows, b_stop, following, scale, listed_index[1 - slot],
-                    listed_value[1 - slot], listed_offsets[1 - slot], check,
-                )
+                listed = listing.list_rows(
+                    X, rows, b_stop, following, scale, listing.shard(slots, 1 - slot), check)
                 results[1] = 0.0 if listed else 1.0
         loss += results[0]
         if results[1] != 0.0:
@@ -688,35 +622,17 @@ def _pipelined_steps(
 
 
 @njit(cache=True, error_model="numpy")
-def _list_rows(X, rows, start, stop, scale, index, value, offsets, check):
-    """List the non-zeros of the rows ``X[rows[start:stop]]`` one after another:
-    sample i's at ``offsets[i]:offsets[i + 1]`` of index and value. False if
-    ``check`` found a value NaN or infinite."""
-    count = 0
-    offsets[0] = 0
-    for i in range(stop - start):
-        prefetch.rows_ahead(X, rows, start + i + 1, start + i + 2)
-        listed = _list_nonzero(X[rows[start + i]], scale, index[count:], value[count:], check)
-        if listed < 0:
-            return False
-        count += listed
-        offsets[i + 1] = count
-    return True
-
-
-@njit(cache=True, error_model="numpy")
-def _train_listed(
-    y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, index, value,
-    offsets,
-):
-    """Train the samples ``rows[start:stop]`` from their listed non-zeros; the
-    summed loss."""
+def _train_listed(y, rows, start, stop, params, layout, kinds, lr, decay, units, deltas, listed):
+    """Train the samples ``rows[start:stop]`` from their non-zeros, listed by row
+    in ``listed``; the summed loss."""
     no_bias = _no_bias(params, layout)
+    index, value, starts = listed.index, listed.value, listed.row_starts
+    one = params.dtype.type(1)
     loss = 0.0
     for i in range(stop - start):
-        first, last = offsets[i], offsets[i + 1]
+        first, last = starts[i], starts[i + 1]
         loss += _sample_step(
-            value, y[rows[start + i]], True, scale, params, layout, kinds, lr, decay, units,
+            value, y[rows[start + i]], True, one, params, layout, kinds, lr, decay, units,
             deltas, index[first:last], value[first:last], last - first, no_bias,
         )
     return loss

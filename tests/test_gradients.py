@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 import pytest
 
-from fastmlp import threads
+from fastmlp import network, threads
 from fastmlp.network import Network, TrainingInput, Workspace
 from fastmlp.solvers import AdamOptimizer, SGDOptimizer
 
@@ -153,13 +153,15 @@ class RefAdam:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def make_problem(hidden, seed=0, dtype=np.float64, n=N_SAMPLES, layers=LAYERS):
-    """A random network and batch whose hidden pre-activations keep off relu's kink."""
+def make_problem(hidden, seed=0, dtype=np.float64, n=N_SAMPLES, layers=LAYERS, zeros=0.0):
+    """A random network and batch whose hidden pre-activations keep off relu's kink;
+    about a fraction ``zeros`` of the inputs are 0."""
     rng = np.random.default_rng(seed)
     for _ in range(100):
         coefs = [rng.normal(0.0, 0.7, (a, b)) for a, b in zip(layers[:-1], layers[1:], strict=True)]
         intercepts = [rng.normal(0.0, 0.3, b) for b in layers[1:]]
         X = rng.normal(0.0, 1.0, (n, layers[0]))
+        X[rng.random(X.shape) < zeros] = 0.0
         y = rng.permutation(np.arange(n) % layers[-1]).astype(np.int64)
         pre = reference_pass(coefs, intercepts, X, y, hidden, "softmax", "log_loss", 0.0)[3]
         if min(np.abs(z).min() for z in pre) > RELU_MARGIN:
@@ -268,6 +270,7 @@ def _optimizers(spec, net, lr, ref_params):
     return engine, RefSGD(ref_params, lr, spec["momentum"], spec["nesterov"])
 
 
+@pytest.mark.parametrize("listed", [False, True])
 @pytest.mark.parametrize("sharded", [False, True])
 @pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
 @pytest.mark.parametrize("batch_size", [N_SAMPLES, 3])
@@ -277,17 +280,22 @@ def _optimizers(spec, net, lr, ref_params):
 @pytest.mark.parametrize("output", ["softmax", "logistic"])
 @pytest.mark.parametrize("hidden", ["identity", "logistic", "tanh", "relu"])
 def test_train_batches_step_matches_reference(
-    monkeypatch, hidden, output, loss, optimizer, alpha, batch_size, dtype, tol, sharded
+    monkeypatch, hidden, output, loss, optimizer, alpha, batch_size, dtype, tol, sharded,
+    listed,
 ):
     """One epoch of train_batches, in a shuffled order, against the written-out steps.
 
     batch_size=8 is a single step; 3 gives steps of 3, 3 and 2 samples, so the
     optimizer state (velocity, moments) and the short last batch are exercised.
     ``sharded`` splits every batch between threads (shards of 4 + 4, 1 + 2 and
-    1 + 1 rows), as batches of 128 rows or more are split.
+    1 + 1 rows), as batches of 128 rows or more are split. ``listed`` runs the
+    first layer over the non-zero inputs (half of them here), as mini-batches of
+    sparse input such as MNIST do.
     """
     monkeypatch.setattr(threads, "SHARD_MIN_BATCH", 2 if sharded else 10**9)
-    _, coefs, intercepts, X, y = make_problem(hidden, seed=3, dtype=dtype)
+    monkeypatch.setattr(network, "lists_nonzeros", lambda net, X: listed)
+    _, coefs, intercepts, X, y = make_problem(hidden, seed=3, dtype=dtype,
+                                              zeros=0.5 if listed else 0.0)
     net = build(LAYERS, hidden, output, loss, dtype, coefs, intercepts)
     # the reference starts from exactly the engine's (possibly float32) parameters
     ref = [np.array(a, dtype=np.float64) for a in net.coefs + net.intercepts]
@@ -297,6 +305,7 @@ def test_train_batches_step_matches_reference(
 
     workspace = Workspace(net, batch_size, X)
     assert (workspace.shards is not None) == sharded
+    assert (workspace.nonzeros.index.size > 0) == listed
     epoch_loss = net.train_batches(
         workspace, TrainingInput(X, net.dtype), y, rows, engine_opt, alpha
     )

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from fastmlp import simd
+from fastmlp import listing, simd
 
 
 @njit
@@ -74,7 +74,6 @@ def test_listed_non_zeros_are_numpys(x_dtype, dtype, d):
     """The per-sample path's listing (compress-store with AVX-512, else the
     table) gives the columns and scaled values of ``x != 0``, in order; NaN
     and infinity are listed, -0.0 is not."""
-    from fastmlp import steps
 
     rng = np.random.default_rng(d)
     x = (rng.integers(0, 256, d) * (rng.random(d) < 0.3)).astype(x_dtype)
@@ -84,7 +83,7 @@ def test_listed_non_zeros_are_numpys(x_dtype, dtype, d):
         x[:3] = [np.nan, -0.0, np.inf][:min(3, d)]
     index = np.full(d, -1, dtype=np.int64)
     value = np.zeros(d, dtype=dtype)
-    count = steps._list_nonzero(x, scale, index, value, False)
+    count = listing.list_nonzero(x, scale, index, value, False)
     columns = np.flatnonzero(x != 0)
     assert count == columns.size
     np.testing.assert_array_equal(index[:count], columns)
@@ -99,15 +98,14 @@ def test_listing_checks_float_rows(dtype, where, bad):
     """With ``check``, the listing reports a row holding NaN or infinity (or a
     float64 value beyond float32's range, for a float32 model) wherever it is:
     in a block of 8 or in the tail; finite rows are listed as without it."""
-    from fastmlp import steps
 
     x = np.linspace(0, 1, 21)
     index, value = np.zeros(21, np.int64), np.zeros(21, dtype)
-    assert steps._list_nonzero(x, dtype(1), index, value, True) == 20
+    assert listing.list_nonzero(x, dtype(1), index, value, True) == 20
     x[where] = bad
-    got = steps._list_nonzero(x, dtype(1), index, value, True)
+    got = listing.list_nonzero(x, dtype(1), index, value, True)
     if bad == 1e300 and dtype == np.float64:
         assert got == 21 - (where != 0)
     else:
         assert got == -1
-    assert steps._list_nonzero(x, dtype(1), index, value, False) == 21 - (where != 0)
+    assert listing.list_nonzero(x, dtype(1), index, value, False) == 21 - (where != 0)
