@@ -13,7 +13,12 @@ per batch of shuffled MNIST uint8 rows, float32 maths:
   path lists them (``listing.list_nonzero``), then ``Z[k] += x * W[p]`` and
   ``G[p] += x * D[k]`` per non-zero pixel ``p``, vectorized over the hidden width;
 - ``sparse, lists ready``: the same products with the lists made before the
-  timing, as a per-``fit`` compressed copy of the data would have them.
+  timing, as a per-``fit`` compressed copy of the data would have them;
+- ``dense, 1 BLAS thread``: ``dense`` with BLAS on one thread, as each shard of
+  a split batch runs it;
+- ``listed``: what the engine runs on sparse input since 2026-12-04, one
+  thread: ``listing.list_rows``, then ``listing.forward`` (by rows) and
+  ``listing.weight_gradient`` (by columns), register-blocked vector loops.
 
 Each variant runs in a fresh process of its own and prints microseconds per
 batch, the best of 7 repeats over 20,000 rows. It is not part of
@@ -31,10 +36,11 @@ import time
 import numpy as np
 from numba import njit
 
+from fastmlp import listing, threads
 from fastmlp.listing import list_nonzero
 
-VARIANTS = ("dense", "sparse", "sparse, lists ready")
-SHAPES = ((16, 128), (128, 128), (128, 1024))  # (hidden units, batch)
+VARIANTS = ("dense", "dense, 1 BLAS thread", "sparse", "sparse, lists ready", "listed")
+SHAPES = ((16, 128), (128, 64), (128, 128), (128, 1024))  # (hidden units, batch)
 N_TIMED_ROWS = 20_000
 
 
@@ -78,6 +84,17 @@ def sparse_products(X, rows, W, D, Z, G, index, value, counts, repeats, list_onc
                     g[j] += x * d[j]
 
 
+@njit(cache=True, error_model="numpy")
+def listed_products(X, rows, W, D, Z, G, nonzeros, repeats):
+    """The same Z and G through fastmlp.listing, as the engine runs them."""
+    scale = np.float32(1 / 255)
+    m = rows.shape[0]
+    for _ in range(repeats):
+        listing.list_rows(X, rows, 0, m, scale, nonzeros, False)
+        listing.forward(nonzeros, m, W.reshape(W.size), W.shape[1], Z)
+        listing.weight_gradient(nonzeros, m, D, G.reshape(G.size))
+
+
 def measure(variant: str, hidden: int, batch: int) -> dict:
     """Microseconds per batch for one variant and shape (run in a process of its own)."""
     from fastmlp import load_mnist
@@ -91,11 +108,21 @@ def measure(variant: str, hidden: int, batch: int) -> dict:
     Z = np.empty((batch, hidden), np.float32)
     G = np.empty((X.shape[1], hidden), np.float32)
     repeats = max(1, N_TIMED_ROWS // batch)
-    if variant == "dense":
+    if variant.startswith("dense"):
         A = np.empty((batch, X.shape[1]), np.float32)
+        one_thread = variant == "dense, 1 BLAS thread"
 
         def run() -> None:
-            dense_products(X, rows, W, D, A, Z, G, repeats)
+            if one_thread:
+                with threads.single_threaded_blas():
+                    dense_products(X, rows, W, D, A, Z, G, repeats)
+            else:
+                dense_products(X, rows, W, D, A, Z, G, repeats)
+    elif variant == "listed":
+        nonzeros = listing.allocate(batch, X.shape[1], np.float32)
+
+        def run() -> None:
+            listed_products(X, rows, W, D, Z, G, nonzeros, repeats)
     else:
         index = np.empty((batch, X.shape[1]), np.int64)
         value = np.empty((batch, X.shape[1]), np.float32)
@@ -113,6 +140,9 @@ def measure(variant: str, hidden: int, batch: int) -> dict:
     expected_z = (X[rows].astype(np.float32) / np.float32(255)) @ W
     if not np.allclose(Z, expected_z, rtol=1e-4, atol=1e-3):
         raise AssertionError(f"{variant}: forward product differs from NumPy's")
+    expected_g = (X[rows].astype(np.float32) / np.float32(255)).T @ D
+    if not np.allclose(G, expected_g, rtol=1e-4, atol=1e-3):
+        raise AssertionError(f"{variant}: weight gradient differs from NumPy's")
     return {"variant": variant, "hidden": hidden, "batch": batch, "us": best * 1e6}
 
 

@@ -317,20 +317,32 @@ class Network:
         direct = X if in_place else ws.no_direct
         chunk = steps.chunk_samples(self.params.size, ws.batch_size)
         solver, t = optimizer.compiled()
-        if ws.shards is None:
-            steps_of, buffers, cores = steps.minibatch_steps, ws.buffers, nullcontext()
-        else:
+        check = check_input and inputs.X.dtype != np.uint8
+        # small batches whose rows are gathered: a second thread gathers the next block
+        pipelined = (ws.shards is None and not in_place and not ws.lists_nonzeros
+                     and threads.can_pipeline())
+        if ws.shards is not None:
             steps_of, buffers = steps.sharded_minibatch_steps, ws.shards
-            cores = threads.single_threaded_blas()
+        else:
+            steps_of, buffers = steps.minibatch_steps, ws.buffers
+        cores = (threads.single_threaded_blas() if ws.shards is not None or pipelined
+                 else nullcontext())
         total = 0.0
         with cores:
             for start in range(0, n, chunk):
-                loss, t = steps_of(
-                    inputs.X, direct, y, rows, start, min(start + chunk, n), ws.batch_size,
-                    inputs.scale, self.params, self.layout, self.kinds, solver, t,
-                    float(alpha), check_input and inputs.X.dtype != np.uint8, buffers,
-                    ws.nonzeros,
-                )
+                stop = min(start + chunk, n)
+                if pipelined:
+                    loss, t = steps.pipelined_minibatch_steps(
+                        inputs.X, y, rows, start, stop, ws.batch_size, inputs.scale,
+                        self.params, self.layout, self.kinds, solver, t, float(alpha), check,
+                        buffers, ws.nonzeros, ws.gather_slots(),
+                    )
+                else:
+                    loss, t = steps_of(
+                        inputs.X, direct, y, rows, start, stop, ws.batch_size, inputs.scale,
+                        self.params, self.layout, self.kinds, solver, t, float(alpha), check,
+                        buffers, ws.nonzeros,
+                    )
                 optimizer.steps_done(t)
                 if loss == math.inf:
                     raise NonFiniteInputError(NON_FINITE_INPUT)
@@ -422,9 +434,8 @@ class TrainingInput:
     batch. For the per-sample path (``sparse_first_layer=True``), when at most
     ``SPARSE_DENSITY`` of the entries are non-zero, the first layer skips the
     zero inputs of each sample (``skip_zeros``): on MNIST, about 150 of 784
-    pixels per image are non-zero. Mini-batches do not: there BLAS on the
-    dense batch was faster than a sparse first-layer kernel on every shape
-    measured.
+    pixels per image are non-zero. Mini-batches decide for themselves, with a
+    stricter threshold ([lists_nonzeros][fastmlp.network.lists_nonzeros]).
 
     Parameters
     ----------
@@ -535,7 +546,8 @@ class Workspace:
         self._views: dict[int, BatchViews] = {}
         n_shards = threads.n_shards(batch_size)
         self.shards = None
-        d = X.shape[1]
+        d = self.d = X.shape[1]
+        self._gather_slots: np.ndarray | None = None
         self.lists_nonzeros = lists_nonzeros(network, X)
         self.nonzeros = listing.none(dtype)
         if n_shards > 1:
@@ -551,6 +563,15 @@ class Workspace:
                              else listing.none(dtype, n_shards))
         elif self.lists_nonzeros:
             self.nonzeros = listing.allocate(batch_size, d, dtype)
+
+    def gather_slots(self) -> np.ndarray:
+        """(2, K * d) F: the two blocks of the pipelined gather
+        ([steps.pipelined_minibatch_steps][fastmlp.steps.pipelined_minibatch_steps]),
+        K about ``steps.GATHER_BLOCK`` rows, whole batches; allocated on first use."""
+        if self._gather_slots is None:
+            rows = max(1, steps.GATHER_BLOCK // self.batch_size) * self.batch_size
+            self._gather_slots = np.empty((2, rows * self.d), dtype=self.dtype)
+        return self._gather_slots
 
     def batch(self, m: int) -> "BatchViews":
         """The buffers of a batch of ``m <= batch_size`` rows, cached per ``m``.

@@ -1,4 +1,9 @@
-"""Explicit vector loops for the batch-1 path's first layer.
+"""Explicit vector loops for the first layer over a sample's non-zero inputs.
+
+The batch-1 path uses the 16-unit loops below, bit for bit the scalar
+arithmetic; mini-batches ([fastmlp.listing][fastmlp.listing]) use the wide
+ones at the end of the module, which hold 8 registers of 512 bits of units
+and use fused multiply-adds.
 
 Listing a sample's non-zero inputs uses AVX-512's compress-store (through
 LLVM's ``llvm.masked.compressstore``) where the processor has it

@@ -48,8 +48,10 @@ def chunk_samples(n_params: int, batch_size: int = 1) -> int:
 
 SGD, ADAM = 0, 1
 
-# Samples per block of the pipelined batch-1 path.
+# Samples per block of the pipelined batch-1 path, and rows (about) per block of
+# the pipelined gather of small mini-batches.
 LISTING_BLOCK = 256
+GATHER_BLOCK = 256
 
 
 class Layout(NamedTuple):
@@ -268,7 +270,7 @@ def minibatch_steps(
     saved = fpmode.flush_subnormals()
     result = _minibatch_steps(
         X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-        alpha, check, buffers, nonzeros,
+        alpha, check, buffers, nonzeros, 0.0,
     )
     fpmode.restore(saved)
     return result
@@ -277,12 +279,12 @@ def minibatch_steps(
 @njit(cache=True, error_model="numpy")
 def _minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-    alpha, check, buffers, nonzeros,
+    alpha, check, buffers, nonzeros, total,
 ):
     """The steps of [minibatch_steps][fastmlp.steps.minibatch_steps], in the caller's
-    floating-point mode."""
+    floating-point mode; the batches' losses are added to ``total`` one by one
+    (so a call cut in blocks sums them in the same order)."""
     f = params.dtype.type
-    total = 0.0
     squared = _squared_weights(params, layout.n_weights) if alpha != 0.0 else 0.0
     for b_start in range(start, stop, batch_size):
         b_stop = min(b_start + batch_size, stop)
@@ -304,6 +306,79 @@ def _minibatch_steps(
                 params.shape[0])
         if alpha != 0.0:
             squared = _squared_weights(params, layout.n_weights)
+    return total, t
+
+
+@njit(cache=True, error_model="numpy")
+def pipelined_minibatch_steps(
+    X, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t, alpha,
+    check, buffers, nonzeros, slots,
+):
+    """[minibatch_steps][fastmlp.steps.minibatch_steps] with the rows gathered by
+    a second thread.
+
+    For batches too small to split, one thread trains and the other core would
+    idle, while the gather of shuffled float32 rows waits on memory. So the
+    batches go in blocks of whole batches: while one thread trains a block
+    from its gathered rows, the other gathers (and checks) the next block,
+    then the two swap buffers. ``slots`` ((2, K * d), F) holds the two
+    blocks of K rows, K a multiple of ``batch_size``. The steps are those of
+    [minibatch_steps][fastmlp.steps.minibatch_steps], bit for bit; BLAS must
+    stay on one thread meanwhile, as for split batches. A row found not finite
+    stops the call at the end of the block before it (result inf).
+    """
+    saved = fpmode.flush_subnormals()
+    result = _pipelined_batches(
+        X, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t, alpha,
+        check, buffers, nonzeros, slots,
+    )
+    fpmode.restore(saved)
+    return result
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _pipelined_batches(
+    X, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t, alpha,
+    check, buffers, nonzeros, slots,
+):
+    """The blocks of [pipelined_minibatch_steps][fastmlp.steps.pipelined_minibatch_steps]."""
+    d = X.shape[1]
+    block = slots.shape[1] // d
+    losses = np.zeros(2)
+    steps_after = np.zeros(1, dtype=np.int64)
+    first = min(start + block, stop)
+    if not _gather_checked(X, rows, start, first, scale,
+                           slots[0][:(first - start) * d].reshape((first - start, d)), check):
+        return math.inf, t
+    total = 0.0
+    slot = 0
+    for b_start in range(start, stop, block):
+        b_stop = min(b_start + block, stop)
+        following = min(b_stop + block, stop)
+        for role in prange(2):
+            if role == 0:
+                saved = fpmode.flush_subnormals()
+                n = b_stop - b_start
+                losses[0], steps_after[0] = _minibatch_steps(
+                    X, slots[slot][:n * d].reshape((n, d)), y, rows[b_start:b_stop], 0, n,
+                    batch_size, scale, params, layout, kinds, solver, t, alpha, False, buffers,
+                    nonzeros, total,
+                )
+                fpmode.restore(saved)
+            else:
+                n = following - b_stop
+                gathered = _gather_checked(
+                    X, rows, b_stop, following, scale,
+                    slots[1 - slot][:n * d].reshape((n, d)), check,
+                )
+                losses[1] = 0.0 if gathered else math.inf
+        t = steps_after[0]
+        if not math.isfinite(losses[0]):
+            return losses[0], t
+        total = losses[0]
+        if losses[1] != 0.0:
+            return math.inf, t
+        slot = 1 - slot
     return total, t
 
 

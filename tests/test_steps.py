@@ -127,6 +127,49 @@ def test_pipelined_listing_trains_as_the_serial_path(monkeypatch, dtype, input_d
     np.testing.assert_allclose(pipelined.loss_curve_, serial.loss_curve_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("input_dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("batch_size", [16, 30])
+def test_pipelined_gather_trains_as_the_serial_path(monkeypatch, input_dtype, batch_size):
+    """Batches too small to split: a second thread gathers the next block of rows
+    while the first trains. The same fit bit for bit as gathering each batch in
+    turn, across blocks (of 2 or 3 batches here), a short last block and batch, and
+    chunked calls."""
+    X, y = _problem(n=500)
+    X = np.round(X * 255).astype(np.uint8) if input_dtype == np.uint8 else X.astype(input_dtype)
+    params = dict(batch_size=batch_size, solver="adam", alpha=1e-3, dtype="float32")
+    monkeypatch.setattr(steps, "GATHER_BLOCK", 64)
+    chunk = 6 * batch_size
+    monkeypatch.setattr(steps, "chunk_samples", lambda n_params, batch_size=1: chunk)
+    calls = []
+    pipelined_steps = steps.pipelined_minibatch_steps
+    monkeypatch.setattr(steps, "pipelined_minibatch_steps",
+                        lambda *args: calls.append(1) or pipelined_steps(*args))
+    if not threads.can_pipeline():
+        pytest.skip("needs 2 Numba threads with the omp or tbb threading layer")
+    pipelined = _fit(X, y, **params)
+    assert len(calls) == 3 * -(-500 // chunk)
+    monkeypatch.setattr(threads, "can_pipeline", lambda: False)
+    serial = _fit(X, y, **params)
+    assert len(calls) == 3 * -(-500 // chunk)
+    np.testing.assert_array_equal(pipelined._network.params, serial._network.params)
+    assert pipelined.loss_curve_ == serial.loss_curve_
+    assert pipelined.t_ == serial.t_
+
+
+@pytest.mark.parametrize("row", [5, 70, 499])
+def test_pipelined_gather_stops_at_nan(monkeypatch, row):
+    """NaN in the first block, a later one, or the last row: ValueError naming it,
+    and the weights of before the fit."""
+    monkeypatch.setattr(steps, "GATHER_BLOCK", 64)
+    X, y = _problem(n=500)
+    model = _fit(X, y, batch_size=16, warm_start=True)
+    before = model._network.params.copy()
+    X[row, 5] = np.nan
+    with pytest.raises(ValueError, match=rf"NaN \(first at row {row}, column 5\)"):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model._network.params, before)
+
+
 @pytest.mark.parametrize("row", [3, 10, 299])
 def test_pipelined_listing_stops_at_nan(monkeypatch, row):
     """NaN in the first block, a later one, or the last row: ValueError naming it,
@@ -165,8 +208,8 @@ def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(monkeypatch, batch
     n_iter, t, steps_taken = model.n_iter_, model.t_, getattr(model._optimizer, "t", None)
     chunk = 256 if batch_size == 128 else 90  # a whole number of batches
     monkeypatch.setattr(steps, "chunk_samples", lambda n_params, batch_size=1: chunk)
-    name = {1: "per_sample_steps", 30: "minibatch_steps", 128: "sharded_minibatch_steps"}[
-        batch_size]
+    small = "pipelined_minibatch_steps" if threads.can_pipeline() else "minibatch_steps"
+    name = {1: "per_sample_steps", 30: small, 128: "sharded_minibatch_steps"}[batch_size]
     compiled, calls = getattr(steps, name), []
 
     def interrupted(*args):
