@@ -30,6 +30,11 @@ PREDICT_CHUNK_ROWS = 4096
 NON_FINITE_INPUT = "Input X contains NaN or infinity; remove or impute those values first."
 # Below this fraction of non-zero inputs the per-sample path skips zero inputs.
 SPARSE_DENSITY = 0.5
+# Largest network whose small batches have a second thread gather their rows (Adam,
+# float32 MNIST input, fresh processes, 2026-12-04): 784-64-10 (51 k parameters) at
+# batch 32 trained about 25 % faster so; at batch 64, 784-128-10 (102 k) the same and
+# 784-256-10 (204 k) about 4 % slower than with BLAS on two threads.
+PIPELINED_GATHER_MAX_PARAMS = 128 * 1024
 
 
 def input_scale(X: np.ndarray, dtype: np.dtype) -> np.generic:
@@ -307,7 +312,8 @@ class Network:
         ------
         ValueError
             With ``check_input``: X holds NaN or infinity (the epoch stops
-            before the batch that holds it).
+            before the batch that holds it, or before the block of batches
+            gathered ahead with it).
         """
         ws = workspace
         n = rows.shape[0]
@@ -318,9 +324,11 @@ class Network:
         chunk = steps.chunk_samples(self.params.size, ws.batch_size)
         solver, t = optimizer.compiled()
         check = check_input and inputs.X.dtype != np.uint8
-        # small batches whose rows are gathered: a second thread gathers the next block
+        # small batches whose rows are gathered: a second thread gathers the next block,
+        # for small nets (larger ones keep BLAS's threads) and calls of two blocks or more
         pipelined = (ws.shards is None and not in_place and not ws.lists_nonzeros
-                     and threads.can_pipeline())
+                     and self.params.size <= PIPELINED_GATHER_MAX_PARAMS
+                     and chunk >= 2 * ws.gather_rows and threads.can_pipeline())
         if ws.shards is not None:
             steps_of, buffers = steps.sharded_minibatch_steps, ws.shards
         else:
@@ -466,12 +474,13 @@ class TrainingInput:
 def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
     """Whether mini-batches of X run the first layer over their non-zero inputs
     ([fastmlp.listing][fastmlp.listing]): X at most ``SPARSE_BATCH_DENSITY``
-    non-zero, and a first layer at least one block of vector registers wide (128
+    non-zero, a processor with AVX-512 (the loops hold 8 of its 32 vector
+    registers; AVX2 has 16), and a first layer at least one such block wide (128
     float32 or 64 float64 units: on a single register, each multiply-add waits for
     the one before, and the notebook net's 16 units trained at 0.81 M samples/s
     listed against 1.04 M in BLAS, batch 128, one process, 2026-12-04)."""
     width = int(network.layer_shapes[0, 1])
-    return (width >= simd.wide_units(network.dtype.itemsize)
+    return (simd.COMPRESS_STORE and width >= simd.wide_units(network.dtype.itemsize)
             and density(X) <= listing.SPARSE_BATCH_DENSITY)
 
 
@@ -513,7 +522,8 @@ class Workspace:
     batch_size : int
         B, the largest batch.
     X : ndarray of shape (n, d)
-        The training input; only d is used.
+        The training input; its width and density are used (the listing of
+        non-zeros, [lists_nonzeros][fastmlp.network.lists_nonzeros]).
 
     Attributes
     ----------
@@ -548,8 +558,8 @@ class Workspace:
         self.shards = None
         d = self.d = X.shape[1]
         self._gather_slots: np.ndarray | None = None
+        self._nonzeros: listing.Listing | None = None
         self.lists_nonzeros = lists_nonzeros(network, X)
-        self.nonzeros = listing.none(dtype)
         if n_shards > 1:
             rows = -(-batch_size // n_shards)
             self.shards = steps.Buffers(
@@ -559,19 +569,31 @@ class Workspace:
                 np.zeros((n_shards, network.params.size), dtype=dtype),
                 np.empty((n_shards, rows), dtype=np.int64),
             )
-            self.nonzeros = (listing.allocate(rows, d, dtype, n_shards) if self.lists_nonzeros
-                             else listing.none(dtype, n_shards))
-        elif self.lists_nonzeros:
-            self.nonzeros = listing.allocate(batch_size, d, dtype)
+
+    @property
+    def nonzeros(self) -> listing.Listing:
+        """The batch's (or, for split batches, each shard's) listing of non-zero
+        inputs, empty unless ``lists_nonzeros``; allocated on first use, as it
+        takes a few times the gather buffer's memory."""
+        if self._nonzeros is None:
+            shards = 0 if self.shards is None else self.shards.grads.shape[0]
+            rows = self.batch_size if self.shards is None else self.shards.targets.shape[1]
+            self._nonzeros = (listing.allocate(rows, self.d, self.dtype, shards)
+                              if self.lists_nonzeros else listing.none(self.dtype, shards))
+        return self._nonzeros
 
     def gather_slots(self) -> np.ndarray:
         """(2, K * d) F: the two blocks of the pipelined gather
         ([steps.pipelined_minibatch_steps][fastmlp.steps.pipelined_minibatch_steps]),
         K about ``steps.GATHER_BLOCK`` rows, whole batches; allocated on first use."""
         if self._gather_slots is None:
-            rows = max(1, steps.GATHER_BLOCK // self.batch_size) * self.batch_size
-            self._gather_slots = np.empty((2, rows * self.d), dtype=self.dtype)
+            self._gather_slots = np.empty((2, self.gather_rows * self.d), dtype=self.dtype)
         return self._gather_slots
+
+    @property
+    def gather_rows(self) -> int:
+        """Rows per block of the pipelined gather: whole batches, about ``steps.GATHER_BLOCK``."""
+        return max(1, steps.GATHER_BLOCK // self.batch_size) * self.batch_size
 
     def batch(self, m: int) -> "BatchViews":
         """The buffers of a batch of ``m <= batch_size`` rows, cached per ``m``.

@@ -72,9 +72,12 @@ def _layer_float(context, signature):
 
 
 def _valid(W, index, value, other):
+    """1-D C-contiguous arrays (the loops index raw pointers), integer indices,
+    one float dtype."""
     arrays = (W, index, value, other)
-    return (all(isinstance(a, types.Array) and a.ndim == 1 for a in arrays)
-            and isinstance(index.dtype, types.Integer)
+    return (all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"
+                for a in arrays)
+            and isinstance(index.dtype, types.Integer) and index.dtype.signed
             and W.dtype == value.dtype == other.dtype)
 
 
@@ -238,7 +241,7 @@ def _fma(builder, vector, size):
 
 
 def _as_index(builder, value, like):
-    """An integer loaded from an index array, widened to the type of ``like``."""
+    """An integer loaded from a (signed) index array, widened to the type of ``like``."""
     if value.type.width < like.type.width:
         return builder.sext(value, like.type)
     return value

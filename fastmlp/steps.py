@@ -366,11 +366,13 @@ def _pipelined_batches(
                 )
                 fpmode.restore(saved)
             else:
+                saved = fpmode.flush_subnormals()
                 n = following - b_stop
                 gathered = _gather_checked(
                     X, rows, b_stop, following, scale,
                     slots[1 - slot][:n * d].reshape((n, d)), check,
                 )
+                fpmode.restore(saved)
                 losses[1] = 0.0 if gathered else math.inf
         t = steps_after[0]
         if not math.isfinite(losses[0]):
@@ -683,13 +685,13 @@ def _pipelined_steps(
             if role == 0:
                 results[0] = _train_listed(
                     y, rows, b_start, b_stop, params, layout, kinds, lr, decay, units, deltas,
-                    listing.shard(slots, slot),
+                    listing.shard(slots, slot), loss,
                 )
             else:
                 listed = listing.list_rows(
                     X, rows, b_stop, following, scale, listing.shard(slots, 1 - slot), check)
                 results[1] = 0.0 if listed else 1.0
-        loss += results[0]
+        loss = results[0]
         if results[1] != 0.0:
             return math.inf
         slot = 1 - slot
@@ -697,13 +699,15 @@ def _pipelined_steps(
 
 
 @njit(cache=True, error_model="numpy")
-def _train_listed(y, rows, start, stop, params, layout, kinds, lr, decay, units, deltas, listed):
+def _train_listed(
+    y, rows, start, stop, params, layout, kinds, lr, decay, units, deltas, listed, loss,
+):
     """Train the samples ``rows[start:stop]`` from their non-zeros, listed by row
-    in ``listed``; the summed loss."""
+    in ``listed``; returns ``loss`` plus their losses, added one by one (as the
+    serial loop adds them)."""
     no_bias = _no_bias(params, layout)
     index, value, starts = listed.index, listed.value, listed.row_starts
     one = params.dtype.type(1)
-    loss = 0.0
     for i in range(stop - start):
         first, last = starts[i], starts[i + 1]
         loss += _sample_step(

@@ -5,13 +5,14 @@ are split into ``SHARDS`` shards that Numba's threads
 run at once ([steps.sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]),
 each calling BLAS on its own rows; BLAS must then stay on one thread, or its
 threads and Numba's busy-wait against each other on the same cores (a
-one-epoch fit ran 40x slower). Smaller batches run on one thread and leave
-the cores to BLAS, which does not split products that small anyway. At
-batch size 1, which calls no BLAS, a second thread lists the coming samples'
-non-zero inputs while the first trains
+one-epoch fit ran 40x slower). Smaller batches train on one thread while a
+second gathers the coming rows
+([steps.pipelined_minibatch_steps][fastmlp.steps.pipelined_minibatch_steps]),
+BLAS again on one thread; at batch size 1 the second thread lists the coming
+samples' non-zero inputs instead
 ([steps.pipelined_per_sample_steps][fastmlp.steps.pipelined_per_sample_steps]).
 
-Batches are not split, nor listings made ahead, where Numba's threads would be unsafe or slow
+Neither is done where Numba's threads would be unsafe or slow
 ([can_split][fastmlp.threads.can_split]): with its ``workqueue`` threading
 layer (two fits at once from two Python threads would abort the process,
 and it launches threads too slowly to pay), and in a process forked after
@@ -47,8 +48,9 @@ def can_split() -> bool:
 
 
 def can_pipeline() -> bool:
-    """Whether a second Numba thread can list the batch-1 path's inputs ahead
-    of the one training: [can_split][fastmlp.threads.can_split], and at least 2 threads."""
+    """Whether a second Numba thread can prepare the coming rows (gathered, or
+    their non-zeros listed at batch size 1) while the first trains:
+    [can_split][fastmlp.threads.can_split], and at least 2 threads."""
     return can_split() and get_num_threads() >= 2
 
 

@@ -292,11 +292,29 @@ def test_train_batches_step_matches_reference(
     first layer over the non-zero inputs (half of them here), as mini-batches of
     sparse input such as MNIST do.
     """
+    _epoch_against_reference(monkeypatch, hidden, output, loss, optimizer, alpha, batch_size,
+                             dtype, tol, sharded, listed, LAYERS)
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("hidden", ["logistic", "relu"])
+def test_listed_wide_first_layer_matches_reference(monkeypatch, hidden, optimizer, dtype, tol,
+                                                   sharded):
+    """A first layer of 144 units lists through every block of the vector loops: 128 +
+    16 float32 units (a block of 8 registers, then one), 2 x 64 + 2 x 8 float64."""
+    _epoch_against_reference(monkeypatch, hidden, "softmax", "log_loss", optimizer, 0.1, 3,
+                             dtype, tol, sharded, True, (30, 144, 3))
+
+
+def _epoch_against_reference(monkeypatch, hidden, output, loss, optimizer, alpha, batch_size,
+                             dtype, tol, sharded, listed, layers):
     monkeypatch.setattr(threads, "SHARD_MIN_BATCH", 2 if sharded else 10**9)
     monkeypatch.setattr(network, "lists_nonzeros", lambda net, X: listed)
-    _, coefs, intercepts, X, y = make_problem(hidden, seed=3, dtype=dtype,
+    _, coefs, intercepts, X, y = make_problem(hidden, seed=3, dtype=dtype, layers=layers,
                                               zeros=0.5 if listed else 0.0)
-    net = build(LAYERS, hidden, output, loss, dtype, coefs, intercepts)
+    net = build(layers, hidden, output, loss, dtype, coefs, intercepts)
     # the reference starts from exactly the engine's (possibly float32) parameters
     ref = [np.array(a, dtype=np.float64) for a in net.coefs + net.intercepts]
     lr = 0.05
@@ -310,7 +328,7 @@ def test_train_batches_step_matches_reference(
         workspace, TrainingInput(X, net.dtype), y, rows, engine_opt, alpha
     )
 
-    n_layers = len(LAYERS) - 1
+    n_layers = len(layers) - 1
     total = 0.0
     for start in range(0, N_SAMPLES, batch_size):
         batch = rows[start : start + batch_size]
