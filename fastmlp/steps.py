@@ -10,6 +10,9 @@ size 1. The network calls them on chunks of samples sized by
 [chunk_samples][fastmlp.steps.chunk_samples], so that Ctrl-C is answered
 within a fraction of a second whatever the network's size.
 
+The entry points release the GIL (``nogil``), so fits in several Python
+threads (a Dask worker of several threads) run at once.
+
 The matrix products go to BLAS through Numba's ``np.dot`` (SciPy's OpenBLAS,
 the only BLAS used during training, so two thread pools never compete);
 everything elementwise is a fused loop over rows, with the vectorizable
@@ -212,7 +215,7 @@ def _update(params, grads, solver, t, decay, n_weights, lo, hi):
         )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
     alpha, check, buffers, nonzeros,
@@ -309,7 +312,7 @@ def _minibatch_steps(
     return total, t
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def pipelined_minibatch_steps(
     X, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t, alpha,
     check, buffers, nonzeros, slots,
@@ -468,7 +471,7 @@ def _forward_backward(
     return True, loss
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def sharded_minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
     alpha, check, shards, nonzeros,
@@ -564,7 +567,7 @@ def _sharded_steps(
     return total, t
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def per_sample_steps(
     X, skip_zeros, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units,
     deltas, nonzero_index, nonzero_value, check,
@@ -637,7 +640,7 @@ def per_sample_steps(
     return loss
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def pipelined_per_sample_steps(
     X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, slots,
     check,
@@ -825,7 +828,7 @@ def _sample_step(
     return loss
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def forward_rows(X, start, stop, scale, params, layout, kinds, inputs, units, out):
     """Output activations of rows ``start:stop`` of X, in order, into out.
 

@@ -471,3 +471,32 @@ def test_fits_in_two_python_threads_at_once_split_their_batches_safely():
         assert split
         np.testing.assert_array_equal(weights, expected)
     assert [pool.num_threads for pool in threads.thread_pools().lib_controllers] == before
+
+
+def _sparse_fit(seed, batch_size):
+    X, y = _sparse_problem(n=600)
+    model = MLPClassifier(hidden_layer_sizes=(7,), max_iter=2, random_state=seed,
+                          batch_size=batch_size, solver="sgd", momentum=0.0, dtype="float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)  # float64 rows for a float32 model: gathered or listed
+    return model._network.params.copy()
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # see the test above
+@pytest.mark.parametrize("batch_size", [1, 32])
+def test_fits_in_two_python_threads_at_once_give_their_own_weights(batch_size):
+    """The compiled steps release the GIL, so two fits in two threads run at once;
+    each still gives the weights it gives alone (batch 1 lists, batch 32 gathers,
+    each on a second Numba thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    entry_points = [steps.minibatch_steps, steps.sharded_minibatch_steps,
+                    steps.pipelined_minibatch_steps, steps.per_sample_steps,
+                    steps.pipelined_per_sample_steps, steps.forward_rows]
+    assert all(function.targetoptions.get("nogil") for function in entry_points)
+    alone = [_sparse_fit(seed, batch_size) for seed in (0, 1)]
+    with ThreadPoolExecutor(2) as executor:
+        together = list(executor.map(_sparse_fit, (0, 1), (batch_size, batch_size)))
+    for weights, expected in zip(together, alone, strict=True):
+        np.testing.assert_array_equal(weights, expected)
