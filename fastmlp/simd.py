@@ -247,6 +247,24 @@ def _as_index(builder, value, like):
     return value
 
 
+def _add_scaled_rows(builder, source, indices, values, lo, hi, width, first, vector, align,
+                     sums):
+    """For ``lo <= k < hi``: ``sums[v] += values[k] * source[indices[k] * width + first
+    + v * lanes:...]``, one register (an alloca of ``vector``) per block of lanes,
+    with fused multiply-adds."""
+    fma = _fma(builder, vector, align)
+    with cgutils.for_range_slice(builder, lo, hi, ir.Constant(lo.type, 1)) as (k, _):
+        index = _as_index(builder, builder.load(
+            builder.gep(indices.data, [k], inbounds=True)), width)
+        x = _broadcast(builder, builder.load(builder.gep(values.data, [k], inbounds=True)),
+                       vector)
+        row = builder.add(builder.mul(index, width), first)
+        for v, total in enumerate(sums):
+            at = builder.add(row, ir.Constant(width.type, v * vector.count))
+            term = builder.load(_vector_at(builder, source, at, vector), align=align)
+            builder.store(builder.call(fma, [x, term, builder.load(total)]), total)
+
+
 def _make_rows_forward(vectors: int):
     @intrinsic
     def rows_forward(typingctx, W, n_out, index, value, lo, hi, a, j0):
@@ -260,22 +278,12 @@ def _make_rows_forward(vectors: int):
                 context, builder, signature, args, (0, 2, 3, 6))
             width, first_k, last_k, first = args[1], args[4], args[5], args[7]
             vector, align = _wide_vector(context, signature, 0)
-            fma = _fma(builder, vector, align)
             offsets = [builder.add(first, ir.Constant(width.type, v * vector.count))
                        for v in range(vectors)]
             sums = [cgutils.alloca_once_value(builder, builder.load(
                 _vector_at(builder, units, at, vector), align=align)) for at in offsets]
-            with cgutils.for_range_slice(
-                    builder, first_k, last_k, ir.Constant(first_k.type, 1)) as (k, _):
-                column = _as_index(builder, builder.load(
-                    builder.gep(columns.data, [k], inbounds=True)), width)
-                x = _broadcast(builder, builder.load(
-                    builder.gep(values.data, [k], inbounds=True)), vector)
-                row = builder.add(builder.mul(column, width), first)
-                for v, total in enumerate(sums):
-                    at = builder.add(row, ir.Constant(width.type, v * vector.count))
-                    w = builder.load(_vector_at(builder, weights, at, vector), align=align)
-                    builder.store(builder.call(fma, [x, w, builder.load(total)]), total)
+            _add_scaled_rows(builder, weights, columns, values, first_k, last_k, width, first,
+                             vector, align, sums)
             for at, total in zip(offsets, sums, strict=True):
                 builder.store(builder.load(total), _vector_at(builder, units, at, vector),
                               align=align)
@@ -300,20 +308,10 @@ def _make_column_gradient(vectors: int):
                 context, builder, signature, args, (0, 2, 4, 5))
             first, width, first_k, last_k = args[1], args[3], args[6], args[7]
             vector, align = _wide_vector(context, signature, 0)
-            fma = _fma(builder, vector, align)
             zero = ir.Constant(vector, [0.0] * vector.count)
             sums = [cgutils.alloca_once_value(builder, zero) for _ in range(vectors)]
-            with cgutils.for_range_slice(
-                    builder, first_k, last_k, ir.Constant(first_k.type, 1)) as (k, _):
-                r = _as_index(builder, builder.load(
-                    builder.gep(batch_rows.data, [k], inbounds=True)), width)
-                x = _broadcast(builder, builder.load(
-                    builder.gep(values.data, [k], inbounds=True)), vector)
-                row = builder.add(builder.mul(r, width), first)
-                for v, total in enumerate(sums):
-                    at = builder.add(row, ir.Constant(width.type, v * vector.count))
-                    d = builder.load(_vector_at(builder, deltas, at, vector), align=align)
-                    builder.store(builder.call(fma, [x, d, builder.load(total)]), total)
+            _add_scaled_rows(builder, deltas, batch_rows, values, first_k, last_k, width, first,
+                             vector, align, sums)
             for v, total in enumerate(sums):
                 at = builder.add(first, ir.Constant(first.type, v * vector.count))
                 builder.store(builder.load(total), _vector_at(builder, grads, at, vector),

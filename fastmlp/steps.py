@@ -271,24 +271,26 @@ def minibatch_steps(
     ([fastmlp.fpmode][fastmlp.fpmode]), and the caller's mode is restored.
     """
     saved = fpmode.flush_subnormals()
-    result = _minibatch_steps(
+    squared = _squared_weights(params, layout.n_weights) if alpha != 0.0 else 0.0
+    total, t, _ = _minibatch_steps(
         X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-        alpha, check, buffers, nonzeros, 0.0,
+        alpha, check, buffers, nonzeros, 0.0, squared,
     )
     fpmode.restore(saved)
-    return result
+    return total, t
 
 
 @njit(cache=True, error_model="numpy")
 def _minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-    alpha, check, buffers, nonzeros, total,
+    alpha, check, buffers, nonzeros, total, squared,
 ):
     """The steps of [minibatch_steps][fastmlp.steps.minibatch_steps], in the caller's
-    floating-point mode; the batches' losses are added to ``total`` one by one
-    (so a call cut in blocks sums them in the same order)."""
+    floating-point mode. The batches' losses are added to ``total`` one by one, and
+    ``squared`` is the weights' sum of squares (with ``alpha``), so a call cut in
+    blocks sums the same way and sweeps the weights no extra time; returns
+    (total, t, squared at the end)."""
     f = params.dtype.type
-    squared = _squared_weights(params, layout.n_weights) if alpha != 0.0 else 0.0
     for b_start in range(start, stop, batch_size):
         b_stop = min(b_start + batch_size, stop)
         m = b_stop - b_start
@@ -298,18 +300,18 @@ def _minibatch_steps(
             buffers.targets, batch_size, nonzeros,
         )
         if not ok:
-            return math.inf, t
+            return math.inf, t, squared
         if alpha != 0.0:
             loss += 0.5 * alpha * squared
         if not math.isfinite(loss):
-            return math.nan, t
+            return math.nan, t, squared
         total += loss
         t += 1
         _update(params, buffers.grads, solver, t, f(alpha / m), layout.n_weights, 0,
                 params.shape[0])
         if alpha != 0.0:
             squared = _squared_weights(params, layout.n_weights)
-    return total, t
+    return total, t, squared
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -349,34 +351,28 @@ def _pipelined_batches(
     block = slots.shape[1] // d
     losses = np.zeros(2)
     steps_after = np.zeros(1, dtype=np.int64)
-    first = min(start + block, stop)
-    if not _gather_checked(X, rows, start, first, scale,
-                           slots[0][:(first - start) * d].reshape((first - start, d)), check):
+    squares = np.zeros(1)
+    if not _gather_block(X, rows, start, min(start + block, stop), scale, slots[0], check):
         return math.inf, t
+    squares[0] = _squared_weights(params, layout.n_weights) if alpha != 0.0 else 0.0
     total = 0.0
     slot = 0
     for b_start in range(start, stop, block):
         b_stop = min(b_start + block, stop)
-        following = min(b_stop + block, stop)
         for role in prange(2):
+            saved = fpmode.flush_subnormals()
             if role == 0:
-                saved = fpmode.flush_subnormals()
                 n = b_stop - b_start
-                losses[0], steps_after[0] = _minibatch_steps(
+                losses[0], steps_after[0], squares[0] = _minibatch_steps(
                     X, slots[slot][:n * d].reshape((n, d)), y, rows[b_start:b_stop], 0, n,
                     batch_size, scale, params, layout, kinds, solver, t, alpha, False, buffers,
-                    nonzeros, total,
+                    nonzeros, total, squares[0],
                 )
-                fpmode.restore(saved)
             else:
-                saved = fpmode.flush_subnormals()
-                n = following - b_stop
-                gathered = _gather_checked(
-                    X, rows, b_stop, following, scale,
-                    slots[1 - slot][:n * d].reshape((n, d)), check,
-                )
-                fpmode.restore(saved)
+                gathered = _gather_block(X, rows, b_stop, min(b_stop + block, stop), scale,
+                                         slots[1 - slot], check)
                 losses[1] = 0.0 if gathered else math.inf
+            fpmode.restore(saved)
         t = steps_after[0]
         if not math.isfinite(losses[0]):
             return losses[0], t
@@ -385,6 +381,14 @@ def _pipelined_batches(
             return math.inf, t
         slot = 1 - slot
     return total, t
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _gather_block(X, rows, lo, hi, scale, slot, check):
+    """Gather (and check) the rows ``X[rows[lo:hi]]`` into the flat buffer ``slot``."""
+    n = hi - lo
+    return _gather_checked(X, rows, lo, hi, scale, slot[:n * X.shape[1]].reshape((n, X.shape[1])),
+                           check)
 
 
 @njit(cache=True, error_model="numpy")
@@ -640,7 +644,7 @@ def per_sample_steps(
     return loss
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def pipelined_per_sample_steps(
     X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, slots,
     check,
@@ -662,18 +666,6 @@ def pipelined_per_sample_steps(
     [per_sample_steps][fastmlp.steps.per_sample_steps] with ``skip_zeros``;
     a row found not finite stops the call at the end of the block before it.
     """
-    return _pipelined_steps(
-        X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, slots,
-        check,
-    )
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _pipelined_steps(
-    X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, slots,
-    check,
-):
-    """The blocks of [pipelined_per_sample_steps][fastmlp.steps.pipelined_per_sample_steps]."""
     block = slots.row_starts.shape[1] - 1
     results = np.zeros(2)
     if not listing.list_rows(X, rows, start, min(start + block, stop), scale,

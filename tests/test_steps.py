@@ -93,6 +93,14 @@ def test_nan_met_mid_epoch_leaves_no_trained_weights(batch_size, bad):
     np.testing.assert_array_equal(model._network.params, before)
 
 
+def _count_calls(monkeypatch, name):
+    """Calls of the compiled steps ``steps.<name>``, counted in the returned list."""
+    calls = []
+    compiled = getattr(steps, name)
+    monkeypatch.setattr(steps, name, lambda *args: calls.append(1) or compiled(*args))
+    return calls
+
+
 def _sparse_problem(n=300, d=40, seed=1):
     """Inputs that are 70 % zeros, so batch size 1 lists their non-zeros."""
     X, y = _problem(n, d, seed)
@@ -112,10 +120,7 @@ def test_pipelined_listing_trains_as_the_serial_path(monkeypatch, dtype, input_d
     params = dict(batch_size=1, solver="sgd", momentum=0.0, dtype=dtype, alpha=alpha)
     monkeypatch.setattr(steps, "LISTING_BLOCK", 7)
     monkeypatch.setattr(steps, "chunk_samples", lambda n_params, batch_size=1: 45)
-    calls = []
-    pipelined_steps = steps.pipelined_per_sample_steps
-    monkeypatch.setattr(steps, "pipelined_per_sample_steps",
-                        lambda *args: calls.append(1) or pipelined_steps(*args))
+    calls = _count_calls(monkeypatch, "pipelined_per_sample_steps")
     if not threads.can_pipeline():
         pytest.skip("needs 2 Numba threads with the omp or tbb threading layer")
     pipelined = _fit(X, y, **params)
@@ -140,10 +145,7 @@ def test_pipelined_gather_trains_as_the_serial_path(monkeypatch, input_dtype, ba
     monkeypatch.setattr(steps, "GATHER_BLOCK", 64)
     chunk = 10 * batch_size  # two blocks at least, or the call gathers batch by batch
     monkeypatch.setattr(steps, "chunk_samples", lambda n_params, batch_size=1: chunk)
-    calls = []
-    pipelined_steps = steps.pipelined_minibatch_steps
-    monkeypatch.setattr(steps, "pipelined_minibatch_steps",
-                        lambda *args: calls.append(1) or pipelined_steps(*args))
+    calls = _count_calls(monkeypatch, "pipelined_minibatch_steps")
     if not threads.can_pipeline():
         pytest.skip("needs 2 Numba threads with the omp or tbb threading layer")
     pipelined = _fit(X, y, **params)
@@ -163,10 +165,7 @@ def test_pipelined_gather_stops_at_nan(monkeypatch, row):
     if not threads.can_pipeline():
         pytest.skip("needs 2 Numba threads with the omp or tbb threading layer")
     monkeypatch.setattr(steps, "GATHER_BLOCK", 64)
-    calls = []
-    pipelined_steps = steps.pipelined_minibatch_steps
-    monkeypatch.setattr(steps, "pipelined_minibatch_steps",
-                        lambda *args: calls.append(1) or pipelined_steps(*args))
+    calls = _count_calls(monkeypatch, "pipelined_minibatch_steps")
     X, y = _problem(n=500)  # float64 rows for a float32 model: gathered, in file order
     model = _fit(X, y, batch_size=16, dtype="float32", warm_start=True, shuffle=False)
     assert calls
@@ -184,10 +183,7 @@ def test_pipelined_listing_stops_at_nan(monkeypatch, row):
     if not threads.can_pipeline():
         pytest.skip("needs 2 Numba threads with the omp or tbb threading layer")
     monkeypatch.setattr(steps, "LISTING_BLOCK", 7)
-    calls = []
-    pipelined_steps = steps.pipelined_per_sample_steps
-    monkeypatch.setattr(steps, "pipelined_per_sample_steps",
-                        lambda *args: calls.append(1) or pipelined_steps(*args))
+    calls = _count_calls(monkeypatch, "pipelined_per_sample_steps")
     X, y = _sparse_problem()
     model = _fit(X, y, batch_size=1, solver="sgd", momentum=0.0, warm_start=True,
                  shuffle=False)
