@@ -28,10 +28,18 @@ from numba import njit
 
 from fastmlp import kernels, prefetch, simd
 
-# At most this fraction of non-zero inputs: on a 2026-12-04 microbenchmark
-# (64 shuffled MNIST rows, float32, one core) the two products took 119 us over
-# the listed non-zeros (19 % of the inputs) against 188 us in BLAS.
+# The most non-zero inputs at which the listed products still beat BLAS, for a
+# layer two registers wide or more (32 float32 or 16 float64 units). A narrower
+# layer is not listed: one register of units gave too little work per listed
+# input to repay the listing in whole epochs (docs/design.md, "The first layer
+# over the non-zeros", with benchmarks/listing_gate_probe.py).
 SPARSE_BATCH_DENSITY = 0.25
+
+
+def listed_density(width: int, itemsize: int) -> float:
+    """The highest input density at which a first layer of ``width`` units of
+    floats of ``itemsize`` bytes runs over the listed non-zeros (-1: never)."""
+    return SPARSE_BATCH_DENSITY if width >= simd.wide_units(itemsize, 2) else -1.0
 
 
 class Listing(NamedTuple):
@@ -191,7 +199,14 @@ def forward(listing, m, W, n_out, Z):
         while j0 + wide <= n_out:
             simd.rows_forward_wide(W, n_out, index, value, lo, hi, a, j0)
             j0 += wide
-        while j0 + one <= n_out:
+        # what is left is under 8 registers wide: a block of 4, of 2, of 1
+        if j0 + 4 * one <= n_out:
+            simd.rows_forward_four(W, n_out, index, value, lo, hi, a, j0)
+            j0 += 4 * one
+        if j0 + 2 * one <= n_out:
+            simd.rows_forward_two(W, n_out, index, value, lo, hi, a, j0)
+            j0 += 2 * one
+        if j0 + one <= n_out:
             simd.rows_forward_one(W, n_out, index, value, lo, hi, a, j0)
             j0 += one
         for k in range(lo, hi):
@@ -203,7 +218,47 @@ def forward(listing, m, W, n_out, Z):
 
 @njit(cache=True, error_model="numpy")
 def weight_gradient(listing, m, D, gW):
-    """gW (d * n_out,) F = (the listed batch).T @ D, D (m, n_out) F C-contiguous."""
+    """gW (d * n_out,) F = (the listed batch).T @ D, D (m, n_out) F C-contiguous.
+
+    Under 8 registers of units, by rows (each row's deltas in registers, added
+    into the rows of gW its non-zeros name); wider, by columns (each row of gW
+    summed in registers and written once), after a counting sort that would
+    cost more than a narrow layer's products."""
+    if D.shape[1] < simd.wide_units(D.itemsize):
+        _weight_gradient_by_rows(listing, m, D, gW)
+    else:
+        _weight_gradient_by_columns(listing, m, D, gW)
+
+
+@njit(cache=True, error_model="numpy")
+def _weight_gradient_by_rows(listing, m, D, gW):
+    n_out = D.shape[1]
+    one = simd.wide_units(D.itemsize, 1)
+    starts, index, value = listing.row_starts, listing.index, listing.value
+    G = gW.reshape((gW.shape[0] // n_out, n_out))
+    gW[:] = D.dtype.type(0)
+    for i in range(m):
+        d = D[i]
+        lo, hi = starts[i], starts[i + 1]
+        j0 = 0
+        if j0 + 4 * one <= n_out:
+            simd.rows_gradient_four(gW, n_out, index, value, lo, hi, d, j0)
+            j0 += 4 * one
+        if j0 + 2 * one <= n_out:
+            simd.rows_gradient_two(gW, n_out, index, value, lo, hi, d, j0)
+            j0 += 2 * one
+        if j0 + one <= n_out:
+            simd.rows_gradient_one(gW, n_out, index, value, lo, hi, d, j0)
+            j0 += one
+        for k in range(lo, hi):
+            x = value[k]
+            g = G[index[k]]
+            for j in range(j0, n_out):
+                g[j] += x * d[j]
+
+
+@njit(cache=True, error_model="numpy")
+def _weight_gradient_by_columns(listing, m, D, gW):
     n_out = D.shape[1]
     d = listing.cursor.shape[0]
     wide = simd.wide_units(D.itemsize)
@@ -219,7 +274,13 @@ def weight_gradient(listing, m, D, gW):
         while j0 + wide <= n_out:
             simd.column_gradient_wide(g, j0, deltas, n_out, rows, values, lo, hi)
             j0 += wide
-        while j0 + one <= n_out:
+        if j0 + 4 * one <= n_out:
+            simd.column_gradient_four(g, j0, deltas, n_out, rows, values, lo, hi)
+            j0 += 4 * one
+        if j0 + 2 * one <= n_out:
+            simd.column_gradient_two(g, j0, deltas, n_out, rows, values, lo, hi)
+            j0 += 2 * one
+        if j0 + one <= n_out:
             simd.column_gradient_one(g, j0, deltas, n_out, rows, values, lo, hi)
             j0 += one
         for j in range(j0, n_out):

@@ -19,8 +19,8 @@ output units (classes); F is the network's float dtype, float32 or float64.
 
 import math
 from collections.abc import Sequence
-from contextlib import nullcontext
 
+import numba
 import numpy as np
 
 from fastmlp import kernels, listing, simd, steps, threads
@@ -30,11 +30,6 @@ PREDICT_CHUNK_ROWS = 4096
 NON_FINITE_INPUT = "Input X contains NaN or infinity; remove or impute those values first."
 # Below this fraction of non-zero inputs the per-sample path skips zero inputs.
 SPARSE_DENSITY = 0.5
-# Largest network whose small batches have a second thread gather their rows (Adam,
-# float32 MNIST input, fresh processes, 2026-12-04): 784-64-10 (51 k parameters) at
-# batch 32 trained about 25 % faster so; at batch 64, 784-128-10 (102 k) the same and
-# 784-256-10 (204 k) about 4 % slower than with BLAS on two threads.
-PIPELINED_GATHER_MAX_PARAMS = 128 * 1024
 
 
 def input_scale(X: np.ndarray, dtype: np.dtype) -> np.generic:
@@ -108,6 +103,8 @@ class Network:
             np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64), self.n_weights,
         )
         self.kinds = steps.Kinds(self.hidden_kind, self.output_kind, self.loss_kind)
+        # threads the last epoch ran on ([threads.engine_threads][fastmlp.threads.engine_threads])
+        self.engine_threads = 1
 
     def __getstate__(self) -> dict:
         # coefs/intercepts are views of params; pickled as such they would come back as
@@ -324,19 +321,20 @@ class Network:
         chunk = steps.chunk_samples(self.params.size, ws.batch_size)
         solver, t = optimizer.compiled()
         check = check_input and inputs.X.dtype != np.uint8
-        # small batches whose rows are gathered: a second thread gathers the next block,
-        # for small nets (larger ones keep BLAS's threads) and calls of two blocks or more
+        # batches too small to cut into shards, whose rows are gathered: a second
+        # thread gathers the next block, in calls of two blocks or more
         pipelined = (ws.shards is None and not in_place and not ws.lists_nonzeros
-                     and self.params.size <= PIPELINED_GATHER_MAX_PARAMS
                      and chunk >= 2 * ws.gather_rows and threads.can_pipeline())
         if ws.shards is not None:
-            steps_of, buffers = steps.sharded_minibatch_steps, ws.shards
+            n_threads = threads.engine_threads(ws.shards.grads.shape[0])
+            ws.shards.threads[:] = 0
+            steps_of, buffers = (steps.sharded_minibatch_steps if n_threads > 1
+                                 else steps.serial_sharded_minibatch_steps), ws.shards
         else:
+            n_threads = 2 if pipelined else 1
             steps_of, buffers = steps.minibatch_steps, ws.buffers
-        cores = (threads.single_threaded_blas() if ws.shards is not None or pipelined
-                 else nullcontext())
         total = 0.0
-        with cores:
+        with threads.single_threaded_blas(), threads.running_on(n_threads):
             for start in range(0, n, chunk):
                 stop = min(start + chunk, n)
                 if pipelined:
@@ -357,6 +355,9 @@ class Network:
                 if not math.isfinite(loss):
                     return math.nan
                 total += loss
+        # the shards count the threads that ran them
+        self.engine_threads = (n_threads if ws.shards is None
+                               else int(np.count_nonzero(ws.shards.threads)))
         return total / n
 
     def train_per_sample(
@@ -412,22 +413,24 @@ class Network:
         pipelined = inputs.skip_zeros and threads.can_pipeline()
         if pipelined:
             slots = listing.allocate(steps.LISTING_BLOCK, d, self.dtype, 2, by_column=False)
-        for start in range(0, n, chunk):
-            stop = min(start + chunk, n)
-            if pipelined:
-                loss = steps.pipelined_per_sample_steps(
-                    inputs.X, y, rows, start, stop, inputs.scale, self.params, self.layout,
-                    self.kinds, f(learning_rate), f(alpha), units, deltas, slots, check,
-                )
-            else:
-                loss = steps.per_sample_steps(
-                    inputs.X, inputs.skip_zeros, y, rows, start, stop, inputs.scale,
-                    self.params, self.layout, self.kinds, f(learning_rate), f(alpha), units,
-                    deltas, nonzero_index, nonzero_value, check,
-                )
-            if loss == math.inf and check_input:
-                raise NonFiniteInputError(NON_FINITE_INPUT)  # or the weights blew up
-            total += loss
+        self.engine_threads = 2 if pipelined else 1
+        with threads.running_on(self.engine_threads):
+            for start in range(0, n, chunk):
+                stop = min(start + chunk, n)
+                if pipelined:
+                    loss = steps.pipelined_per_sample_steps(
+                        inputs.X, y, rows, start, stop, inputs.scale, self.params, self.layout,
+                        self.kinds, f(learning_rate), f(alpha), units, deltas, slots, check,
+                    )
+                else:
+                    loss = steps.per_sample_steps(
+                        inputs.X, inputs.skip_zeros, y, rows, start, stop, inputs.scale,
+                        self.params, self.layout, self.kinds, f(learning_rate), f(alpha), units,
+                        deltas, nonzero_index, nonzero_value, check,
+                    )
+                if loss == math.inf and check_input:
+                    raise NonFiniteInputError(NON_FINITE_INPUT)  # or the weights blew up
+                total += loss
         if alpha:
             # scikit-learn charges every one-sample batch the L2 term at that step's
             # weights; the epoch's final weights stand in for them here (reporting only).
@@ -473,15 +476,13 @@ class TrainingInput:
 
 def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
     """Whether mini-batches of X run the first layer over their non-zero inputs
-    ([fastmlp.listing][fastmlp.listing]): X at most ``SPARSE_BATCH_DENSITY``
-    non-zero, a processor with AVX-512 (the loops hold 8 of its 32 vector
-    registers; AVX2 has 16), and a first layer at least one such block wide (128
-    float32 or 64 float64 units: on a single register, each multiply-add waits for
-    the one before, and the notebook net's 16 units trained at 0.81 M samples/s
-    listed against 1.04 M in BLAS, batch 128, one process, 2026-12-04)."""
+    ([fastmlp.listing][fastmlp.listing]): a processor with AVX-512 (the loops
+    hold up to 8 of its 32 vector registers; AVX2 has 16), and X sparse enough
+    for the first layer's width (``listing.listed_density``), where the listed
+    products beat BLAS (``benchmarks/listing_gate_probe.py`` measures it)."""
     width = int(network.layer_shapes[0, 1])
-    return (simd.COMPRESS_STORE and width >= simd.wide_units(network.dtype.itemsize)
-            and density(X) <= listing.SPARSE_BATCH_DENSITY)
+    return (simd.COMPRESS_STORE
+            and density(X) <= listing.listed_density(width, network.dtype.itemsize))
 
 
 def density(X: np.ndarray, max_rows: int = 2000) -> float:
@@ -554,7 +555,7 @@ class Workspace:
         self.grad_coefs, self.grad_intercepts = network.views(self.grads)
         self.no_direct = np.empty((0, X.shape[1]), dtype=dtype)
         self._views: dict[int, BatchViews] = {}
-        n_shards = threads.n_shards(batch_size)
+        n_shards = threads.n_shards(batch_size, network.params.size, dtype.itemsize)
         self.shards = None
         d = self.d = X.shape[1]
         self._gather_slots: np.ndarray | None = None
@@ -562,12 +563,13 @@ class Workspace:
         self.lists_nonzeros = lists_nonzeros(network, X)
         if n_shards > 1:
             rows = -(-batch_size // n_shards)
-            self.shards = steps.Buffers(
+            self.shards = steps.ShardBuffers(
                 np.empty((n_shards, rows * d), dtype=dtype),
                 np.empty((n_shards, rows * n_units), dtype=dtype),
                 np.empty((n_shards, rows * n_units), dtype=dtype),
                 np.zeros((n_shards, network.params.size), dtype=dtype),
                 np.empty((n_shards, rows), dtype=np.int64),
+                np.zeros(numba.config.NUMBA_NUM_THREADS, dtype=np.int64),
             )
 
     @property

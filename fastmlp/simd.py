@@ -143,6 +143,31 @@ def sparse_update_block(typingctx, W, n_out, index, value, n, d, j0, lr):
     return types.void(W, n_out, index, value, n, d, j0, lr), codegen
 
 
+def _compress_into(builder, array, at, vector, mask):
+    """Store the lanes of ``vector`` that ``mask`` selects, packed, at ``array[at:]``.
+
+    Compressed in a register, then stored whole: the lanes past the selected ones
+    land in slots the next block overwrites (the callers' buffers have room for a
+    row's length past ``at``). AVX-512's compress with a memory operand, what
+    ``llvm.masked.compressstore`` becomes, is microcoded on some processors
+    (AMD Zen 4), where it made listing a row several times slower."""
+    compress = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vector.type, [vector.type, vector.type, mask.type]),
+        f"llvm.x86.avx512.mask.compress.{_vector_suffix(vector.type)}",
+    )
+    packed = builder.call(compress, [vector, ir.Constant(vector.type, ir.Undefined), mask])
+    element = builder.gep(array.data, [at], inbounds=True)
+    builder.store(packed, builder.bitcast(element, vector.type.as_pointer()), align=1)
+
+
+def _vector_suffix(vector_type):
+    """LLVM's overload suffix of a vector type, e.g. v8f32 or v8i64."""
+    element = vector_type.element
+    kind = "i" if isinstance(element, ir.IntType) else "f"
+    bits = element.width if kind == "i" else (64 if isinstance(element, ir.DoubleType) else 32)
+    return f"v{vector_type.count}{kind}{bits}"
+
+
 @intrinsic
 def compress_nonzero(typingctx, x, start, scale, index, value, count):
     """List the non-zero entries of ``x[start:start + LANES]``: their columns
@@ -185,19 +210,8 @@ def compress_nonzero(typingctx, x, start, scale, index, value, count):
         i64_vector = ir.VectorType(i64, LANES)
         positions = builder.add(_broadcast(builder, first, i64_vector),
                                 ir.Constant(i64_vector, list(range(LANES))))
-        mask_type = nonzero.type
-        for data, vector, suffix in (
-            (values, scaled, f"v{LANES}f{f_type.bitwidth}"),
-            (columns, positions, f"v{LANES}i64"),
-        ):
-            element = vector.type.element
-            store = cgutils.get_or_insert_function(
-                builder.module,
-                ir.FunctionType(ir.VoidType(), [vector.type, element.as_pointer(), mask_type]),
-                "llvm.masked.compressstore." + suffix,
-            )
-            builder.call(store, [vector, builder.gep(data.data, [count_so_far], inbounds=True),
-                                 nonzero])
+        for data, vector in ((values, scaled), (columns, positions)):
+            _compress_into(builder, data, count_so_far, vector, nonzero)
         bits = builder.bitcast(nonzero, ir.IntType(LANES))
         popcount = builder.module.declare_intrinsic("llvm.ctpop", [bits.type])
         listed = builder.zext(builder.call(popcount, [bits]), i64)
@@ -218,6 +232,8 @@ def compress_nonzero(typingctx, x, start, scale, index, value, count):
 # a whole list, with fused multiply-adds (mini-batches need no bit-exact order).
 WIDE_BYTES = 64
 WIDE_VECTORS = 8
+# Independent registers of sums in flight: enough to cover a multiply-add's latency.
+ACCUMULATORS = 8
 
 
 @njit(cache=True, inline="always")
@@ -251,18 +267,41 @@ def _add_scaled_rows(builder, source, indices, values, lo, hi, width, first, vec
                      sums):
     """For ``lo <= k < hi``: ``sums[v] += values[k] * source[indices[k] * width + first
     + v * lanes:...]``, one register (an alloca of ``vector``) per block of lanes,
-    with fused multiply-adds."""
+    with fused multiply-adds.
+
+    A fused multiply-add waits for the one before into the same register, so a
+    block of few registers would run at the latency of one per term: the terms
+    are dealt round-robin to ``ACCUMULATORS // len(sums)`` sets of registers,
+    added together at the end."""
+    sets = max(1, ACCUMULATORS // len(sums))
+    zero = ir.Constant(vector, [0.0] * vector.count)
+    partial = [sums] + [[cgutils.alloca_once_value(builder, zero) for _ in sums]
+                        for _ in range(sets - 1)]
+    step = ir.Constant(lo.type, sets)
+    whole = builder.add(lo, builder.mul(builder.sdiv(builder.sub(hi, lo), step), step))
+    with cgutils.for_range_slice(builder, lo, whole, step) as (k, _):
+        for s, registers in enumerate(partial):
+            _add_scaled_row(builder, source, indices, values,
+                            builder.add(k, ir.Constant(k.type, s)), width, first, vector,
+                            align, registers)
+    with cgutils.for_range_slice(builder, whole, hi, ir.Constant(lo.type, 1)) as (k, _):
+        _add_scaled_row(builder, source, indices, values, k, width, first, vector, align, sums)
+    for registers in partial[1:]:
+        for total, more in zip(sums, registers, strict=True):
+            builder.store(builder.fadd(builder.load(total), builder.load(more)), total)
+
+
+def _add_scaled_row(builder, source, indices, values, k, width, first, vector, align,
+                    registers):
+    """``registers[v] += values[k] * source[indices[k] * width + first + v * lanes:...]``."""
     fma = _fma(builder, vector, align)
-    with cgutils.for_range_slice(builder, lo, hi, ir.Constant(lo.type, 1)) as (k, _):
-        index = _as_index(builder, builder.load(
-            builder.gep(indices.data, [k], inbounds=True)), width)
-        x = _broadcast(builder, builder.load(builder.gep(values.data, [k], inbounds=True)),
-                       vector)
-        row = builder.add(builder.mul(index, width), first)
-        for v, total in enumerate(sums):
-            at = builder.add(row, ir.Constant(width.type, v * vector.count))
-            term = builder.load(_vector_at(builder, source, at, vector), align=align)
-            builder.store(builder.call(fma, [x, term, builder.load(total)]), total)
+    index = _as_index(builder, builder.load(builder.gep(indices.data, [k], inbounds=True)), width)
+    x = _broadcast(builder, builder.load(builder.gep(values.data, [k], inbounds=True)), vector)
+    row = builder.add(builder.mul(index, width), first)
+    for v, total in enumerate(registers):
+        at = builder.add(row, ir.Constant(width.type, v * vector.count))
+        term = builder.load(_vector_at(builder, source, at, vector), align=align)
+        builder.store(builder.call(fma, [x, term, builder.load(total)]), total)
 
 
 def _make_rows_forward(vectors: int):
@@ -323,7 +362,50 @@ def _make_column_gradient(vectors: int):
     return column_gradient
 
 
+def _make_rows_gradient(vectors: int):
+    @intrinsic
+    def rows_gradient(typingctx, G, n_out, index, value, lo, hi, d, j0):
+        """``G[index[k] * n_out + j0:...] += value[k] * d[j0:j0 + U]`` for each
+        ``lo <= k < hi``, U = ``vectors`` registers of units: one row's share of
+        the weight gradient ``X.T @ D``, its deltas ``d`` held in registers."""
+        if not _valid(G, index, value, d):
+            return None
+
+        def codegen(context, builder, signature, args):
+            grads, columns, values, deltas = _arrays(
+                context, builder, signature, args, (0, 2, 3, 6))
+            width, first_k, last_k, first = args[1], args[4], args[5], args[7]
+            vector, align = _wide_vector(context, signature, 0)
+            fma = _fma(builder, vector, align)
+            offsets = [ir.Constant(width.type, v * vector.count) for v in range(vectors)]
+            row_deltas = [builder.load(_vector_at(builder, deltas, builder.add(first, at),
+                                                  vector), align=align) for at in offsets]
+            step = ir.Constant(first_k.type, 1)
+            with cgutils.for_range_slice(builder, first_k, last_k, step) as (k, _):
+                index = _as_index(builder, builder.load(
+                    builder.gep(columns.data, [k], inbounds=True)), width)
+                x = _broadcast(builder, builder.load(
+                    builder.gep(values.data, [k], inbounds=True)), vector)
+                row = builder.add(builder.mul(index, width), first)
+                for at, delta in zip(offsets, row_deltas, strict=True):
+                    pointer = _vector_at(builder, grads, builder.add(row, at), vector)
+                    total = builder.load(pointer, align=align)
+                    builder.store(builder.call(fma, [x, delta, total]), pointer, align=align)
+            return context.get_dummy_value()
+
+        return types.void(G, n_out, index, value, lo, hi, d, j0), codegen
+
+    return rows_gradient
+
+
 rows_forward_wide = _make_rows_forward(WIDE_VECTORS)
+rows_forward_four = _make_rows_forward(4)
+rows_forward_two = _make_rows_forward(2)
 rows_forward_one = _make_rows_forward(1)
 column_gradient_wide = _make_column_gradient(WIDE_VECTORS)
+column_gradient_four = _make_column_gradient(4)
+column_gradient_two = _make_column_gradient(2)
 column_gradient_one = _make_column_gradient(1)
+rows_gradient_four = _make_rows_gradient(4)
+rows_gradient_two = _make_rows_gradient(2)
+rows_gradient_one = _make_rows_gradient(1)

@@ -33,7 +33,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import get_thread_id, njit, prange
 
 from fastmlp import fpmode, kernels, listing, prefetch, simd
 
@@ -475,34 +475,63 @@ def _forward_backward(
     return True, loss
 
 
+class ShardBuffers(NamedTuple):
+    """A [Buffers][fastmlp.steps.Buffers] with one row per shard (arrays of shape
+    (S, ...), each sized for a shard's rows), and ``threads``: int64, one entry per
+    Numba thread of the pool, counting the shards each thread ran: the threads
+    the engine really used. Each thread counts in its own entry, so no two write
+    the same one."""
+
+    inputs: np.ndarray
+    units: np.ndarray
+    deltas: np.ndarray
+    grads: np.ndarray
+    targets: np.ndarray
+    threads: np.ndarray
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def sharded_minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
     alpha, check, shards, nonzeros,
 ):
-    """[minibatch_steps][fastmlp.steps.minibatch_steps] with each batch split
-    between threads.
+    """[minibatch_steps][fastmlp.steps.minibatch_steps] with each batch cut into
+    shards that Numba's threads run at once.
 
-    ``shards`` is a [Buffers][fastmlp.steps.Buffers] whose arrays have one row
-    per shard, shape (S, ...), each sized for ``ceil(batch_size / S)`` rows.
-    Shard s takes the rows ``[s * m // S, (s + 1) * m // S)`` of a batch of m
-    and computes their share of the gradient with single-threaded BLAS calls;
-    the shards' gradients are then summed (in shard order, so the result does
-    not depend on how many threads ran them) and the update runs on S slices
-    of the parameters at once. The caller limits BLAS to one thread while
-    this runs: BLAS threads and these threads on the same cores slow each
-    other down by orders of magnitude.
+    ``shards`` is a [ShardBuffers][fastmlp.steps.ShardBuffers] of S shards. Shard
+    s takes the rows ``[s * m // S, (s + 1) * m // S)`` of a batch of m and
+    computes their share of the gradient with single-threaded BLAS calls; the
+    shards' gradients are then summed (in shard order, so the result does not
+    depend on how many threads ran them) and the update runs on S slices of
+    the parameters at once. The caller limits BLAS to one thread while this
+    runs ([fastmlp.threads][fastmlp.threads]) and sets the thread count.
 
     Same arguments (but ``shards`` for ``buffers``) and results as
     [minibatch_steps][fastmlp.steps.minibatch_steps]. The floating-point mode
     is a thread's own, so subnormals are flushed
     ([fastmlp.fpmode][fastmlp.fpmode]) by this thread for the serial parts and
-    by each thread around its share of the batch: without the latter, Numba's
-    worker thread ran its half unflushed and the default preset's epochs 6-8
-    took about 30 % longer than its first.
+    by each thread around its shards: without the latter, Numba's worker
+    threads would run their shards unflushed.
     """
     saved = fpmode.flush_subnormals()
-    result = _sharded_steps(
+    result = _threaded_shards(
+        X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+        alpha, check, shards, nonzeros,
+    )
+    fpmode.restore(saved)
+    return result
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def serial_sharded_minibatch_steps(
+    X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+    alpha, check, shards, nonzeros,
+):
+    """[sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps] on the
+    calling thread alone, the shards in turn: the same numbers bit for bit, with
+    no thread pool (one thread allowed, or Numba's threads unsafe here)."""
+    saved = fpmode.flush_subnormals()
+    result = _shards_in_turn(
         X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
         alpha, check, shards, nonzeros,
     )
@@ -511,14 +540,39 @@ def sharded_minibatch_steps(
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _sharded_steps(
+def _threaded_shards(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
     alpha, check, shards, nonzeros,
 ):
-    """The steps of [sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]."""
+    """The steps of [sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]:
+    its loops over shards run on Numba's threads."""
+    return _shard_steps(
+        X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+        alpha, check, shards, nonzeros,
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _shards_in_turn(
+    X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+    alpha, check, shards, nonzeros,
+):
+    """The same steps with the loops over shards run in turn (``prange`` is ``range``
+    outside a parallel function)."""
+    return _shard_steps(
+        X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+        alpha, check, shards, nonzeros,
+    )
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _shard_steps(
+    X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
+    alpha, check, shards, nonzeros,
+):
+    """The sharded steps, written once for both callers (inlined into each)."""
     f = params.dtype.type
     n_shards = shards.grads.shape[0]
-    n_params = params.shape[0]
     losses = np.zeros(n_shards)
     squares = np.zeros(n_shards)
     passed = np.zeros(n_shards, dtype=np.bool_)
@@ -528,18 +582,11 @@ def _sharded_steps(
         b_stop = min(b_start + batch_size, stop)
         m = b_stop - b_start
         k = min(n_shards, m)
-        mean = f(1.0 / m)
         for s in prange(k):
-            saved = fpmode.flush_subnormals()
-            ok, shard_loss = _forward_backward(
+            passed[s], losses[s] = _one_shard(
                 X, direct, y, rows, b_start + s * m // k, b_start + (s + 1) * m // k, scale,
-                params, layout, kinds, mean, check, shards.inputs[s], shards.units[s],
-                shards.deltas[s], shards.grads[s], shards.targets[s], batch_size,
-                listing.shard(nonzeros, s),
+                params, layout, kinds, f(1.0 / m), check, shards, s, batch_size, nonzeros,
             )
-            fpmode.restore(saved)
-            passed[s] = ok
-            losses[s] = shard_loss
         loss = 0.0
         for s in range(k):
             if not passed[s]:
@@ -551,24 +598,48 @@ def _sharded_steps(
             return math.nan, t
         total += loss
         t += 1
-        decay = f(alpha / m)
         for s in prange(n_shards):
-            saved = fpmode.flush_subnormals()
-            lo, hi = s * n_params // n_shards, (s + 1) * n_params // n_shards
-            grads = shards.grads[0]
-            for other in range(1, k):
-                more = shards.grads[other]
-                for i in range(lo, hi):
-                    grads[i] += more[i]
-            _update(params, grads, solver, t, decay, layout.n_weights, lo, hi)
-            if alpha != 0.0:  # the next batch's L2 term, over this thread's slice
-                squares[s] = _squared_weights(params[lo:hi], max(0, min(hi, layout.n_weights) - lo))
-            fpmode.restore(saved)
+            squares[s] = _reduce_and_update(params, shards.grads, k, solver, t, f(alpha / m),
+                                            layout.n_weights, s, n_shards, alpha != 0.0)
         if alpha != 0.0:
             squared = 0.0
             for s in range(n_shards):
                 squared += squares[s]
     return total, t
+
+
+@njit(cache=True, error_model="numpy")
+def _one_shard(X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, check, shards,
+               s, ahead, nonzeros):
+    """Shard s's share of a batch's gradient, in flushed mode: (rows finite, loss)."""
+    saved = fpmode.flush_subnormals()
+    shards.threads[get_thread_id()] += 1
+    result = _forward_backward(
+        X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, check,
+        shards.inputs[s], shards.units[s], shards.deltas[s], shards.grads[s],
+        shards.targets[s], ahead, listing.shard(nonzeros, s),
+    )
+    fpmode.restore(saved)
+    return result
+
+
+@njit(cache=True, error_model="numpy")
+def _reduce_and_update(params, grads, k, solver, t, decay, n_weights, s, n_slices, squares):
+    """Slice s of n_slices of the parameters: the k shards' gradients summed into
+    shard 0's, in shard order, then the optimizer step; with ``squares``, returns
+    the slice's sum of squared weights (the next batch's L2 term), else 0."""
+    saved = fpmode.flush_subnormals()
+    n_params = params.shape[0]
+    lo, hi = s * n_params // n_slices, (s + 1) * n_params // n_slices
+    total = grads[0]
+    for other in range(1, k):
+        more = grads[other]
+        for i in range(lo, hi):
+            total[i] += more[i]
+    _update(params, total, solver, t, decay, n_weights, lo, hi)
+    squared = _squared_weights(params[lo:hi], max(0, min(hi, n_weights) - lo)) if squares else 0.0
+    fpmode.restore(saved)
+    return squared
 
 
 @njit(cache=True, error_model="numpy", nogil=True)

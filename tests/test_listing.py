@@ -27,7 +27,8 @@ def _listed(X, dtype, check=False):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("blocks", [(0, 0, 5), (0, 1, 0), (1, 0, 0), (1, 1, 3), (2, 0, 1)])
+@pytest.mark.parametrize("blocks", [(0, 0, 5), (0, 1, 0), (1, 0, 0), (1, 1, 3), (2, 0, 1),
+                                    (0, 7, 3), (0, 6, 0), (1, 7, 3)])
 def test_listed_products_equal_dense_ones(dtype, blocks):
     """``blocks`` = (wide blocks, one-register blocks, leftover units) of the width."""
     wide, one, rest = blocks
@@ -52,6 +53,8 @@ def test_listed_products_equal_dense_ones(dtype, blocks):
     np.testing.assert_allclose(gW.reshape(d, n_out), exact_gW, rtol=tol,
                                atol=tol * np.abs(exact_gW).max())
     assert not Z[1].any() and not gW.reshape(d, n_out)[3].any()
+    if not wide:
+        return  # narrow layers add the gradient by rows, with no by-column arrays
     # the by-column arrays list every non-zero once, in row order within a column
     starts = nonzeros.column_starts
     for c in (0, 3, d - 1):
@@ -122,3 +125,32 @@ def test_listed_fit_equals_the_dense_fit_and_stops_at_nan(monkeypatch, batch_siz
     with pytest.raises(ValueError, match=r"NaN \(first at row 590, column 7\)"):
         model.fit(X, y)
     np.testing.assert_array_equal(model._network.params, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("density", [0.0, 0.01, 0.19, 0.5, 1.0])
+def test_every_width_from_1_to_130_against_a_float64_reference(dtype, density):
+    """Each width goes through its own mix of register blocks (8, 4, 2, 1 and the
+    scalar rest, several sums in flight); rows 0 and 5 and column 2 are empty."""
+    rng = np.random.default_rng(7)
+    m, d = 13, 40
+    X = np.where(rng.random((m, d)) < density, rng.random((m, d)) + 0.5, 0.0).astype(dtype)
+    X[[0, 5]] = 0
+    X[:, 2] = 0
+    ok, nonzeros = _listed(X, dtype)
+    assert ok
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    for n_out in range(1, 131):
+        W = rng.normal(size=(d, n_out)).astype(dtype)
+        D = rng.normal(size=(m, n_out)).astype(dtype)
+        Z = np.full((m, n_out), np.nan, dtype=dtype)
+        gW = np.full(d * n_out, np.nan, dtype=dtype)
+        listing.forward(nonzeros, m, W.ravel(), n_out, Z)
+        listing.weight_gradient(nonzeros, m, D, gW)
+        exact_Z = X.astype(np.float64) @ W.astype(np.float64)
+        exact_gW = X.T.astype(np.float64) @ D.astype(np.float64)
+        scale_Z, scale_gW = max(1.0, np.abs(exact_Z).max()), max(1.0, np.abs(exact_gW).max())
+        np.testing.assert_allclose(Z, exact_Z, rtol=tol, atol=tol * scale_Z, err_msg=n_out)
+        np.testing.assert_allclose(gW.reshape(d, n_out), exact_gW, rtol=tol,
+                                   atol=tol * scale_gW, err_msg=n_out)
+        assert not Z[[0, 5]].any() and not gW.reshape(d, n_out)[2].any()
