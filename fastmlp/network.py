@@ -20,7 +20,6 @@ output units (classes); F is the network's float dtype, float32 or float64.
 import math
 from collections.abc import Sequence
 
-import numba
 import numpy as np
 
 from fastmlp import kernels, listing, simd, steps, threads
@@ -103,7 +102,7 @@ class Network:
             np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64), self.n_weights,
         )
         self.kinds = steps.Kinds(self.hidden_kind, self.output_kind, self.loss_kind)
-        # threads the last epoch ran on ([threads.engine_threads][fastmlp.threads.engine_threads])
+        # threads the last epoch was given (threads.engine_threads)
         self.engine_threads = 1
 
     def __getstate__(self) -> dict:
@@ -274,11 +273,14 @@ class Network:
         """One epoch of mini-batch steps over the rows of inputs, compiled.
 
         Runs [steps.minibatch_steps][fastmlp.steps.minibatch_steps] (or, for
-        batches large enough to split between threads,
-        [steps.sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]
-        with BLAS on one thread) on chunks of samples
-        ([steps.chunk_samples][fastmlp.steps.chunk_samples]); between chunks Python can
-        answer Ctrl-C, and the optimizer's step count always matches the weights.
+        batches cut into shards,
+        [steps.sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps] on
+        the threads [threads.engine_threads][fastmlp.threads.engine_threads]
+        allows, its serial twin on one) on chunks of samples
+        ([steps.chunk_samples][fastmlp.steps.chunk_samples]), BLAS on one thread
+        throughout; between chunks Python can answer Ctrl-C, and the optimizer's
+        step count always matches the weights. ``engine_threads`` records the
+        threads the epoch was given.
 
         Parameters
         ----------
@@ -327,7 +329,6 @@ class Network:
                      and chunk >= 2 * ws.gather_rows and threads.can_pipeline())
         if ws.shards is not None:
             n_threads = threads.engine_threads(ws.shards.grads.shape[0])
-            ws.shards.threads[:] = 0
             steps_of, buffers = (steps.sharded_minibatch_steps if n_threads > 1
                                  else steps.serial_sharded_minibatch_steps), ws.shards
         else:
@@ -355,9 +356,7 @@ class Network:
                 if not math.isfinite(loss):
                     return math.nan
                 total += loss
-        # the shards count the threads that ran them
-        self.engine_threads = (n_threads if ws.shards is None
-                               else int(np.count_nonzero(ws.shards.threads)))
+        self.engine_threads = n_threads
         return total / n
 
     def train_per_sample(
@@ -563,13 +562,12 @@ class Workspace:
         self.lists_nonzeros = lists_nonzeros(network, X)
         if n_shards > 1:
             rows = -(-batch_size // n_shards)
-            self.shards = steps.ShardBuffers(
+            self.shards = steps.Buffers(
                 np.empty((n_shards, rows * d), dtype=dtype),
                 np.empty((n_shards, rows * n_units), dtype=dtype),
                 np.empty((n_shards, rows * n_units), dtype=dtype),
                 np.zeros((n_shards, network.params.size), dtype=dtype),
                 np.empty((n_shards, rows), dtype=np.int64),
-                np.zeros(numba.config.NUMBA_NUM_THREADS, dtype=np.int64),
             )
 
     @property

@@ -263,11 +263,10 @@ def _as_index(builder, value, like):
     return value
 
 
-def _add_scaled_rows(builder, source, indices, values, lo, hi, width, first, vector, align,
-                     sums):
+def _add_scaled_rows(builder, terms, lo, hi, width, first, vector, align, sums):
     """For ``lo <= k < hi``: ``sums[v] += values[k] * source[indices[k] * width + first
-    + v * lanes:...]``, one register (an alloca of ``vector``) per block of lanes,
-    with fused multiply-adds.
+    + v * lanes:...]``, ``terms`` being the arrays ``(source, indices, values)``, one
+    register (an alloca of ``vector``) per block of lanes, with fused multiply-adds.
 
     A fused multiply-add waits for the one before into the same register, so a
     block of few registers would run at the latency of one per term: the terms
@@ -281,19 +280,18 @@ def _add_scaled_rows(builder, source, indices, values, lo, hi, width, first, vec
     whole = builder.add(lo, builder.mul(builder.sdiv(builder.sub(hi, lo), step), step))
     with cgutils.for_range_slice(builder, lo, whole, step) as (k, _):
         for s, registers in enumerate(partial):
-            _add_scaled_row(builder, source, indices, values,
-                            builder.add(k, ir.Constant(k.type, s)), width, first, vector,
-                            align, registers)
+            _add_scaled_row(builder, terms, builder.add(k, ir.Constant(k.type, s)), width,
+                            first, vector, align, registers)
     with cgutils.for_range_slice(builder, whole, hi, ir.Constant(lo.type, 1)) as (k, _):
-        _add_scaled_row(builder, source, indices, values, k, width, first, vector, align, sums)
+        _add_scaled_row(builder, terms, k, width, first, vector, align, sums)
     for registers in partial[1:]:
         for total, more in zip(sums, registers, strict=True):
             builder.store(builder.fadd(builder.load(total), builder.load(more)), total)
 
 
-def _add_scaled_row(builder, source, indices, values, k, width, first, vector, align,
-                    registers):
+def _add_scaled_row(builder, terms, k, width, first, vector, align, registers):
     """``registers[v] += values[k] * source[indices[k] * width + first + v * lanes:...]``."""
+    source, indices, values = terms
     fma = _fma(builder, vector, align)
     index = _as_index(builder, builder.load(builder.gep(indices.data, [k], inbounds=True)), width)
     x = _broadcast(builder, builder.load(builder.gep(values.data, [k], inbounds=True)), vector)
@@ -321,8 +319,8 @@ def _make_rows_forward(vectors: int):
                        for v in range(vectors)]
             sums = [cgutils.alloca_once_value(builder, builder.load(
                 _vector_at(builder, units, at, vector), align=align)) for at in offsets]
-            _add_scaled_rows(builder, weights, columns, values, first_k, last_k, width, first,
-                             vector, align, sums)
+            _add_scaled_rows(builder, (weights, columns, values), first_k, last_k, width,
+                             first, vector, align, sums)
             for at, total in zip(offsets, sums, strict=True):
                 builder.store(builder.load(total), _vector_at(builder, units, at, vector),
                               align=align)
@@ -349,8 +347,8 @@ def _make_column_gradient(vectors: int):
             vector, align = _wide_vector(context, signature, 0)
             zero = ir.Constant(vector, [0.0] * vector.count)
             sums = [cgutils.alloca_once_value(builder, zero) for _ in range(vectors)]
-            _add_scaled_rows(builder, deltas, batch_rows, values, first_k, last_k, width, first,
-                             vector, align, sums)
+            _add_scaled_rows(builder, (deltas, batch_rows, values), first_k, last_k, width,
+                             first, vector, align, sums)
             for v, total in enumerate(sums):
                 at = builder.add(first, ir.Constant(first.type, v * vector.count))
                 builder.store(builder.load(total), _vector_at(builder, grads, at, vector),

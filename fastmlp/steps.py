@@ -33,7 +33,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import get_thread_id, njit, prange
+from numba import njit, prange
 
 from fastmlp import fpmode, kernels, listing, prefetch, simd
 
@@ -475,21 +475,6 @@ def _forward_backward(
     return True, loss
 
 
-class ShardBuffers(NamedTuple):
-    """A [Buffers][fastmlp.steps.Buffers] with one row per shard (arrays of shape
-    (S, ...), each sized for a shard's rows), and ``threads``: int64, one entry per
-    Numba thread of the pool, counting the shards each thread ran: the threads
-    the engine really used. Each thread counts in its own entry, so no two write
-    the same one."""
-
-    inputs: np.ndarray
-    units: np.ndarray
-    deltas: np.ndarray
-    grads: np.ndarray
-    targets: np.ndarray
-    threads: np.ndarray
-
-
 @njit(cache=True, error_model="numpy", nogil=True)
 def sharded_minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
@@ -498,7 +483,8 @@ def sharded_minibatch_steps(
     """[minibatch_steps][fastmlp.steps.minibatch_steps] with each batch cut into
     shards that Numba's threads run at once.
 
-    ``shards`` is a [ShardBuffers][fastmlp.steps.ShardBuffers] of S shards. Shard
+    ``shards`` is a [Buffers][fastmlp.steps.Buffers] with one row per shard
+    (arrays of shape (S, ...), each sized for a shard's rows). Shard
     s takes the rows ``[s * m // S, (s + 1) * m // S)`` of a batch of m and
     computes their share of the gradient with single-threaded BLAS calls; the
     shards' gradients are then summed (in shard order, so the result does not
@@ -613,7 +599,6 @@ def _one_shard(X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, c
                s, ahead, nonzeros):
     """Shard s's share of a batch's gradient, in flushed mode: (rows finite, loss)."""
     saved = fpmode.flush_subnormals()
-    shards.threads[get_thread_id()] += 1
     result = _forward_backward(
         X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, check,
         shards.inputs[s], shards.units[s], shards.deltas[s], shards.grads[s],
