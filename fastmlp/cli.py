@@ -541,9 +541,10 @@ def _require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
+        from fastmlp import extras
+
         raise CommandError(
-            "--plot needs matplotlib, which is not installed; install it with "
-            "pip install 'fastmlp[plot]' or drop --plot."
+            extras.missing_message("matplotlib", "--plot") + " Or drop --plot."
         ) from None
 
 
@@ -755,11 +756,10 @@ def _add_sweep_parser(commands) -> None:
 def _sweep(args: argparse.Namespace) -> int:
     import importlib.util
 
+    from fastmlp import extras
+
     if importlib.util.find_spec("distributed") is None:
-        raise CommandError(
-            "fastmlp sweep needs Dask, which is not installed; install it with "
-            "pip install 'fastmlp[dask]'."
-        )
+        raise CommandError(extras.missing_message("distributed", "fastmlp sweep"))
     from tqdm.auto import tqdm
 
     from fastmlp import sweeps

@@ -33,6 +33,14 @@ class CommandError(Exception):
     """
 
 
+class MissingDependencyError(ImportError):
+    """An optional dependency is not installed; the message names the extra to install.
+
+    An ImportError, so code that guards an optional feature with
+    ``except ImportError`` keeps working.
+    """
+
+
 class DownloadError(Exception):
     """One source could not deliver a file; the message is a short reason.
 
