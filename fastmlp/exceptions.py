@@ -75,6 +75,13 @@ class DataConversionWarning(UserWarning):
     """The input was converted, e.g. a column-vector y was flattened."""
 
 
+class UnscaledInputWarning(UserWarning):
+    """Integer input other than uint8 looks like 8-bit pixels but is not scaled by 1/255.
+
+    Only uint8 input is scaled (by 1/255); cast 8-bit images to uint8, or divide by 255.
+    """
+
+
 @functools.cache
 def _merged(ours: type, sklearn_class: type) -> type:
     return type(ours.__name__, (ours, sklearn_class), {"__module__": __name__})
