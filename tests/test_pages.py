@@ -92,3 +92,16 @@ def test_readme_first_example_warns_nothing(mirror_env):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         exec(compile(source, "README.md", "exec"), {"__name__": "__readme__"})
+
+
+def test_gallery_output_is_shown_as_plain_text():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hooks", ROOT / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    page = ("```{.python }\nprint(1)\n```\nOut:\n{: .mkd-glr-script-out }\n\n"
+            "```{.shell .mkd-glr-script-out-disp }\ntest accuracy 0.9\n```\n")
+    shown = hooks.on_page_markdown(page, page=None, config=None, files=None)
+    assert "```{.text .mkd-glr-script-out-disp }" in shown and "```{.python }" in shown
+    assert "docs/hooks.py" in (ROOT / "mkdocs.yml").read_text()
