@@ -265,19 +265,21 @@ def render(data: dict, command: str, raw: str, chart: str = "throughput.png",
     sections = [f"{h} {cpu['model']}: summary", "",
                 f"- CPU: {summary.cpu_text(cpu)}",
                 f"- Date: {when}; command: `{command}`"]
-    if data.get("note"):
-        sections.append(f"- Note: {data['note']}")
     if noisy:
         sections += ["", f"**NOISY run:** {len(noisy)} fastmlp row(s) spread by more than "
                          f"{NOISY_SPREAD:.0%} between rounds ({'; '.join(noisy)}). Re-run on a "
                          "quiet machine before quoting these figures."]
+    # the ratios and the chart side by side (docs/stylesheets/extra.css), in one screen
     sections += [
-        "", "fastmlp's samples/s over each peer's (one epoch, float32 maths, float32 input; "
-        "higher means fastmlp is faster):", "", summary.ratio_table(rows), "",
+        "", "fastmlp's samples/s, and over each peer's (one epoch, float32 maths and input; "
+        "above 1× fastmlp is faster):", "",
+        '<div class="bench-summary" markdown>', '<div markdown>', "",
+        summary.ratio_table(rows), "", "</div>",
+        '<figure markdown>', "",
         f"![samples/s against batch size, {cpu['model']}]({chart})", "",
-        f"*Figure: one-epoch training throughput of the notebook network (784-16-10) "
-        f"against batch size, float32, {when}, {cpu['model']}; median over rounds, each "
-        "system in fresh processes.*", "",
+        "<figcaption>The notebook network (784-16-10), float32: samples/s against batch "
+        "size, median over rounds, each system in fresh processes.</figcaption>",
+        "</figure>", "</div>", "",
         f"{sub} Every configuration", "", _samples_line(rows), "", throughput, "",
         *summary.not_run_lines(rows), ""]
     if accuracy:
@@ -310,7 +312,9 @@ def _machine_lines(data: dict, rows: list[dict], raw: str, command: str) -> list
         for system, t in threads.items() if t
     )
     return [
-        f"- Command: `{command}` (raw results: `{raw}`)",
+        f"- Command: `{command}`; stored as `{raw}` (one file per CPU: a run on another "
+        "CPU keeps its own file and section)",
+        *([f"- Note: {data['note']}"] if data.get("note") else []),
         f"- Commit: {(commit.get('id') or '?')[:12]}"
         + (" (dirty tree)" if commit.get("dirty") else ""),
         f"- BLAS: {extra.get('blas', 'unknown')}",
@@ -334,14 +338,12 @@ def chart_name(run: dict) -> str:
 
 def report(runs: list[dict], out: Path) -> tuple[str, list[str]]:
     """latest.md of every stored run, the newest first, and its noisy rows; writes the charts."""
-    parts = [TITLE, "",
-             "Each CPU has a section of its own, the newest run first; its results are "
-             "stored in `docs/benchmarks/results/`, one file per CPU, which a new run on "
-             "another CPU leaves alone.", ""]
+    parts = [TITLE, ""]
     newest_noisy: list[str] = []
     for i, run in enumerate(runs):
         if i == 1:
-            parts += [OTHER_CPUS, ""]
+            parts += [OTHER_CPUS, "", "Each CPU's results are stored in a file of their own "
+                      "(`docs/benchmarks/results/`); the newest run opens the page.", ""]
         key = results.cpu_key(run)
         section, noisy, rows = render(run, run.get("command") or "nox -s bench",
                                       f"docs/benchmarks/results/{key}.json",

@@ -36,7 +36,7 @@ def ratio(a: float | None, b: float | None) -> str:
     """a / b to 3 significant digits, as precise as the rounds agree."""
     if not a or not b:
         return "–"
-    return f"{a / b:.0f}×" if a / b >= 100 else f"{a / b:.3g}×"
+    return f"{a / b:.0f}×" if a / b >= 100 else f"{a / b:#.3g}×"
 
 
 def ratio_table(rows: list[dict]) -> str:
@@ -46,7 +46,7 @@ def ratio_table(rows: list[dict]) -> str:
               if r["dtype"] == dtype and r["input"] == input_type and r["median"]}
     naive = max((r["median"] for r in rows if r["system"] in NAIVE and r["median"]
                  and r["input"] == input_type), default=None)
-    lines = ["| network | batch | fastmlp samples/s | " + " | ".join(c for _, c in PEERS)
+    lines = ["| network | batch | fastmlp | " + " | ".join(c for _, c in PEERS)
              + " | × naive loop |", "|---|---|---|" + "---|" * (len(PEERS) + 1)]
     for system, network, batch in sorted(median, key=lambda k: (len(k[1]), k[1], k[2])):
         if system != FASTMLP:
@@ -97,13 +97,13 @@ def plot(rows: list[dict], path: Path, title: str) -> str | None:
         if (r["network"], r["dtype"], r["input"]) == ("784-16-10", dtype, input_type) \
                 and r["median"]:
             lines.setdefault(r["system"], []).append((r["batch"], r["median"]))
-    fig, ax = plt.subplots(figsize=(10, 4.6))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for system, points in sorted(lines.items(), key=lambda item: item[0] != FASTMLP):
         xs, ys = zip(*sorted(points), strict=True)
         ax.plot(xs, ys, marker="o" if len(xs) > 1 else "*", markersize=7 if len(xs) > 1 else 14,
                 linewidth=2.5 if system == FASTMLP else 1.5, label=system)
-        ax.annotate(si(ys[-1]), (xs[-1], ys[-1]), textcoords="offset points", xytext=(6, 0),
-                    va="center", fontsize=9)
+        ax.annotate(si(ys[-1]), (xs[-1], ys[-1]), textcoords="offset points", xytext=(-4, 8),
+                    ha="right", fontsize=9)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks([1, 32, 128, 1024], ["1", "32", "128", "1024"])

@@ -44,7 +44,7 @@ def test_report_marks_a_noisy_fastmlp_row_and_bases_speedups_on_the_faster_naive
                if r["system"] == FASTMLP)
     assert list(row)[:6] == ["system", "network", "batch", "dtype", "samples/s", "input"]
     assert row["samples/s"] == "210 k" and row["× naive"] == "10.5×"  # 210 k / 20 k
-    assert row["× PyTorch"] == "42×" and row["spread"] == "10%"
+    assert row["× PyTorch"] == "42.0×" and row["spread"] == "10%"
     assert "0.50, 0.40, 0.30 before" in markdown
 
     loud = _run({FASTMLP: [100e3, 210e3, 220e3], NAIVE_1: [20e3, 20e3, 20e3]})
@@ -66,7 +66,7 @@ def test_accuracy_table_reports_start_up_apart_from_training():
     assert rows[FASTMLP]["seconds to target"] == "2.00 s"  # the median, start-up apart
     assert rows[FASTMLP]["start-up, once per process"] == "0.40 s (0.30 – 0.50)"
     assert rows[PYTORCH]["start-up, once per process"] == "–"  # a run saved before it
-    assert rows[PYTORCH]["× fastmlp"] == "2×"
+    assert rows[PYTORCH]["× fastmlp"] == "2.00×"
 
 
 def test_memory_line_states_the_peak_against_the_target():

@@ -67,7 +67,7 @@ def test_ratio_table_rows_are_network_and_batch_columns_the_peers():
     rows = report.throughput_rows(_run("X", None, "2026-12-01T10:00", 1e5)["benchmarks"])
     table = report.parse_tables(summary.ratio_table(rows))["network|batch"]
     assert [(r["network"], r["batch"]) for r in table] == [("784-16-10", "1"), ("784-16-10", "32")]
-    assert table[0]["× PyTorch"] == "100×" and table[0]["× scikit-learn"] == "50×"
+    assert table[0]["× PyTorch"] == "100×" and table[0]["× scikit-learn"] == "50.0×"
     assert table[1]["× naive loop"] == "3200×"  # the batch-1 naive loop is the baseline
 
 
