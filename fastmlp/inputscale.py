@@ -15,13 +15,17 @@ import numpy as np
 
 from fastmlp.exceptions import UnscaledInputWarning
 
+# Small integers (codes, counts, 0-16 grey levels) are not taken for 8-bit pixels;
+# an 8-bit image nearly always has some pixel above half the range.
+PIXEL_MIN_MAX = 128
+
 
 def looks_like_unscaled_pixels(X: np.ndarray) -> bool:
-    """True for integer X other than uint8 with values in 0-255 and some above 1."""
+    """True for integer X other than uint8 with every value in 0-255 and some from 128 up."""
     if X.dtype.kind not in "iu" or X.dtype == np.uint8 or X.size == 0:
         return False
     low, high = X.min(), X.max()
-    return bool(low >= 0 and 1 < high <= 255)
+    return bool(low >= 0 and PIXEL_MIN_MAX <= high <= 255)
 
 
 def warn_if_unscaled(X: np.ndarray) -> None:

@@ -50,3 +50,5 @@ def test_integers_beyond_a_byte_are_not_taken_for_pixels():
     assert inputscale.looks_like_unscaled_pixels(X)
     assert not inputscale.looks_like_unscaled_pixels(X * 10)  # counts, not pixels
     assert not inputscale.looks_like_unscaled_pixels(X - 100)  # negative values
+    assert not inputscale.looks_like_unscaled_pixels(X % 5)  # small codes, 0-4
+    assert not inputscale.looks_like_unscaled_pixels(X % 17)  # 0-16 grey levels
