@@ -66,9 +66,10 @@ def not_run_lines(rows: list[dict]) -> list[str]:
             groups.setdefault((r["system"], r["skipped"]), []).append(r)
     lines = []
     for (system, reason), skipped in groups.items():
-        shared = [f"{key} {skipped[0][key]}" for key in ("input", "dtype", "network", "batch")
+        words = {"input": "{} input", "dtype": "{} maths", "network": "{}", "batch": "batch {}"}
+        shared = [form.format(skipped[0][key]) for key, form in words.items()
                   if len({str(r[key]) for r in skipped}) == 1]
-        which = f"the {', '.join(shared)} rows" if shared else f"{len(skipped)} rows"
+        which = f"the {' '.join(shared)} rows" if shared else "some rows"
         lines.append(f"- {system} does not run {which} ({len(skipped)}): {reason}.")
     return lines
 

@@ -77,6 +77,6 @@ def test_a_peer_that_cannot_run_rows_is_one_line():
     assert all(r["samples/s"] != "–" for r in table)  # no row of dashes
     lines = [line for line in markdown.splitlines()
              if line.startswith("- ") and "no uint8 path" in line]
-    assert lines == ["- scikit-learn does not run the input uint8, dtype float32, network "
-                     "784-16-10 rows (2): no uint8 path."]
+    assert lines == ["- scikit-learn does not run the uint8 input float32 maths 784-16-10 "
+                     "rows (2): no uint8 path."]
     assert len(report.THROUGHPUT_HEADER) <= 12
