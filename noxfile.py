@@ -41,8 +41,9 @@ def _run_name() -> str:
 def bench(session: nox.Session) -> None:
     """Run the benchmark suites, save the run under .benchmarks/ and write the report.
 
-    Full run (about 12 minutes on 2 cores): writes docs/benchmarks/latest.md and
-    throughput.png and rewrites the speed blocks of README.md and docs/index.md.
+    Full run (the report states how long it took): stores the run as its CPU's file
+    docs/benchmarks/results/<cpu>.json, writes docs/benchmarks/latest.md and its
+    charts, and rewrites the speed blocks of README.md and docs/index.md.
     `nox -s bench -- --quick`: a subset of rows, 2 rounds, one seed (under 3
     minutes), reported to .benchmarks/quick/latest.md only. Other arguments go to
     pytest (e.g. `-k 784-16-10`); a run with them leaves README.md and the docs alone.

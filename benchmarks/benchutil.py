@@ -177,6 +177,24 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+# The vector instruction sets that decide how fast the kernels and BLAS can run,
+# as /proc/cpuinfo spells them (x86 flags; asimd, sve: ARM), in the report's order.
+VECTOR_EXTENSIONS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
+                     "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve", "sve2")
+
+
+def vector_extensions() -> list[str] | None:
+    """The CPU's vector extensions among VECTOR_EXTENSIONS, None where they cannot be read."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                present = set(line.split(":", 1)[1].split())
+                return [name for name in VECTOR_EXTENSIONS if name in present]
+    except OSError:
+        pass
+    return None
+
+
 def load_average() -> list[float] | None:
     try:
         return [round(x, 2) for x in os.getloadavg()]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ from benchutil import (
     blas_description,
     cpu_model,
     load_average,
+    vector_extensions,
 )
 
 _LOAD_BEFORE: dict = {}
@@ -40,6 +42,7 @@ _LOAD_BEFORE: dict = {}
 
 def pytest_sessionstart(session) -> None:
     _LOAD_BEFORE["load"] = load_average()
+    _LOAD_BEFORE["started"] = time.monotonic()
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -49,12 +52,15 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["fastmlp"] = {
         "cores": os.cpu_count(),
         "cpu_model": cpu_model(),
+        "vector_extensions": vector_extensions(),
         "blas": blas_description(),
         "numba_threads": numba.get_num_threads(),
         "numba_version": numba.__version__,
         "numpy_version": np.__version__,
         "load_before": _LOAD_BEFORE.get("load"),
         "load_after": load_average(),
+        # the whole run, which the report states (the pages quote no hand-typed duration)
+        "duration_s": round(time.monotonic() - _LOAD_BEFORE.get("started", time.monotonic())),
         "quick": QUICK,
         "rounds": ROUNDS,
         "epochs_per_round": EPOCHS_PER_ROUND,

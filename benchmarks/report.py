@@ -3,8 +3,12 @@
     python benchmarks/report.py [--json FILE | --name NAME] [--out docs/benchmarks]
                                 [--pages]
 
-Reads the newest run saved under ``.benchmarks/`` (or the one given), prints the
-report and writes ``<out>/latest.md`` and ``<out>/throughput.png``. With
+Reads the newest run saved under ``.benchmarks/`` (or the one given), stores it as
+its CPU's file ``<out>/results/<cpu>.json`` (``results.py``: a run on another CPU
+keeps its own file), and writes ``<out>/latest.md`` with one section per CPU, the
+newest first, each opening with a summary (``summary.py``) and its chart
+``<out>/throughput-<cpu>.png``; ``--stored`` rewrites them from the stored files
+alone. With
 ``--pages`` it also rewrites the speed blocks of ``README.md`` and
 ``docs/index.md`` (between ``<!-- bench:start -->`` and ``<!-- bench:end -->``)
 from that ``latest.md``: one source of truth, checked by
@@ -26,6 +30,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import results
+import summary
 from benchutil import (
     FASTMLP,
     NAIVE,
@@ -36,15 +42,17 @@ from benchutil import (
     SKLEARN,
     SYSTEMS,
 )
+from summary import ratio, si
 
 STORAGE = REPO / ".benchmarks"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 PAGES = {REPO / "README.md": "docs/benchmarks/latest.md",
          REPO / "docs" / "index.md": "benchmarks/index.md"}
 # Item 9 of issue 9: the first five columns keep their names and positions.
+# Narrow enough for a laptop screen: the samples per epoch and the rounds are said once,
+# above the table, and a peer that cannot run a row is one line below it (summary.py).
 THROUGHPUT_HEADER = ["system", "network", "batch", "dtype", "samples/s", "input", "min–max",
-                     "spread", "samples", "rounds", "× naive", "× PyTorch", "× scikit-learn",
-                     "note"]
+                     "spread", "× naive", "× PyTorch", "× scikit-learn", "note"]
 ACCURACY_HEADER = ["system", "recipe", "input", "seconds to target", "min–max", "epochs",
                    "test accuracy", "seeds", "× fastmlp", "start-up, once per process"]
 RECIPE_TEXT = {"notebook": "logistic, squared error, SGD 0.01",
@@ -57,19 +65,6 @@ def find_run(storage: Path, name: str | None) -> Path:
     if not runs:
         sys.exit(f"no saved benchmark run matching {pattern} under {storage}; run nox -s bench")
     return runs[-1]
-
-
-def si(x: float | None) -> str:
-    if x is None:
-        return "–"
-    for unit, scale in (("M", 1e6), ("k", 1e3)):
-        if x >= scale:
-            return f"{x / scale:.3g} {unit}"
-    return f"{x:.3g}"
-
-
-def ratio(a: float | None, b: float | None) -> str:
-    return "–" if not a or not b else f"{a / b:.2f}×"
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -121,22 +116,18 @@ def throughput_table(rows: list[dict]) -> tuple[str, list[str]]:
     for r in rows:
         mine = r["system"] == FASTMLP
         if r["skipped"]:
-            cells.append([r["system"], r["network"], str(r["batch"]), r["dtype"], "–",
-                          r["input"], "–", "–", "–", "–", "–", "–", "–",
-                          f"not run: {r['skipped']}"])
-            continue
+            continue  # one line under the table per peer and reason (summary.not_run_lines)
         notes = []
         if mine and r["spread"] > NOISY_SPREAD:
             noisy.append(f"{r['network']} batch {r['batch']} {r['dtype']} {r['input']} input")
             notes.append(f"NOISY (spread > {NOISY_SPREAD:.0%})")
         if r["system"] == SKLEARN and r["dtype"] != r["input"]:
-            notes.append(f"converted to {r['dtype']} inside the timing")
+            notes.append(f"converts to {r['dtype']} in the timing")
         naive_ok = r["recipe"] == "notebook" and r["system"] not in NAIVE
         peers = [by_key.get(key(r, p)) for p in (PYTORCH, SKLEARN)]
         cells.append([
             r["system"], r["network"], str(r["batch"]), r["dtype"], si(r["median"]), r["input"],
             f"{si(min(r['rates']))} – {si(max(r['rates']))}", f"{r['spread']:.0%}",
-            f"{r['n_samples']:,}", str(len(r["rates"])),
             ratio(r["median"], best_naive.get(r["input"])) if naive_ok else "–",
             *[ratio(r["median"], p["median"]) if mine and p else "–" for p in peers],
             "; ".join(notes),
@@ -200,52 +191,113 @@ def _startup(runs: list[dict]) -> str:
             f"{max(seconds):.2f})")
 
 
-def plot(rows: list[dict], path: Path) -> str | None:
-    """samples/s against batch size, notebook net, one line per system and input type."""
-    try:
-        import matplotlib
+TITLE = "# fastmlp benchmarks: latest run"
+OTHER_CPUS = "## Results on other CPUs"
+METHOD = (
+    "How it was measured: every system × configuration ran in fresh Python processes "
+    "of its own, one per round, rounds interleaved (A B C, then C B A, ...). Imports, "
+    "loading MNIST, preparing the input and a warm-up fit on 1,024 samples (compiling "
+    "fastmlp's kernels) come before the timing. A round's figure is the fastest of its "
+    "timed one-epoch fits; samples/s is the median over rounds, min–max and spread "
+    "((max − min) / median) beside it. × columns are ratios of medians in this run: "
+    "× naive over the faster of the two naive-loop rows with the same input type, "
+    "× PyTorch and × scikit-learn over that peer's row of the same network, batch, "
+    "dtype and input.\n\n"
+    "What each system runs: the same network, batch size, data and input type. "
+    "dtype is the maths dtype, input the type of the training array handed over. "
+    "fastmlp: `MLPClassifier(...).fit` with `max_iter=1`, a fresh estimator per "
+    "epoch, shuffled. PyTorch: eager, a plain loop over `torch.randperm` batches; "
+    "uint8 input is converted and scaled per batch. scikit-learn: `MLPClassifier` "
+    "with `max_iter=1`, shuffled; it has no squared-error classifier, so the notebook "
+    "rows train softmax + log loss (the same products, a different output pass), and "
+    "no uint8 path. The naive loop (`fastmlp.baseline.train`, float64, batch 1, file "
+    "order) and the peers at batch 1 run on fewer images (the samples line above). "
+    "Notebook recipe (784-16-10): logistic hidden and output, squared error, SGD 0.01. "
+    "784-128-10 and 784-256-128-10: ReLU, softmax + log loss, Adam 1e-3, no L2."
+)
+ACCURACY_TEXT = (
+    "Seconds of training (the sum of the epochs; scoring the 10,000 test images "
+    "after each epoch excluded) until the test accuracy first reaches 97.5 %, "
+    "median over the seeds, each seed of each system a fresh process. As for "
+    "throughput, two warm-up fits on 1,024 samples come first; the first one's "
+    "extra seconds over the second are the start-up column: what a fresh process "
+    "pays once, on its first fit (fastmlp: loading its compiled kernels from "
+    "Numba's cache; PyTorch: its first calls), on top of the training time. One recipe "
+    "for fastmlp, PyTorch and scikit-learn: 784-128-10, batch 128, float32, "
+    "shuffled, at most 15 epochs; scikit-learn trains with `partial_fit` (one epoch "
+    "per call, validating its input each time). × fastmlp: that row's median over "
+    "fastmlp's."
+)
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "matplotlib not installed (pip install -e .[plot]): no figure written"
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), squeeze=False)
-    for ax, dtype in zip(axes[0], ("float32", "float64"), strict=True):
-        lines: dict[tuple, list] = {}
-        for r in rows:
-            if r["network"] == "784-16-10" and r["dtype"] == dtype and r["median"]:
-                lines.setdefault((r["system"], r["input"]), []).append((r["batch"], r["median"]))
-        for (system, input_type), points in sorted(lines.items()):
-            points.sort()
-            xs, ys = zip(*points, strict=True)
-            ax.plot(xs, ys, marker="o" if len(xs) > 1 else "*",
-                    markersize=6 if len(xs) > 1 else 12, label=f"{system}, {input_type} input")
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xticks([1, 32, 128, 1024], ["1", "32", "128", "1024"])
-        ax.set_xlabel("batch size")
-        ax.set_ylabel("training samples/s (median over rounds)")
-        ax.set_title(f"one epoch, 784-16-10, {dtype} maths")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return None
+
+def _samples_line(rows: list[dict]) -> str:
+    """How many training images an epoch of each kind of row ran on."""
+    counts: dict[int, set[str]] = {}
+    for r in rows:
+        if r["n_samples"]:
+            counts.setdefault(r["n_samples"], set()).add(
+                "the naive loop" if r["system"] in NAIVE
+                else f"{r['system']} at batch {r['batch']}")
+    if not counts:
+        return "- Samples per epoch: unknown"
+    most = max(counts, key=lambda n: len(counts[n]))
+    fewer = [f"{', '.join(sorted(counts[n]))}: the first {n:,}" for n in sorted(counts)
+             if n != most]
+    return f"- Samples per epoch: {most:,} MNIST training images" + (
+        f" ({'; '.join(fewer)})" if fewer else "")
 
 
-def render(data: dict, command: str, raw: str) -> tuple[str, list[str], list[dict]]:
-    """(latest.md's text, the noisy fastmlp rows, the throughput rows)."""
-    info = data.get("machine_info", {})
-    extra = info.get("fastmlp", {})
+def render(data: dict, command: str, raw: str, chart: str = "throughput.png",
+           level: int = 2) -> tuple[str, list[str], list[dict]]:
+    """One run's section: summary, every row, time to accuracy, memory, machine and method.
+
+    Returns (the section's markdown, the noisy fastmlp rows, the throughput rows).
+    ``level`` is the depth of the section's heading (its parts are one deeper).
+    """
     rows = throughput_rows(data["benchmarks"])
     throughput, noisy = throughput_table(rows)
     accuracy = accuracy_table(data["benchmarks"])
     when = (data.get("datetime") or datetime.now(timezone.utc).isoformat())[:16]
+    when = when.replace("T", " ") + " UTC"
+    command = data.get("command") or command
+    cpu = results.cpu_of(data)
+    h, sub = "#" * level, "#" * (level + 1)
+    sections = [f"{h} {cpu['model']}: summary", "",
+                f"- CPU: {summary.cpu_text(cpu)}",
+                f"- Date: {when}; command: `{command}`"]
+    if noisy:
+        sections += ["", f"**NOISY run:** {len(noisy)} fastmlp row(s) spread by more than "
+                         f"{NOISY_SPREAD:.0%} between rounds ({'; '.join(noisy)}). Re-run on a "
+                         "quiet machine before quoting these figures."]
+    # the ratios and the chart side by side (docs/stylesheets/extra.css), in one screen
+    sections += [
+        "", "fastmlp's samples/s, and over each peer's (one epoch, float32 maths and input; "
+        "above 1× fastmlp is faster):", "",
+        '<div class="bench-summary" markdown>', '<div markdown>', "",
+        summary.ratio_table(rows), "", "</div>",
+        '<figure markdown>', "",
+        f"![samples/s against batch size, {cpu['model']}]({chart})", "",
+        "<figcaption>The notebook network (784-16-10), float32: samples/s against batch "
+        "size, median over rounds, each system in fresh processes.</figcaption>",
+        "</figure>", "</div>", "",
+        f"{sub} Every configuration", "", _samples_line(rows), "", throughput, "",
+        *summary.not_run_lines(rows), ""]
+    if accuracy:
+        sections += [f"{sub} Time to 97.5 % MNIST test accuracy", "", ACCURACY_TEXT, "",
+                     accuracy, ""]
+    memory = memory_line(data["benchmarks"])
+    if memory:
+        sections += [f"{sub} Memory", "", memory, ""]
+    sections += [f"{sub} Machine and method", "", *_machine_lines(data, rows, raw, command),
+                 "", METHOD, ""]
+    return "\n".join(sections), noisy, rows
+
+
+def _machine_lines(data: dict, rows: list[dict], raw: str, command: str) -> list[str]:
+    info = data.get("machine_info", {})
+    extra = info.get("fastmlp", {})
     commit = data.get("commit_info", {})
-    threads = {}
-    versions = {}
+    threads, versions = {}, {}
     for r in rows:
         threads.setdefault(r["system"], r["threads"])
         if r["version"]:
@@ -259,75 +311,55 @@ def render(data: dict, command: str, raw: str) -> tuple[str, list[str], list[dic
         f"{system}: " + ", ".join(f"{k.removesuffix('_threads')} {v}" for k, v in t.items())
         for system, t in threads.items() if t
     )
-    header = [
-        "# fastmlp benchmarks: latest run",
-        "",
-        f"- Date: {when.replace('T', ' ')} UTC",
-        f"- Command: `{command}` (raw results: `{raw}`)",
-        f"- Commit: {commit.get('id', '?')[:12]}"
+    return [
+        f"- Command: `{command}`; stored as `{raw}` (one file per CPU: a run on another "
+        "CPU keeps its own file and section)",
+        *([f"- Note: {data['note']}"] if data.get("note") else []),
+        f"- Commit: {(commit.get('id') or '?')[:12]}"
         + (" (dirty tree)" if commit.get("dirty") else ""),
-        f"- Machine: {extra.get('cores', '?')} cores, {extra.get('cpu_model', 'unknown CPU')}; "
-        f"BLAS {extra.get('blas', 'unknown')}",
+        f"- BLAS: {extra.get('blas', 'unknown')}",
         f"- Threads per system: {thread_text or 'unknown'}",
         f"- Python {info.get('python_version', '?')}, NumPy {extra.get('numpy_version', '?')}, "
         f"Numba {extra.get('numba_version', '?')}"
         + "".join(f", {s} {v}" for s, v in versions.items()),
         f"- Load average (1, 5, 15 min): {load('load_before')} before, "
         f"{load('load_after')} after",
+        f"- Duration of the run: {extra['duration_s'] / 60:.1f} min" if extra.get("duration_s")
+        else "- Duration of the run: not recorded",
         f"- Rounds: {extra.get('rounds', '?')} per system and configuration, each a fresh "
         f"process timing {extra.get('epochs_per_round', '?')} epochs and keeping the fastest"
         + (" (quick mode: a subset of the rows)" if extra.get("quick") else ""),
     ]
-    if noisy:
-        header += ["", f"**NOISY run:** {len(noisy)} fastmlp row(s) spread by more than "
-                       f"{NOISY_SPREAD:.0%} between rounds ({'; '.join(noisy)}). Re-run on a "
-                       "quiet machine before quoting these figures."]
-    notes = (
-        "How it was measured: every system × configuration ran in fresh Python processes "
-        "of its own, one per round, rounds interleaved (A B C, then C B A, ...). Imports, "
-        "loading MNIST, preparing the input and a warm-up fit on 1,024 samples (compiling "
-        "fastmlp's kernels) come before the timing. A round's figure is the fastest of its "
-        "timed one-epoch fits; samples/s is the median over rounds, min–max and spread "
-        "((max − min) / median) beside it. × columns are ratios of medians in this run: "
-        "× naive over the faster of the two naive-loop rows with the same input type, "
-        "× PyTorch and × scikit-learn over that peer's row of the same network, batch, "
-        "dtype and input.\n\n"
-        "What each system runs: the same network, batch size, data and input type. "
-        "dtype is the maths dtype, input the type of the training array handed over. "
-        "fastmlp: `MLPClassifier(...).fit` with `max_iter=1`, a fresh estimator per "
-        "epoch, shuffled. PyTorch: eager, a plain loop over `torch.randperm` batches; "
-        "uint8 input is converted and scaled per batch. scikit-learn: `MLPClassifier` "
-        "with `max_iter=1`, shuffled; it has no squared-error classifier, so the notebook "
-        "rows train softmax + log loss (the same products, a different output pass), and "
-        "no uint8 path. The naive loop (`fastmlp.baseline.train`, float64, batch 1, file "
-        "order) and the peers at batch 1 run on the first 5,000 images (`samples`). "
-        "Notebook recipe (784-16-10): logistic hidden and output, squared error, SGD 0.01. "
-        "784-128-10 and 784-256-128-10: ReLU, softmax + log loss, Adam 1e-3, no L2."
-    )
-    sections = [*header, "", notes, "", "## Training throughput: one epoch", "", throughput,
-                "", "![throughput vs batch size](throughput.png)", "",
-                f"*Figure: one-epoch training throughput of the notebook network against "
-                f"batch size, measured {when.replace('T', ' ')} UTC with `{command}` on "
-                f"{extra.get('cores', '?')} cores ({extra.get('cpu_model', 'unknown CPU')}); "
-                "median over rounds, each system in fresh processes.*", ""]
-    if accuracy:
-        sections += [
-            "## Time to 97.5 % MNIST test accuracy", "",
-            "Seconds of training (the sum of the epochs; scoring the 10,000 test images "
-            "after each epoch excluded) until the test accuracy first reaches 97.5 %, "
-            "median over the seeds, each seed of each system a fresh process. As for "
-            "throughput, two warm-up fits on 1,024 samples come first; the first one's "
-            "extra seconds over the second are the start-up column: what a fresh process "
-            "pays once, on its first fit (fastmlp: loading its compiled kernels from "
-            "Numba's cache; PyTorch: its first calls), on top of the training time. One recipe "
-            "for fastmlp, PyTorch and scikit-learn: 784-128-10, batch 128, float32, "
-            "shuffled, at most 15 epochs; scikit-learn trains with `partial_fit` (one epoch "
-            "per call, validating its input each time). × fastmlp: that row's median over "
-            "fastmlp's.", "", accuracy, ""]
-    memory = memory_line(data["benchmarks"])
-    if memory:
-        sections += ["## Memory", "", memory, ""]
-    return "\n".join(sections), noisy, rows
+
+
+def chart_name(run: dict) -> str:
+    return f"throughput-{results.cpu_key(run)}.png"
+
+
+def report(runs: list[dict], out: Path) -> tuple[str, list[str]]:
+    """latest.md of every stored run, the newest first, and its noisy rows; writes the charts."""
+    parts = [TITLE, ""]
+    newest_noisy: list[str] = []
+    for i, run in enumerate(runs):
+        if i == 1:
+            parts += [OTHER_CPUS, "", "Each CPU's results are stored in a file of their own "
+                      "(`docs/benchmarks/results/`); the newest run opens the page.", ""]
+        key = results.cpu_key(run)
+        section, noisy, rows = render(run, run.get("command") or "nox -s bench",
+                                      f"docs/benchmarks/results/{key}.json",
+                                      chart_name(run), level=2 if i == 0 else 3)
+        newest_noisy = newest_noisy if i else noisy
+        parts.append(section)
+        problem = summary.plot(rows, out / chart_name(run),
+                               f"one epoch, 784-16-10, float32: {run_cpu_title(run)}")
+        if problem:
+            print(problem)
+    return "\n".join(parts), newest_noisy
+
+
+def run_cpu_title(run: dict) -> str:
+    cpu = results.cpu_of(run)
+    return f"{cpu['model']}, {cpu['cores']} cores" if cpu.get("cores") else cpu["model"]
 
 
 def memory_line(benchmarks: list[dict]) -> str | None:
@@ -364,12 +396,15 @@ def parse_tables(markdown: str) -> dict[str, list[dict]]:
 
 
 def page_block(markdown: str, link: str) -> str:
-    """The speed block of README.md / docs/index.md, every figure taken from latest.md."""
+    """The speed block of README.md / docs/index.md, every figure taken from latest.md's
+    newest run (the first CPU's section)."""
+    markdown = markdown.split(OTHER_CPUS, 1)[0]
     tables = parse_tables(markdown)
     rows = tables.get("system|network", [])
-    date = re.search(r"^- Date: (.+)$", markdown, re.M)
+    date = re.search(r"^- Date: ([^;]+);", markdown, re.M)
     command = re.search(r"^- Command: `([^`]+)`", markdown, re.M)
-    commit = re.search(r"^- Commit: (\S+)", markdown, re.M)
+    cpu = re.search(r"^- CPU: ([^;]+)", markdown, re.M)
+    samples = re.search(r"^- Samples per epoch: (.+)$", markdown, re.M)
 
     def cell(system, network, batch, dtype, input_type, column="samples/s"):
         for r in rows:
@@ -386,9 +421,8 @@ def page_block(markdown: str, link: str) -> str:
     lines = [
         START,
         "Notebook net (784-16-10, logistic, squared error, SGD), float32 maths on float32 "
-        f"input, training samples/s on {cell(FASTMLP, net, 128, 'float32', 'float32', 'samples')}"
-        " MNIST training images (the peers at batch 1: "
-        f"{cell(PYTORCH, net, 1, 'float32', 'float32', 'samples')}):",
+        "input, training samples/s; samples per epoch: "
+        f"{samples.group(1) if samples else 'unknown'}:",
         "",
         "| system | " + " | ".join(f"batch {b}" for b in batches) + " |",
         "|---|" + "---|" * len(batches),
@@ -431,8 +465,8 @@ def page_block(markdown: str, link: str) -> str:
     lines += [
         "",
         f"From one `{command.group(1) if command else 'nox -s bench'}` run "
-        f"({date.group(1) if date else 'date unknown'}, commit "
-        f"{commit.group(1) if commit else '?'}): each system in fresh processes of its own, "
+        f"({date.group(1) if date else 'date unknown'}, {cpu.group(1) if cpu else 'CPU unknown'})"
+        ": each system in fresh processes of its own, "
         "medians over interleaved rounds"
         + (", **marked NOISY** (a fastmlp row spread > 20 % between rounds)" if noisy else "")
         + f". Spread, threads, uint8 input, float64 and every other row: [the report]({link}).",
@@ -469,20 +503,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="newest saved run with this --benchmark-save name")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks")
     parser.add_argument("--command", default="nox -s bench", help="command quoted in the report")
+    parser.add_argument("--stored", action="store_true",
+                        help="no new run: rewrite the report from <out>/results/ alone")
     parser.add_argument("--pages", action="store_true",
                         help="also rewrite the speed blocks of README.md and docs/index.md")
     args = parser.parse_args(argv)
 
-    path = (args.json or find_run(args.storage, args.name)).resolve()
-    shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
-    data = json.loads(path.read_text())
-    markdown, noisy, rows = render(data, args.command, str(shown))
+    folder = args.out / "results"
+    if not args.stored:
+        path = (args.json or find_run(args.storage, args.name)).resolve()
+        kept = results.save(json.loads(path.read_text()), args.command, folder)
+        print(f"stored {path} as {kept}")
+    runs = results.load_all(folder)
+    if not runs:
+        sys.exit(f"no stored results in {folder}; run nox -s bench")
+    markdown, noisy = report(runs, args.out)
     print(markdown)
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.md").write_text(markdown)
-    print(f"\nwrote {args.out / 'latest.md'}")
-    problem = plot(rows, args.out / "throughput.png")
-    print(problem or f"wrote {args.out / 'throughput.png'}")
+    print(f"\nwrote {args.out / 'latest.md'} and its charts")
     if args.pages:
         for page, link in PAGES.items():
             rewrite_block(page, page_block(markdown, link))

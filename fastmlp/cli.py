@@ -23,6 +23,7 @@ import numpy as np
 
 import fastmlp
 from fastmlp import options
+from fastmlp.confusion import confusion_matrix, format_confusion_matrix
 from fastmlp.exceptions import CommandError
 from fastmlp.presets import PRESETS
 
@@ -33,9 +34,6 @@ EXIT_INTERRUPTED = 130
 
 # Samples of the naive baseline timed by `--preset notebook` for the speed-up.
 BASELINE_SLICE = 5000
-# Samples of the untimed fit that compiles (or loads) the kernels before `--preset notebook`
-# times its epochs: a cold Numba cache otherwise puts seconds of compilation in epoch 1.
-WARM_UP_SLICE = 64
 
 DATASETS = ["mnist", "fashion-mnist", "kmnist"]
 # The built-in data sets: 60,000 training images of 28x28 pixels, 10 classes.
@@ -52,6 +50,9 @@ FLAGS = {
     "learning_rate_init": "--lr",
     "dtype": "--dtype",
     "random_state": "--seed",
+    "alpha": "--alpha",
+    "momentum": "--momentum",
+    "early_stopping": "--early-stopping",
 }
 """The ``MLPClassifier`` parameter each ``train`` flag sets; errors name the flag."""
 
@@ -139,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dtype", choices=options.DTYPES,
                        help=f"float type of the weights and arithmetic "
                        f"({_preset_default('dtype')})")
+    train.add_argument("--alpha", type=float, metavar="L2",
+                       help=f"strength of the L2 penalty ({_preset_default('alpha')})")
+    train.add_argument("--momentum", type=float, metavar="M",
+                       help="momentum of the sgd solver, in [0, 1] (default: 0.9, the notebook "
+                       "preset 0.0)")
+    train.add_argument("--early-stopping", action=argparse.BooleanOptionalAction,
+                       help="hold out a tenth of the training data and stop when its score "
+                       "stops improving (default: off)")
     train.add_argument("--seed", type=_seed, default=0, metavar="N",
                        help="seed of the initial weights and the shuffling (default: 0)")
     train.add_argument("--save", metavar="FILE", help="save the trained model to FILE (.npz)")
@@ -306,8 +315,11 @@ def _train(args: argparse.Namespace) -> int:
         # it runs after the epoch's timing was taken and after show_progress
         callbacks.append(lambda model, info: test_accuracy.append(model.score(x_test, y_test)))
 
-    if args.preset == "notebook":
-        _warm_up_kernels(params, x_train, y_train)
+    # An untimed fit on a slice compiles the kernels (or loads them from the cache) first:
+    # a cold cache would otherwise put seconds of compilation in the first timed epoch.
+    from fastmlp.warmup import warm_up
+
+    kernel_seconds = warm_up(params, x_train, y_train, notice=None if args.json else sys.stderr)
     model = fastmlp.MLPClassifier(callbacks=callbacks, **params)
     started = time.perf_counter()
     try:
@@ -325,8 +337,8 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     seconds = time.perf_counter() - started
-    # Throughput counts the epochs only: the fit's wall time also holds one-off
-    # setup, above all loading the compiled kernels (about 0.7 s per process).
+    # Throughput counts the epochs only: the fit's wall time also holds its setup
+    # (checking and converting the input); the kernels were compiled before it.
     samples_per_s = model.t_ / sum(epoch_seconds)
     accuracy = model.score(x_test, y_test)
     notes = _label_warnings(model, y_test, f"the test labels of {source}")
@@ -352,7 +364,7 @@ def _train(args: argparse.Namespace) -> int:
             "layer_sizes": list(layer_sizes), "activation": params["activation"],
             "solver": params["solver"], "batch_size": params["batch_size"],
             "dtype": params["dtype"], "epochs": model.n_iter_, "accuracy": accuracy,
-            "n_test": len(y_test), "train_seconds": seconds,
+            "n_test": len(y_test), "kernel_seconds": kernel_seconds, "train_seconds": seconds,
             "epoch_seconds": sum(epoch_seconds), "samples_per_s": samples_per_s,
             "loss_curve": model.loss_curve_, "test_accuracy_curve": test_accuracy or None,
             "saved": args.save, "plot": args.plot, "warnings": notes,
@@ -368,9 +380,11 @@ def _train(args: argparse.Namespace) -> int:
     print(f"epochs       {model.n_iter_}")
     print(f"accuracy     {accuracy:.4f} on the {len(y_test)} test "
           f"{'images' if not args.data else 'samples of ' + source}")
+    print(f"kernels      {kernel_seconds:.2f} s to compile them (first run only) or load them "
+          "from the cache, before training")
     print(f"train time   {seconds:.2f} s ({sum(epoch_seconds):.2f} s in epochs, the rest "
-          "one-off setup)")
-    print(f"throughput   {samples_per_s:,.0f} samples/s")
+          "setup)")
+    print(f"throughput   {samples_per_s:,.0f} samples/s (epochs only)")
     if baseline_rate is not None:
         print(f"naive loop   {baseline_rate:,.0f} samples/s (the notebook's loop on "
               f"{BASELINE_SLICE} samples, at its faster BLAS thread count)")
@@ -393,6 +407,9 @@ def _train_params(args: argparse.Namespace) -> dict:
         "batch_size": args.batch_size,
         "learning_rate_init": args.lr,
         "dtype": args.dtype,
+        "alpha": args.alpha,
+        "momentum": args.momentum,
+        "early_stopping": args.early_stopping,
     }
     params.update({key: value for key, value in overrides.items() if value is not None})
     params["random_state"] = args.seed
@@ -541,9 +558,10 @@ def _require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
+        from fastmlp import extras
+
         raise CommandError(
-            "--plot needs matplotlib, which is not installed; install it with "
-            "pip install 'fastmlp[plot]' or drop --plot."
+            extras.missing_message("matplotlib", "--plot") + " Or drop --plot."
         ) from None
 
 
@@ -608,18 +626,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     accuracy = float(np.mean(predicted == y_test))
     notes = _label_warnings(model, y_test, f"the test labels of {source}")
     labels, matrix = confusion_matrix(y_test, predicted)
+    from fastmlp.datasets import CLASS_NAMES
+
+    names = CLASS_NAMES.get(dataset)
     if args.json:
         print(json.dumps({
             "command": "evaluate", "model": str(args.model), "dataset": dataset,
             "data": args.data,
             "accuracy": accuracy, "n_test": len(y_test), "labels": labels.tolist(),
             "confusion_matrix": matrix.tolist(), "warnings": notes,
+            "class_names": list(names) if names else None,
         }))
         return 0
     print(f"model        {args.model}")
     print(f"accuracy     {accuracy:.4f} on the {len(y_test)} {what}")
     print("confusion matrix (rows: true class, columns: predicted class)")
-    print(format_confusion_matrix(labels, matrix))
+    print(format_confusion_matrix(labels, matrix, names))
     return 0
 
 
@@ -636,51 +658,6 @@ def _load_model(path: str):
         raise CommandError(
             f"{path} is not a readable fastmlp model file ({type(error).__name__}: {error})."
         ) from None
-
-
-def confusion_matrix(y_true, y_pred) -> tuple:
-    """Counts of (true, predicted) label pairs.
-
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        Labels of any sortable type.
-
-    Returns
-    -------
-    labels : ndarray of shape (n_labels,)
-        The sorted union of both label sets.
-    counts : ndarray of shape (n_labels, n_labels), int64
-        ``counts[i, j]``: samples of class ``labels[i]`` predicted as ``labels[j]``.
-    """
-    labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
-    true_index = np.searchsorted(labels, y_true)
-    pred_index = np.searchsorted(labels, y_pred)
-    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    np.add.at(matrix, (true_index, pred_index), 1)
-    return labels, matrix
-
-
-def format_confusion_matrix(labels, matrix) -> str:
-    """The matrix of [confusion_matrix][fastmlp.cli.confusion_matrix] as aligned text.
-
-    A header row of labels, then one row per true class.
-    """
-    width = max(len(str(matrix.max())), *(len(str(label)) for label in labels)) + 1
-    header = " " * width + " " + "".join(f"{label!s:>{width}}" for label in labels)
-    rows = [
-        f"{label!s:>{width}} " + "".join(f"{count:>{width}}" for count in row)
-        for label, row in zip(labels, matrix, strict=True)
-    ]
-    return "\n".join([header, *rows])
-
-
-def _warm_up_kernels(params: dict, x_train, y_train) -> None:
-    """One untimed epoch on a few samples, so compilation stays out of the timed epochs."""
-    n = min(WARM_UP_SLICE, len(x_train))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # one epoch on a few samples does not converge
-        fastmlp.MLPClassifier(**dict(params, max_iter=1)).fit(x_train[:n], y_train[:n])
 
 
 def _baseline_samples_per_s(x_train, y_train) -> float:
@@ -740,7 +717,8 @@ def _add_sweep_parser(commands) -> None:
     sweep.add_argument("--epochs", type=int, help="number of epochs (max_iter) of every point")
     sweep.add_argument("--seed", type=int, default=0,
                        help="random_state of every point (default 0; sweep it with --grid)")
-    sweep.add_argument("--dataset", default="mnist", choices=DATASETS)
+    sweep.add_argument("--dataset", default="mnist", choices=DATASETS,
+                       help="built-in data set to train, validate and test on (default: mnist)")
     cluster = sweep.add_mutually_exclusive_group()
     cluster.add_argument("--scheduler", metavar="ADDRESS",
                          help="Dask scheduler to run on, e.g. tcp://10.0.0.1:8786 "
@@ -755,11 +733,10 @@ def _add_sweep_parser(commands) -> None:
 def _sweep(args: argparse.Namespace) -> int:
     import importlib.util
 
+    from fastmlp import extras
+
     if importlib.util.find_spec("distributed") is None:
-        raise CommandError(
-            "fastmlp sweep needs Dask, which is not installed; install it with "
-            "pip install 'fastmlp[dask]'."
-        )
+        raise CommandError(extras.missing_message("distributed", "fastmlp sweep"))
     from tqdm.auto import tqdm
 
     from fastmlp import sweeps

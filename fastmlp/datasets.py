@@ -38,6 +38,7 @@ __all__ = [
     "DATASETS",
     "DATA_DIR_ENV",
     "MIRROR_ENV",
+    "CLASS_NAMES",
     "DatasetError",
     "DatasetSpec",
     "download",
@@ -151,6 +152,14 @@ DATASETS: dict[str, DatasetSpec] = {
     )
 }
 """The data sets fastmlp knows, by name: their mirrors and pinned file hashes."""
+
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                      "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    # the hiragana of each class, romanized (the publisher's classmap)
+    "kmnist": ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+}
+"""What labels 0-9 stand for, for the data sets whose labels are not the digits themselves."""
 
 
 def _spec(name: str) -> DatasetSpec:

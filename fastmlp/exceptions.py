@@ -33,6 +33,14 @@ class CommandError(Exception):
     """
 
 
+class MissingDependencyError(ImportError):
+    """An optional dependency is not installed; the message names the extra to install.
+
+    An ImportError, so code that guards an optional feature with
+    ``except ImportError`` keeps working.
+    """
+
+
 class DownloadError(Exception):
     """One source could not deliver a file; the message is a short reason.
 
@@ -65,6 +73,13 @@ class ConvergenceWarning(UserWarning):
 
 class DataConversionWarning(UserWarning):
     """The input was converted, e.g. a column-vector y was flattened."""
+
+
+class UnscaledInputWarning(UserWarning):
+    """Integer input other than uint8 looks like 8-bit pixels but is not scaled by 1/255.
+
+    Only uint8 input is scaled (by 1/255); cast 8-bit images to uint8, or divide by 255.
+    """
 
 
 @functools.cache

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from fastmlp import threads
+from fastmlp import extras, threads
 from fastmlp.presets import PRESETS
 
 VALIDATION_SIZE = 10_000
@@ -494,6 +494,7 @@ def local_client(workers: int | None = None) -> Iterator[Any]:
     import logging
     import multiprocessing
 
+    extras.require("distributed", "fastmlp.sweeps.local_client")
     import dask
     from distributed import Client, LocalCluster
 
@@ -668,6 +669,7 @@ def sweep(
     >>> best(results).model.predict(x_train[:3]).shape
     (3,)
     """
+    extras.require("distributed", "fastmlp.sweep")
     base = base_params(params)
     points = check_points(grid, base)
     X, y, X_val, y_val = validation_split(X, y, X_val, y_val)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastmlp import options
+from fastmlp import inputscale, options
 from fastmlp.exceptions import DataConversionWarning, compatible
 
 # -- constraints ---------------------------------------------------------------------------
@@ -528,6 +528,7 @@ def validate_data(
     image_shape = tuple(int(n) for n in X.shape[1:]) if X.ndim == 3 else None
     X = X.reshape(X.shape[0], -1)
     if X.dtype != np.uint8:
+        inputscale.warn_if_unscaled(X)
         X = _as_float(X, dtype)
         if check_finite:
             check_all_finite(X)

@@ -1,11 +1,15 @@
 """Shared fixtures: synthetic problems, quiet short fits, and the real data sets
 served without network.
 
-The original MNIST and Fashion-MNIST files live in ``../shared/data`` next to the
-repository (override with ``FASTMLP_TEST_DATA``). They are served on a loopback
-HTTP server so tests run the real download, checksum and cache path end to end.
-Without them, tests that need data are skipped, unless ``FASTMLP_TEST_NETWORK=1``
-lets ``mirror_env``, ``mnist`` and ``fashion_mnist`` use the real upstream mirrors.
+The tests that need the original MNIST and Fashion-MNIST files find them, in
+this order, through ``FASTMLP_TEST_DATA``, through ``FASTMLP_MIRROR`` (the
+setting users set: a folder or URL holding ``mnist/`` and ``fashion-mnist/``
+with the original file names), or in ``../shared/data`` next to the repository.
+They are served on a loopback HTTP server so tests run the real download,
+checksum and cache path end to end. Without them, tests that need data are
+skipped with one reason naming the setting (``FASTMLP_TEST_NETWORK=1`` lets
+``mirror_env``, ``mnist`` and ``fashion_mnist`` use the real upstream mirrors
+instead); with ``FASTMLP_TEST_REQUIRE_DATA=1``, or ``CI=true``, they fail.
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ import os
 # scikit-learn's check_array_api_input runs only when SciPy's array API support is
 # switched on before SciPy is first imported, which is now.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+import atexit
+import functools
+import shutil
+import tempfile
 import threading
+import urllib.request
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,10 +37,29 @@ import pytest
 
 from fastmlp import datasets
 
-DATA_DIR = Path(
-    os.environ.get("FASTMLP_TEST_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The user's mirror is read once here and taken out of the environment: the tests
+# that need data point FASTMLP_MIRROR at their own loopback server (mirror_env).
+DATA_SETTINGS = ("FASTMLP_TEST_DATA", "FASTMLP_MIRROR")
+
+
+def data_source(environ) -> tuple[str, str | None]:
+    """Where the real data is: (folder or URL, the setting that named it, None for the default)."""
+    return next(((environ[name], name) for name in DATA_SETTINGS if environ.get(name)),
+                (str(DEFAULT_DATA_DIR), None))
+
+
+DATA_SOURCE, DATA_SETTING = data_source(os.environ)
+os.environ.pop("FASTMLP_MIRROR", None)
 NETWORK = os.environ.get("FASTMLP_TEST_NETWORK") == "1"
+# CI has the data: there a missing data set fails the run instead of skipping tests.
+REQUIRE_DATA = (os.environ.get("FASTMLP_TEST_REQUIRE_DATA") == "1"
+                or os.environ.get("CI", "").lower() == "true")
+MISSING_DATA = (
+    "real MNIST files not found{where}; set FASTMLP_MIRROR to a folder or URL holding "
+    "mnist/ and fashion-mnist/ with the original .gz files (or FASTMLP_TEST_DATA to such a "
+    "folder), or run with the network opt-in FASTMLP_TEST_NETWORK=1"
+)
 
 
 # -- synthetic problems and short fits ---------------------------------------------------
@@ -137,16 +165,74 @@ class LoopbackServer:
         self._httpd.server_close()
 
 
+def _is_url(source: str) -> bool:
+    return source.split(":", 1)[0].lower() in ("http", "https", "file")
+
+
+def _fetch_mirror(url: str, root: Path) -> Path:
+    """Copy the data sets' original files from a mirror URL into root (missing ones left out)."""
+    for spec in (datasets.DATASETS["mnist"], datasets.DATASETS["fashion-mnist"]):
+        for fname, _ in spec.files:
+            target = root / spec.name / fname
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with urllib.request.urlopen(f"{url.rstrip('/')}/{spec.name}/{fname}",
+                                            timeout=60) as response:
+                    target.write_bytes(response.read())
+            except OSError:
+                target.unlink(missing_ok=True)
+    return root
+
+
+@functools.cache
+def _data_dir() -> Path | None:
+    """The folder of real data files, fetched once from a mirror URL; None if absent."""
+    source = DATA_SOURCE
+    if source.lower().startswith("file:"):
+        source = urllib.request.url2pathname(source.split(":", 1)[1].removeprefix("//"))
+    elif _is_url(source):
+        root = Path(tempfile.mkdtemp(prefix="fastmlp-test-data-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        source = str(_fetch_mirror(source, root))
+    path = Path(source).expanduser()
+    return path if (path / "mnist").is_dir() and any((path / "mnist").iterdir()) else None
+
+
 def _have_data() -> bool:
-    return (DATA_DIR / "mnist").is_dir()
+    return _data_dir() is not None
+
+
+def missing_data_reason(source: str = DATA_SOURCE, setting: str | None = DATA_SETTING) -> str:
+    """The skip reason: what was looked at, and the setting to set."""
+    where = f" in {source} ({setting})" if setting else f" at {source}"
+    return MISSING_DATA.format(where=where)
+
+
+def skip_counts(reports) -> Counter:
+    """Skipped tests counted by reason, so a summary shows each reason once."""
+    counts: Counter[str] = Counter()
+    for report in reports:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        counts[reason.removeprefix("Skipped: ")] += 1
+    return counts
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line per skip reason (``-rfE`` in addopts leaves out pytest's line per test)."""
+    counts = skip_counts(terminalreporter.stats.get("skipped", []))
+    if counts:
+        terminalreporter.section("skipped tests, by reason", sep="-")
+        for reason, n in counts.most_common():
+            terminalreporter.write_line(f"{n} skipped: {reason}")
 
 
 def _require_data() -> None:
     if not _have_data():
-        pytest.skip(
-            f"real MNIST files not found at {DATA_DIR}; set FASTMLP_TEST_DATA or run "
-            "with network opt-in FASTMLP_TEST_NETWORK=1"
-        )
+        if REQUIRE_DATA:
+            pytest.fail("the real-data tests must run here (CI or FASTMLP_TEST_REQUIRE_DATA=1): "
+                        + missing_data_reason(), pytrace=False)
+        pytest.skip(missing_data_reason())
 
 
 def _loopback_url(request: pytest.FixtureRequest) -> str | None:
@@ -160,7 +246,7 @@ def _loopback_url(request: pytest.FixtureRequest) -> str | None:
 def data_dir() -> Path:
     """The folder holding ``mnist/`` and ``fashion-mnist/`` raw files (skips if absent)."""
     _require_data()
-    return DATA_DIR
+    return _data_dir()
 
 
 @pytest.fixture(scope="session")

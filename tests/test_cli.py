@@ -85,7 +85,7 @@ def test_plot_without_matplotlib_fails_before_training(mirror_env, tmp_path, cap
     assert cli.main(["train", *FAST, "--plot", str(tmp_path / "c.png")]) == cli.EXIT_ERROR
     captured = capsys.readouterr()
     line = _one_error_line(captured)
-    assert "matplotlib" in line and "fastmlp[plot]" in line
+    assert "matplotlib" in line and 'pip install -e ".[plot]"' in line
     assert captured.out == ""
     assert not (tmp_path / "c.png").exists()
 

@@ -4,7 +4,7 @@
 Sweep the hidden width and the learning rate of the default preset with
 [`fastmlp.sweep`][fastmlp.sweeps.sweep], one epoch per point, on an embedded
 Dask cluster (one single-threaded worker process per core; needs the `dask`
-extra: `pip install 'fastmlp[dask]'`). Each point is scored on a validation
+extra: `python -m pip install -e ".[dask]"`). Each point is scored on a validation
 split (the last 10,000 training images); the test set is used once, for the
 best point only.
 """

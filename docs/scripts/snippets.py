@@ -9,15 +9,27 @@ from pathlib import Path
 SNIPPETS = Path(__file__).resolve().parents[1] / "_snippets"
 
 
+def cpu_model() -> str:
+    """The processor's model name (Linux), else what the platform module says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> str:
-    """Cores, processor, OS, Python, NumPy and the BLAS pools with their threads."""
+    """The CPU, cores, OS, Python, NumPy and the BLAS pools with their threads."""
     import numpy
     from threadpoolctl import threadpool_info
 
     blas = sorted({f"{pool['internal_api']} with {pool['num_threads']} "
                    f"thread{'s' if pool['num_threads'] != 1 else ''}"
                    for pool in threadpool_info() if pool["user_api"] == "blas"})
-    return (f"{os.cpu_count()} cores ({platform.machine()}, {platform.system()}), "
+    return (f"{cpu_model()}, {os.cpu_count()} cores ({platform.machine()}, "
+            f"{platform.system()}), "
             f"Python {platform.python_version()}, NumPy {numpy.__version__}"
             f"{', ' + ', '.join(blas) if blas else ''}")
 
