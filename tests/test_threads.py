@@ -272,3 +272,21 @@ def test_the_spin_of_waiting_threads_is_bounded_unless_the_user_chose():
 def test_entry_points_release_the_gil():
     for function in (steps.sharded_minibatch_steps, steps.serial_sharded_minibatch_steps):
         assert function.targetoptions.get("nogil")
+
+
+def test_a_fit_in_a_dask_worker_runs_on_the_worker_s_one_thread():
+    """Dask's worker processes set OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to 1: a fit
+    there runs its shards on one thread, with the same weights."""
+    pytest.importorskip("distributed")
+    import cloudpickle
+
+    from fastmlp import sweeps
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        with sweeps.local_client(1) as client:
+            weights, used = client.submit(split_fit, pure=False).result(timeout=300)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert used == 1
+    np.testing.assert_array_equal(weights, split_fit()[0])
