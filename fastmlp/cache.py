@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -29,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fastmlp import npyfile
 from fastmlp.atomic import atomic_write, file_mode, is_temporary
-from fastmlp.exceptions import LockTimeout
+from fastmlp.exceptions import DamagedFileError, LockTimeout
 
 __all__ = [
     "LOCK_NAME",
@@ -104,24 +104,22 @@ def load_parsed(
 def _read_checked(path: Path, digest: str) -> np.ndarray | None:
     """Read a ``.npy`` into a new writable array, or None if it is not the one recorded.
 
-    The header is checked against the file's size before anything is allocated.
+    The header is checked against the file's size before anything is allocated;
+    any damage (an unreadable header of any kind, a FIFO or folder in the
+    file's place) is None too, so the caller parses the raw file again.
     """
-    fmt = np.lib.format
     try:
-        with open(path, "rb") as file:
-            if fmt.read_magic(file) == (1, 0):
-                shape, fortran_order, dtype = fmt.read_array_header_1_0(file)
-            else:
-                shape, fortran_order, dtype = fmt.read_array_header_2_0(file)
-            if fortran_order or dtype.hasobject:
+        with npyfile.open_regular(path) as file:
+            header = npyfile.read_header(file)
+            if header.fortran_order or header.dtype.hasobject:
                 return None
-            nbytes = math.prod(shape) * dtype.itemsize
-            if os.fstat(file.fileno()).st_size != file.tell() + nbytes:
+            nbytes = header.nbytes
+            if os.fstat(file.fileno()).st_size != header.offset + nbytes:
                 return None
-            array = np.empty(shape, dtype=dtype)
+            array = np.empty(header.shape, dtype=header.dtype)
             if file.readinto(memoryview(array.reshape(-1).view(np.uint8))) != nbytes:
                 return None
-    except (OSError, ValueError, EOFError, MemoryError):
+    except (OSError, DamagedFileError, ValueError, EOFError, MemoryError):
         return None
     return array if array_digest(array) == digest else None
 
