@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -29,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from fastmlp import npyfile
-from fastmlp.atomic import atomic_write, file_mode, is_temporary
-from fastmlp.exceptions import DamagedFileError, LockTimeout
+from fastmlp.atomic import atomic_write, file_kind, file_mode, is_temporary
+from fastmlp.exceptions import DamagedFileError, LockTimeout, SpecialFileError
 
 __all__ = [
     "LOCK_NAME",
@@ -198,6 +199,10 @@ def lock(directory: Path, wait: float, blocking: bool = True) -> Iterator[bool]:
     ------
     LockTimeout
         Another process held the lock for ``wait`` seconds.
+    SpecialFileError
+        The lock file is a symbolic link, folder or other non-regular file
+        (when ``blocking``; otherwise False is yielded): a planted link is
+        never followed.
     """
     held = _acquire(directory / LOCK_NAME, wait, blocking)
     try:
@@ -213,6 +218,7 @@ def _acquire(path: Path, wait: float, blocking: bool):
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _check_lock_file(path)
         # An explicit mode: filelock versions before 3.13 create the lock 0644
         # whatever the umask, which would lock out a group sharing the cache.
         file_lock = FileLock(path, mode=file_mode(path))
@@ -225,9 +231,24 @@ def _acquire(path: Path, wait: float, blocking: bool):
             file_lock.acquire(timeout=wait)
     except Timeout:
         raise LockTimeout(f"another process has held {path} for {wait:g} s") from None
+    except SpecialFileError:
+        if blocking:
+            raise
+        return None
     except OSError:
         return None
     return file_lock
+
+
+def _check_lock_file(path: Path) -> None:
+    """Refuse a lock that is not a regular file: opening a planted link would follow it
+    and truncate its target."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise SpecialFileError(f"the cache lock {path} is {file_kind(mode)}, not a regular file")
 
 
 def _stem(raw_name: str) -> str:

@@ -419,3 +419,89 @@ def test_data_on_a_special_file_says_what_it_is(tmp_path, kind):
     assert isinstance(error, DatasetError)
     assert ("FIFO" if kind == "fifo" else "character device") in str(error)
     assert "does not exist" not in str(error)
+
+
+# -- item 9: the plot is written atomically ---------------------------------------------------
+
+
+def test_a_failed_plot_keeps_the_previous_one_and_names_the_flag(tmp_path, capsys, monkeypatch,
+                                                                  blobs):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from fastmlp import cli
+
+    X, y = blobs(n=60, n_features=4, n_classes=2)
+    data = tmp_path / "d.npz"
+    np.savez(data, x_train=X[:40], y_train=y[:40], x_test=X[40:], y_test=y[40:])
+    plot = tmp_path / "curves.png"
+    plot.write_bytes(b"the previous plot")
+
+    def full_disk(self, target, **kwargs):
+        file = open(target, "wb") if isinstance(target, str | os.PathLike) else target
+        file.write(b"half a PNG")
+        file.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    argv = ["train", "--data", str(data), "--epochs", "1", "--hidden", "4", "--batch-size", "8",
+            "--plot", str(plot)]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert f"--plot {plot}" in err and "No space left" in err and len(err.splitlines()) == 1
+    assert plot.read_bytes() == b"the previous plot"
+    assert sorted(os.listdir(tmp_path)) == ["curves.png", "d.npz"]
+
+
+# -- item 10: cache locations -----------------------------------------------------------------
+
+
+def _load_tiny(tmp_path, monkeypatch, home):
+    from datahelp import tiny_dataset
+
+    from fastmlp import datasets
+
+    tiny_dataset(tmp_path / "mirror", monkeypatch)
+    return datasets.load_dataset("tiny", data_home=home, mirror=tmp_path / "mirror")
+
+
+def test_a_data_home_that_is_a_file_says_so(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    with pytest.raises(DatasetError, match="is a regular file, not a folder") as error:
+        _load_tiny(tmp_path, monkeypatch, home)
+    assert "not writable" not in str(error.value) and "FASTMLP_DATA_DIR" in str(error.value)
+
+
+@posix_only
+def test_a_symbolic_link_loop_as_data_home_says_so(tmp_path, monkeypatch):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(DatasetError, match="loop of symbolic links"):
+        _load_tiny(tmp_path, monkeypatch, tmp_path / "a")
+
+
+@posix_only
+def test_a_planted_lock_link_is_refused_and_not_followed(tmp_path, monkeypatch):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "home" / "tiny").mkdir(parents=True)
+    (tmp_path / "home" / "tiny" / ".lock").symlink_to(victim)
+    with pytest.raises(DatasetError, match="lock .* is a symbolic link") as error:
+        _load_tiny(tmp_path, monkeypatch, tmp_path / "home")
+    assert "not writable" not in str(error.value)
+    assert victim.read_text() == "precious"
+
+
+def test_a_full_cache_disk_is_blamed_on_the_cache_not_the_mirror(tmp_path, monkeypatch):
+    from fastmlp import downloads
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(downloads.CappedWriter, "write", full)
+    with pytest.raises(DatasetError) as error:
+        _load_tiny(tmp_path, monkeypatch, tmp_path / "home")
+    message = str(error.value)
+    assert "No space left on device" in message and str(tmp_path / "home") in message
+    assert "could not download" not in message and "mirror" not in message.lower()
