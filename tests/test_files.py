@@ -301,12 +301,13 @@ def test_a_compressed_data_file_cannot_declare_more_than_it_can_hold(tmp_path):
     assert peak < 20 << 20
 
 
-def test_a_data_header_claiming_more_rows_than_stored_names_the_file(tmp_path):
+def test_a_data_header_claiming_more_data_than_stored_names_the_file(tmp_path):
     path = tmp_path / "d.npz"
     x, y = np.zeros((20, 4)), np.arange(20) % 2
     np.savez(path, x_train=x, y_train=y, x_test=x[:5], y_test=y[:5])
     members = _members(path)
-    members[0] = ("x_train.npy", _npy_header((40, 4)) + x.tobytes())
+    # a consistent header (20 rows, 20 labels), but half the rows' bytes
+    members[0] = ("x_train.npy", _npy_header((20, 4)) + x.tobytes()[:320])
     _write_members(path, members)
     with pytest.raises(DatasetError, match="x_train") as error:
         load_npz(path)
