@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
 
-from fastmlp.atomic import atomic_write, file_mode, is_temporary
-from fastmlp.exceptions import LockTimeout
+from fastmlp import npyfile
+from fastmlp.atomic import atomic_write, file_kind, file_mode, is_temporary
+from fastmlp.exceptions import DamagedFileError, LockTimeout, SpecialFileError
 
 __all__ = [
     "LOCK_NAME",
@@ -104,24 +105,22 @@ def load_parsed(
 def _read_checked(path: Path, digest: str) -> np.ndarray | None:
     """Read a ``.npy`` into a new writable array, or None if it is not the one recorded.
 
-    The header is checked against the file's size before anything is allocated.
+    The header is checked against the file's size before anything is allocated;
+    any damage (an unreadable header of any kind, a FIFO or folder in the
+    file's place) is None too, so the caller parses the raw file again.
     """
-    fmt = np.lib.format
     try:
-        with open(path, "rb") as file:
-            if fmt.read_magic(file) == (1, 0):
-                shape, fortran_order, dtype = fmt.read_array_header_1_0(file)
-            else:
-                shape, fortran_order, dtype = fmt.read_array_header_2_0(file)
-            if fortran_order or dtype.hasobject:
+        with npyfile.open_regular(path) as file:
+            header = npyfile.read_header(file)
+            if header.fortran_order or header.dtype.hasobject:
                 return None
-            nbytes = math.prod(shape) * dtype.itemsize
-            if os.fstat(file.fileno()).st_size != file.tell() + nbytes:
+            nbytes = header.nbytes
+            if os.fstat(file.fileno()).st_size != header.offset + nbytes:
                 return None
-            array = np.empty(shape, dtype=dtype)
+            array = np.empty(header.shape, dtype=header.dtype)
             if file.readinto(memoryview(array.reshape(-1).view(np.uint8))) != nbytes:
                 return None
-    except (OSError, ValueError, EOFError, MemoryError):
+    except (OSError, DamagedFileError, ValueError, EOFError, MemoryError):
         return None
     return array if array_digest(array) == digest else None
 
@@ -200,6 +199,10 @@ def lock(directory: Path, wait: float, blocking: bool = True) -> Iterator[bool]:
     ------
     LockTimeout
         Another process held the lock for ``wait`` seconds.
+    SpecialFileError
+        The lock file is a symbolic link, folder or other non-regular file
+        (when ``blocking``; otherwise False is yielded): a planted link is
+        never followed.
     """
     held = _acquire(directory / LOCK_NAME, wait, blocking)
     try:
@@ -215,6 +218,7 @@ def _acquire(path: Path, wait: float, blocking: bool):
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _check_lock_file(path)
         # An explicit mode: filelock versions before 3.13 create the lock 0644
         # whatever the umask, which would lock out a group sharing the cache.
         file_lock = FileLock(path, mode=file_mode(path))
@@ -227,9 +231,24 @@ def _acquire(path: Path, wait: float, blocking: bool):
             file_lock.acquire(timeout=wait)
     except Timeout:
         raise LockTimeout(f"another process has held {path} for {wait:g} s") from None
+    except SpecialFileError:
+        if blocking:
+            raise
+        return None
     except OSError:
         return None
     return file_lock
+
+
+def _check_lock_file(path: Path) -> None:
+    """Refuse a lock that is not a regular file: opening a planted link would follow it
+    and truncate its target."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise SpecialFileError(f"the cache lock {path} is {file_kind(mode)}, not a regular file")
 
 
 def _stem(raw_name: str) -> str:

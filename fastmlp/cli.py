@@ -486,10 +486,20 @@ def _check_memory(args, params: dict, n_features: int, n_classes: int) -> None:
 
 
 def _check_output_path(flag: str, path: str) -> None:
-    """The folder of an output file exists and is writable, before any work is done."""
+    """The file may be replaced (none, or a regular file, with a name the folder accepts)
+    and its folder exists and is writable, before any work is done."""
+    from fastmlp.atomic import check_target
+    from fastmlp.exceptions import SpecialFileError
+
     target = Path(path)
-    if target.is_dir():
-        raise CommandError(f"{flag} {path} is a folder; name a file in it instead.")
+    try:
+        check_target(target)
+    except SpecialFileError as error:
+        if target.is_dir():
+            raise CommandError(f"{flag} {path} is a folder; name a file in it instead.") from None
+        raise CommandError(f"{flag} {path}: {_reason(error)}.") from None
+    except OSError as error:
+        raise CommandError(f"{flag} {path}: {_reason(error)}.") from None
     folder = target.parent
     if not folder.is_dir():
         raise CommandError(
@@ -517,8 +527,16 @@ def _save(model, path: str, metadata: dict) -> None:
     try:
         model.save(path, metadata=metadata)
     except OSError as error:
-        reason = error.strerror or str(error)
-        raise CommandError(f"--save {path}: the model could not be written ({reason}).") from None
+        raise CommandError(
+            f"--save {path}: the model could not be written ({_reason(error)})."
+        ) from None
+    except ValueError as error:
+        raise CommandError(f"--save {path}: {error}") from None
+
+
+def _reason(error: OSError) -> str:
+    """An OSError's reason without the file name: the message names the flag's file."""
+    return error.strerror or str(error)
 
 
 def _read_data_file(path: str, keys: tuple[str, ...]) -> dict:
@@ -589,7 +607,16 @@ def _plot_curves(
     for axes in (left, right):
         axes.grid(alpha=0.3)
         axes.xaxis.get_major_locator().set_params(integer=True)
-    figure.savefig(path)
+    from fastmlp.atomic import atomic_write
+
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    try:
+        with atomic_write(path) as file:  # a full disk keeps the previous plot whole
+            figure.savefig(file, format=fmt)
+    except OSError as error:
+        raise CommandError(
+            f"--plot {path}: the plot could not be written ({_reason(error)})."
+        ) from None
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -18,8 +18,10 @@ written atomically with the permissions the umask allows.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -30,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from fastmlp import cache, downloads
-from fastmlp.atomic import new_file_mode
-from fastmlp.exceptions import DatasetError
+from fastmlp.atomic import file_kind, new_file_mode
+from fastmlp.exceptions import DatasetError, SpecialFileError
 from fastmlp.idx import read_idx
 
 __all__ = [
@@ -227,6 +229,8 @@ def _verified(path: Path, known_hash: str) -> bool:
     import pooch
 
     algorithm, _, digest = known_hash.rpartition(":")
+    if not path.is_file():  # nor open a FIFO planted in its place: that would block
+        return False
     try:
         return pooch.file_hash(str(path), algorithm or "sha256") == digest
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -283,6 +287,7 @@ def _fetch(
             )
         # requests' exceptions are OSErrors
         except (downloads.DownloadError, OSError) as exc:
+            _raise_if_local(exc, directory, fname)
             reason = downloads.describe(exc, limits)
         _log.debug("could not fetch %s: %s", location, reason)
         failures.append(f"  {mirror.label}: {reason}")
@@ -293,6 +298,23 @@ def _fetch(
         f"copy the four files from a machine that has them and run "
         f"`fastmlp download {spec.name} --from DIR`."
     )
+
+
+# errors of the local disk, never of a mirror: trying the next mirror cannot help
+_LOCAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def _raise_if_local(exc: BaseException, directory: Path, fname: str) -> None:
+    """A DatasetError blaming the cache folder when ``exc`` is its disk's failure."""
+    cause = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno in _LOCAL_ERRNOS:
+            raise DatasetError(
+                f"cannot store {fname} in the cache folder {directory}: "
+                f"{cause.strerror or os.strerror(cause.errno)}. Free some space there, or set "
+                f"{DATA_DIR_ENV} or pass data_home= to use another folder"
+            ) from exc
+        cause = cause.__cause__ or cause.__context__
 
 
 @contextmanager
@@ -338,9 +360,15 @@ def _parse(raw: Path, known_hash: str, writable: bool) -> np.ndarray:
 
 @contextmanager
 def _cache_errors(directory: Path) -> Iterator[None]:
-    """Turn a permission problem or a lock held too long into a DatasetError saying what to do."""
+    """Turn a permission problem, a cache location that is no folder, a planted lock or a
+    lock held too long into a DatasetError saying what to do."""
     try:
+        _check_location(directory)
         yield
+    except SpecialFileError as exc:
+        raise DatasetError(
+            f"{exc}; remove it, or set {DATA_DIR_ENV} or pass data_home= to use another folder"
+        ) from exc
     except PermissionError as exc:
         where = exc.filename or directory
         raise DatasetError(
@@ -354,6 +382,30 @@ def _cache_errors(directory: Path) -> Iterator[None]:
             f"{exc}: another fastmlp process is still filling {directory}. Wait for it, or "
             f"set {DATA_DIR_ENV} or pass data_home= to use another folder"
         ) from exc
+
+
+def _check_location(directory: Path) -> None:
+    """The cache folder, or its nearest existing parent, is a folder (followed through
+    links); else one DatasetError naming what it is."""
+    advice = f"set {DATA_DIR_ENV} or pass data_home= to a folder (it is created if missing)"
+    for folder in (directory, *directory.parents):
+        try:
+            found = os.stat(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise DatasetError(
+                    f"cache location {folder} is a loop of symbolic links; fix the link, or "
+                    f"{advice}") from exc
+            raise DatasetError(
+                f"cache location {folder} cannot be reached ({exc.strerror}); {advice}"
+            ) from exc
+        if not stat.S_ISDIR(found.st_mode):
+            raise DatasetError(
+                f"cache location {folder} is {file_kind(found.st_mode)}, not a folder; {advice}"
+            )
+        return
 
 
 def load_dataset(

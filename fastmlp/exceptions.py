@@ -6,9 +6,10 @@ and meanings; fastmlp raises and warns with ``compatible(cls)``, which adds
 scikit-learn's class of the same name as a second base when scikit-learn is
 loaded, so code written against either library catches them.
 
-``CommandError``, ``DownloadError`` and ``LockTimeout`` never reach callers of
-the library: the command line prints the first as one line, and the data layer
-turns the others into a ``DatasetError``.
+``CommandError``, ``DownloadError``, ``LockTimeout`` and ``DamagedFileError``
+never reach callers of the library: the command line prints the first as one
+line, and the data and model file layers turn the others into a
+``DatasetError`` or ``ModelFileError``.
 """
 
 import functools
@@ -60,6 +61,20 @@ class ModelFileError(ValueError):
     """A saved model file is corrupt, truncated, not a fastmlp model or of an unknown format.
 
     The message names the file and what is wrong with it.
+    """
+
+
+class SpecialFileError(OSError):
+    """A path names a folder, FIFO, device or socket where a regular file is needed,
+    or, to be written, a symbolic link. fastmlp never opens such a file in a way that
+    could block, never replaces it, and leaves it untouched."""
+
+
+class DamagedFileError(ValueError):
+    """A ``.npy`` header or ``.npz`` member layout that cannot be read.
+
+    Internal to the file readers, which report it as a ``ModelFileError`` or
+    ``DatasetError`` naming the file, or (the parsed cache) parse the raw file again.
     """
 
 

@@ -171,12 +171,18 @@ class FittedMLP:
         ``predict``, ``score``, ``warm_start`` and ``partial_fit`` need (format:
         [fastmlp.persistence][fastmlp.persistence]). It is written to a
         temporary file next to ``path`` and renamed into place, so a failed
-        save never leaves a half-written file or destroys an older one.
+        save never leaves a half-written file or destroys an older one. The
+        model is first checked as loading will check it, so a model that
+        would not load (e.g. after ``set_params(max_iter=0)``) is refused
+        before the target is touched.
 
         Parameters
         ----------
         path : str or os.PathLike
-            Target file, conventionally ending in ``.npz``; replaced if it exists.
+            Target file, conventionally ending in ``.npz``; replaced if it is a
+            regular file. A symbolic link is refused, never replaced or written
+            through (save to the file it points to); so is a folder, FIFO,
+            device or socket, each left untouched.
         metadata : dict, optional
             JSON-serializable values stored alongside, returned by
             [load_with_metadata][fastmlp.estimator.load_with_metadata].
@@ -186,12 +192,14 @@ class FittedMLP:
         NotFittedError
             The model is not fitted.
         ValueError
-            Class labels or metadata that cannot be stored without pickle, or
-            NaN or infinite weights (which would not load back).
+            Class labels or metadata that cannot be stored without pickle,
+            NaN or infinite weights, or parameters that loading refuses.
+        SpecialFileError
+            ``path`` exists and is not a regular file (an ``OSError``).
         OSError
-            The file cannot be written.
+            The file cannot be written; the message names ``path``.
         """
-        persistence.write(path, self._get_state(), metadata)
+        persistence.write(path, self._get_state(), metadata, check=self._check_state)
 
     # -- state, for model files -------------------------------------------------------------
 
@@ -221,6 +229,14 @@ class FittedMLP:
             "attributes": attributes,
             "optimizer": optimizer,
         }
+
+    @staticmethod
+    def _check_state(state: dict) -> None:
+        """Raise ValueError for a state ``_from_state`` refuses, without building the model."""
+        validation.check_fields(
+            state["hyperparams"], validation.PARAMETER_CONSTRAINTS, "hyper-parameters"
+        )
+        validation.check_state(state)
 
     @classmethod
     def _from_state(cls, state: dict) -> "FittedMLP":

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from fastmlp.exceptions import DatasetError
+from fastmlp import npyfile
+from fastmlp.exceptions import DamagedFileError, DatasetError, SpecialFileError
+from fastmlp.npyfile import open_regular
 from fastmlp.validation import physical_memory
 
 __all__ = ["KEYS", "load_npz", "read_npz_headers"]
@@ -28,7 +31,7 @@ _SAVEZ_HINT = "np.savez(FILE, x_train=..., y_train=..., x_test=..., y_test=...)"
 
 
 def read_npz_headers(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shape and dtype of every ``.npy`` member of an ``.npz`` file, without reading its data.
+    """Shape and dtype of every array of a data file, without reading its data.
 
     Parameters
     ----------
@@ -43,36 +46,52 @@ def read_npz_headers(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int,
     Raises
     ------
     DatasetError
-        The file is missing, not an ``.npz`` archive, or a member's header is damaged.
+        The file is missing, not a regular file, not an ``.npz`` archive, or
+        holds a member other than ``<key>.npy`` for a key in ``KEYS`` (each
+        once), or a damaged member or header.
     """
-    path = Path(path)
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
-        raise DatasetError(f"{path} {what}; name an .npz file written by {_SAVEZ_HINT}.")
-    if not zipfile.is_zipfile(path):
-        raise DatasetError(
-            f"{path} is not an .npz archive; write one with {_SAVEZ_HINT}."
-        )
-    headers = {}
+    with _archive(Path(path)) as (_, headers):
+        return {key: (header.shape, header.dtype) for key, header in headers.items()}
+
+
+@contextmanager
+def _archive(path: Path):
+    """The open archive and its members' checked headers; DatasetError naming the file if not.
+
+    The file is opened once, and never in a way that could block (a FIFO).
+    """
     try:
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                if not member.endswith(".npy"):
-                    continue
-                with archive.open(member) as stream:
-                    major, _ = np.lib.format.read_magic(stream)
-                    read_header = (
-                        np.lib.format.read_array_header_1_0 if major == 1
-                        else np.lib.format.read_array_header_2_0
-                    )
-                    shape, _, dtype = read_header(stream)
-                headers[member.removesuffix(".npy")] = (tuple(shape), np.dtype(dtype))
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        file = open_regular(path)
+    except FileNotFoundError:
         raise DatasetError(
-            f"{path} is a damaged .npz archive ({type(error).__name__}: {error}); "
-            f"write it again with {_SAVEZ_HINT}."
+            f"{path} does not exist; name an .npz file written by {_SAVEZ_HINT}."
         ) from None
-    return headers
+    except SpecialFileError as error:
+        raise DatasetError(f"{error}; name an .npz file written by {_SAVEZ_HINT}.") from None
+    except OSError as error:
+        raise DatasetError(f"{path} cannot be read ({error.strerror or error}).") from None
+    with file:
+        if not zipfile.is_zipfile(file):
+            raise DatasetError(f"{path} is not an .npz archive; write one with {_SAVEZ_HINT}.")
+        try:
+            with zipfile.ZipFile(file) as archive:
+                size = os.fstat(file.fileno()).st_size
+                infos = npyfile.members(archive, KEYS)
+                headers = {key: npyfile.member_header(archive, info, size)
+                           for key, info in infos.items()}
+                yield archive, headers
+        except (DamagedFileError, zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+            if isinstance(error, DatasetError):
+                raise
+            raise DatasetError(
+                f"{path} is a damaged .npz archive ({_one_line(error)}); "
+                f"write it again with {_SAVEZ_HINT}."
+            ) from None
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())[:200]
+    return text if isinstance(error, DamagedFileError) else f"{type(error).__name__}: {text}"
 
 
 def load_npz(
@@ -83,7 +102,8 @@ def load_npz(
     Parameters
     ----------
     path : str or os.PathLike
-        An ``.npz`` file holding (at least) the arrays named by ``keys``.
+        An ``.npz`` file holding the arrays named by ``keys``, and no member
+        other than ``x_train``, ``y_train``, ``x_test``, ``y_test``.
     keys : tuple of str, default=KEYS
         Which of ``x_train``, ``y_train``, ``x_test``, ``y_test`` to read; pairs
         of ``x_*`` and ``y_*`` are checked against each other.
@@ -99,9 +119,10 @@ def load_npz(
     ------
     DatasetError
         One line naming the file, the array and how to fix it: a missing file or
-        array, an archive that is not ``.npz``, an object (pickled) array, a
-        wrong shape or dtype, mismatched lengths or feature counts, NaN or
-        infinite values.
+        array, an archive that is not ``.npz``, an unexpected, bare-named or
+        duplicate member, a damaged header, an object (pickled) array, a wrong
+        shape or dtype, a declared size its stored bytes cannot hold,
+        mismatched lengths or feature counts, NaN or infinite values.
 
     Examples
     --------
@@ -115,25 +136,33 @@ def load_npz(
     ((80, 4), (20,))
     """
     path = Path(path)
-    headers = read_npz_headers(path)
-    missing = [key for key in keys if key not in headers]
-    if missing:
-        found = ", ".join(sorted(headers)) or "no arrays"
-        raise DatasetError(
-            f"{path} has no array {', '.join(missing)} (it holds {found}); "
-            f"write it with {_SAVEZ_HINT}."
-        )
-    for key in keys:
-        shape, dtype = headers[key]
-        _check_header(path, key, shape, dtype)
-    _check_pairs(path, {key: headers[key][0] for key in keys})  # before reading any array
-    arrays = {}
-    with np.load(path, allow_pickle=False) as archive:
+    with _archive(path) as (archive, headers):
+        missing = [key for key in keys if key not in headers]
+        if missing:
+            found = ", ".join(sorted(headers)) or "no arrays"
+            raise DatasetError(
+                f"{path} has no array {', '.join(missing)} (it holds {found}); "
+                f"write it with {_SAVEZ_HINT}."
+            )
         for key in keys:
-            arrays[key] = archive[key]
+            _check_header(path, key, headers[key].shape, headers[key].dtype)
+        _check_pairs(path, {key: headers[key].shape for key in keys})  # before reading any
+        arrays = {key: _read(archive, path, key) for key in keys}
     for key, array in arrays.items():
         _check_values(path, key, array)
     return arrays
+
+
+def _read(archive: zipfile.ZipFile, path: Path, key: str) -> np.ndarray:
+    """One member's array, its header already checked; a short member names the file."""
+    try:
+        with archive.open(f"{key}.npy") as member:
+            return np.lib.format.read_array(member, allow_pickle=False)
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile) as error:
+        raise DatasetError(
+            f"{path}: {key} holds less data than its header declares, or is damaged "
+            f"({_one_line(error)}); write the file again with {_SAVEZ_HINT}."
+        ) from None
 
 
 def _check_pairs(path: Path, shapes: dict[str, tuple[int, ...]]) -> None:

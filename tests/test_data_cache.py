@@ -81,6 +81,10 @@ TAMPER = {
     "extended": (LABELS, edit_bytes(lambda d: d + b"\0")),
     "empty": (LABELS, edit_bytes(lambda d: b"")),
     "header-declares-48-TB": (IMAGES, huge_header),
+    # headers NumPy's parser fails on with TokenError and SyntaxError, not ValueError
+    "header-unclosed-string": (IMAGES, edit_bytes(lambda d: d.replace(b"'shape'", b"'''shap"))),
+    "header-unclosed-bracket": (LABELS, edit_bytes(lambda d: d.replace(b"False", b"Fals("))),
+    "header-bad-syntax": (IMAGES, edit_bytes(lambda d: d.replace(b", 4, 4)", b", 4; 4)"))),
 }
 
 

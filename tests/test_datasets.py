@@ -343,7 +343,8 @@ def test_unwritable_cache_fails_before_any_request(tmp_path: Path, data_server) 
     with pytest.raises(DatasetError) as info:
         datasets.load_mnist(data_home=cache, mirror=data_server.url)
     message = str(info.value)
-    assert f"cache directory {cache / 'mnist'} is not writable" in message
+    # the file in the way is named, not a folder that is "not writable"
+    assert f"cache location {tmp_path / 'file.txt'} is a regular file, not a folder" in message
     assert "FASTMLP_DATA_DIR" in message and "data_home=" in message
     assert data_server.total_requests == 0
 
