@@ -221,6 +221,14 @@ def vector_extensions(flags: str | None = None) -> list[str]:
     return [flag for flag in VECTOR_FLAGS if flag in present]
 
 
+def cpu_text(machine: dict) -> str:
+    """The report header's CPU: e.g. 'AMD EPYC 9R14 (avx2, fma, avx512f, avx512_bf16)',
+    from the machine info's ``cpu_model`` and ``vector_extensions``."""
+    model = machine.get("cpu_model") or "unknown CPU"
+    extensions = machine.get("vector_extensions")
+    return f"{model} ({', '.join(extensions)})" if extensions else model
+
+
 def data_cached(data: str) -> bool:
     """Whether the cache holds the files of a row's data set (worker.DATA's names)."""
     from fastmlp import datasets

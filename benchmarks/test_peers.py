@@ -22,6 +22,7 @@ from benchutil import (
     SKLEARN,
     TORCH_COMPILE,
     VECTOR_FLAGS,
+    cpu_text,
     run_worker,
     systems_for,
     vector_extensions,
@@ -68,6 +69,9 @@ def test_vector_extensions_come_from_the_cpu_flags():
     assert vector_extensions(flags) == ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw",
                                         "avx512_bf16", "amx_tile"]
     assert set(vector_extensions()) <= set(VECTOR_FLAGS)
+    assert cpu_text({"cpu_model": "AMD EPYC 9R14", "vector_extensions": ["avx2", "avx512f"]}) == (
+        "AMD EPYC 9R14 (avx2, avx512f)")
+    assert cpu_text({"cpu_model": "Intel Xeon"}) == "Intel Xeon"  # a run saved before them
 
 
 def test_dense_rows_run_every_system_at_batch_128_and_1024():
