@@ -165,3 +165,21 @@ def test_the_jax_worker_trains_as_eager_pytorch_does(mnist_cache):
 def test_the_torch_compile_worker_trains_as_eager_pytorch_does(mnist_cache):
     eager, compiled = _one_epoch_accuracy(PYTORCH), _one_epoch_accuracy(TORCH_COMPILE)
     assert eager > 0.9 and abs(compiled - eager) <= 0.01, (eager, compiled)
+
+
+def test_the_report_keeps_a_dense_rows_figures_apart_from_mnists():
+    import report
+
+    def bench(data, fastmlp, torch):
+        systems = {FASTMLP: {"rounds": [fastmlp] * 3, "n_samples": 60000},
+                   PYTORCH: {"rounds": [torch] * 3, "n_samples": 60000}}
+        return {"extra_info": {"suite": "epoch", "network": "784-16-10", "recipe": "notebook",
+                               "batch_size": 128, "dtype": "float32", "input": "float32",
+                               "data": data, "systems": systems}}
+
+    rows = report.throughput_rows([bench("mnist", 2e6, 500e3),
+                                   bench("fashion-mnist", 1e6, 1e6)])
+    cells = report.parse_tables(report.throughput_table(rows)[0])["system|network"]
+    mine = {r["input"]: r for r in cells if r["system"] == FASTMLP}
+    assert mine["float32"]["× PyTorch"] == "4.00×"
+    assert mine["float32, fashion-mnist"]["× PyTorch"] == "1.00×"
