@@ -5,6 +5,7 @@ No pytest fixtures here; ``report.py`` imports the names too.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -40,10 +41,11 @@ WORKER_TIMEOUT = 900
 
 # The systems, in the order of a forward round (a backward round reverses it).
 FASTMLP, PYTORCH, SKLEARN = "fastmlp", "PyTorch", "scikit-learn"
+JAX, TORCH_COMPILE = "JAX", "torch.compile"  # the compiled peers (peers.py)
 NAIVE_1, NAIVE_DEFAULT = "naive loop, 1 BLAS thread", "naive loop, default BLAS threads"
 NAIVE = (NAIVE_1, NAIVE_DEFAULT)
 PRESET = "fastmlp, default preset"
-SYSTEMS = (FASTMLP, PYTORCH, SKLEARN, *NAIVE)
+SYSTEMS = (FASTMLP, JAX, TORCH_COMPILE, PYTORCH, SKLEARN, *NAIVE)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Config:
     dtype: str  # the maths dtype
     input: str  # "float32" or "uint8"
     quick: bool = field(default=False, compare=False)
+    data: str = "mnist"  # worker.DATA: "mnist", "mnist-standardized", "fashion-mnist"
 
     @property
     def network(self) -> str:
@@ -63,7 +66,15 @@ class Config:
 
     @property
     def id(self) -> str:
-        return f"{self.network}-batch{self.batch}-{self.dtype}-{self.input}-input"
+        data = "" if self.data == "mnist" else f"-{self.data}"
+        return f"{self.network}-batch{self.batch}-{self.dtype}-{self.input}-input{data}"
+
+    @property
+    def flops_per_sample(self) -> int:
+        """Dense FLOPs of one training sample (peak.flops_per_sample)."""
+        from peak import flops_per_sample
+
+        return flops_per_sample((784, *self.hidden, 10))
 
 
 def _configs() -> list[Config]:
@@ -79,15 +90,25 @@ def _configs() -> list[Config]:
         for input_type in ("float32", "uint8"):
             configs.append(Config("adam", hidden, 128, "float32", input_type,
                                   hidden == (128,) and input_type == "float32"))
+    # dense input: no zeros for fastmlp's sparse first layer to skip
+    configs += [Config("notebook", (16,), batch, "float32", "float32", data=data)
+                for data in ("mnist-standardized", "fashion-mnist") for batch in (128, 1024)]
     return configs
 
 
 CONFIGS = _configs()
 
 
-def systems_for(config: Config, torch_available: bool) -> dict[str, str | None]:
+def systems_for(config: Config, torch_available: bool,
+                jax_available: bool | None = None) -> dict[str, str | None]:
     """Each system's skip reason for this configuration, None where it runs."""
+    if jax_available is None:
+        jax_available = importlib.util.find_spec("jax") is not None
     systems: dict[str, str | None] = {FASTMLP: None}
+    systems[JAX] = None if jax_available else (
+        "JAX not installed (`nox -s bench` installs the bench extra)")
+    systems[TORCH_COMPILE] = None if torch_available else (
+        "PyTorch not installed (`nox -s bench` installs the bench extra)")
     systems[PYTORCH] = None if torch_available else (
         "PyTorch not installed (`nox -s bench` installs the bench extra)")
     systems[SKLEARN] = None if config.input == "float32" else (
@@ -99,7 +120,8 @@ def systems_for(config: Config, torch_available: bool) -> dict[str, str | None]:
 
 def epoch_spec(config: Config, system: str, smoke: bool) -> dict:
     """The worker's spec for one system on one configuration."""
-    slow_at_batch_1 = system != FASTMLP and config.batch == 1
+    # JAX runs a batch-1 epoch in one compiled program: no Python per step
+    slow_at_batch_1 = system not in (FASTMLP, JAX) and config.batch == 1
     n = SLICE_BATCH_1 if slow_at_batch_1 else FULL_SAMPLES
     spec = {
         "task": "epoch", "system": "naive" if system in NAIVE else system,
@@ -108,6 +130,8 @@ def epoch_spec(config: Config, system: str, smoke: bool) -> dict:
         "n_samples": min(n, SMOKE_SAMPLES) if smoke else n,
         "epochs": 1 if smoke else EPOCHS_PER_ROUND,
     }
+    if config.data != "mnist":
+        spec["data"] = config.data
     if system == NAIVE_1:
         spec["blas_threads"] = 1
     return spec
@@ -177,22 +201,32 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-# The vector instruction sets that decide how fast the kernels and BLAS can run,
-# as /proc/cpuinfo spells them (x86 flags; asimd, sve: ARM), in the report's order.
-VECTOR_EXTENSIONS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
-                     "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve", "sve2")
+# The vector extensions the report's header names, as /proc/cpuinfo spells them.
+VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
+                "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16",
+                "amx_int8", "asimd", "sve", "sve2")
 
 
-def vector_extensions() -> list[str] | None:
-    """The CPU's vector extensions among VECTOR_EXTENSIONS, None where they cannot be read."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("flags", "Features")):
-                present = set(line.split(":", 1)[1].split())
-                return [name for name in VECTOR_EXTENSIONS if name in present]
-    except OSError:
-        pass
-    return None
+def vector_extensions(flags: str | None = None) -> list[str]:
+    """The CPU's vector extensions among ``VECTOR_FLAGS``, from /proc/cpuinfo's flags
+    (x86 ``flags``, Arm ``Features``), or from ``flags`` given."""
+    if flags is None:
+        try:
+            lines = Path("/proc/cpuinfo").read_text().splitlines()
+        except OSError:
+            return []
+        flags = next((line.split(":", 1)[1] for line in lines
+                      if line.startswith(("flags", "Features"))), "")
+    present = set(flags.split())
+    return [flag for flag in VECTOR_FLAGS if flag in present]
+
+
+def data_cached(data: str) -> bool:
+    """Whether the cache holds the files of a row's data set (worker.DATA's names)."""
+    from fastmlp import datasets
+
+    name = "fashion-mnist" if data == "fashion-mnist" else "mnist"
+    return all((CACHE / name / f).is_file() for f, _ in datasets.DATASETS[name].files)
 
 
 def load_average() -> list[float] | None:

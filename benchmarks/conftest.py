@@ -48,11 +48,15 @@ def pytest_sessionstart(session) -> None:
 def pytest_benchmark_update_machine_info(config, machine_info):
     """Put the facts the report needs into the saved JSON's machine_info."""
     import numba
+    from peak import measure_fma_peak
+    from worker import TORCH_THREADS
 
     machine_info["fastmlp"] = {
         "cores": os.cpu_count(),
         "cpu_model": cpu_model(),
         "vector_extensions": vector_extensions(),
+        # measured in this run, on the threads each system gets (rows' share of it)
+        "fma_peak": measure_fma_peak(TORCH_THREADS),
         "blas": blas_description(),
         "numba_threads": numba.get_num_threads(),
         "numba_version": numba.__version__,
@@ -79,6 +83,11 @@ def torch_available() -> bool:
 
 
 @pytest.fixture(scope="session")
+def jax_available() -> bool:
+    return importlib.util.find_spec("jax") is not None
+
+
+@pytest.fixture(scope="session")
 def mnist_cache() -> Path:
     """The cache folder holding verified MNIST files; FASTMLP_DATA_DIR points at it."""
     from fastmlp import datasets
@@ -92,6 +101,9 @@ def mnist_cache() -> Path:
         )
     if source.is_dir():
         datasets.download("mnist", source=source, data_home=CACHE)
+    if (SHARED_DATA / "fashion-mnist").is_dir():  # the dense rows' second data set
+        datasets.download("fashion-mnist", source=SHARED_DATA / "fashion-mnist",
+                          data_home=CACHE)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(datasets.DATA_DIR_ENV, str(CACHE))
         mp.delenv(datasets.MIRROR_ENV, raising=False)

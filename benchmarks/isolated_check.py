@@ -5,15 +5,18 @@
 Independent of ``worker.py``: each system is a dozen lines of the plainest
 training code (below), run as ``python -c`` in a fresh process, rounds
 interleaved, best of 3 epochs per process, median over rounds. It prints
-fastmlp/PyTorch and fastmlp/scikit-learn here next to the same ratios in the
-report; the issue's bar is agreement within 20 %. Needs MNIST in the cache
-``load_mnist()`` reads (``FASTMLP_DATA_DIR``; ``nox -s bench`` fills
-``.benchmarks/data``) and PyTorch for its rows.
+fastmlp/JAX, fastmlp/PyTorch and fastmlp/scikit-learn here next to the same
+ratios in the report; the issue's bar is agreement within 20 %. The JAX script
+is an epoch in one jitted ``lax.scan`` over full batches (the rest of the
+permutation dropped and not counted), XLA on 2 threads, compiled before the
+timing. Needs MNIST in the cache ``load_mnist()`` reads (``FASTMLP_DATA_DIR``;
+``nox -s bench`` fills ``.benchmarks/data``), and JAX and PyTorch for their rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -88,6 +91,47 @@ kw = (dict(activation="logistic", solver="sgd", momentum=0.0, learning_rate_init
 best_of_3(lambda x, y: MLPClassifier((hidden,), batch_size=batch, max_iter=1, alpha=0.0,
                                      **kw).fit(x, y))
 """,
+    # one jitted epoch: lax.scan over full batches (the rest dropped, and not counted)
+    "JAX": COMMON + """
+import functools, os
+os.environ.setdefault("PJRT_NPROC", "2")
+import jax, jax.numpy as jnp
+tree = jax.tree_util.tree_map
+def init():
+    rng, sizes = np.random.default_rng(0), (784, hidden, 10)
+    return [tuple(rng.uniform(-i ** -0.5, i ** -0.5, s).astype(np.float32) for s in ((i, o), o))
+            for i, o in zip(sizes[:-1], sizes[1:])]
+def loss(p, xb, yb):
+    h = xb.astype(jnp.float32) * (1 / 255) if xb.dtype == jnp.uint8 else xb
+    (w1, b1), (w2, b2) = p
+    out = (jax.nn.sigmoid if notebook else jax.nn.relu)(h @ w1 + b1) @ w2 + b2
+    if notebook:
+        return jnp.mean(jnp.sum((jax.nn.sigmoid(out) - jax.nn.one_hot(yb, 10)) ** 2, 1))
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(out), yb[:, None], 1))
+@functools.partial(jax.jit, donate_argnums=0)
+def epoch(carry, x, y, key):
+    def step(carry, rows):
+        p, m, v, t = carry
+        g = jax.grad(loss)(p, x[rows], y[rows])
+        if notebook:
+            return (tree(lambda a, d: a - 0.01 * d, p, g), m, v, t), None
+        t = t + 1
+        m = tree(lambda a, d: 0.9 * a + 0.1 * d, m, g)
+        v = tree(lambda a, d: 0.999 * a + 0.001 * d * d, v, g)
+        p = tree(lambda a, b, c: a - 1e-3 / (1 - 0.9 ** t) * b
+                 / (jnp.sqrt(c) / jnp.sqrt(1 - 0.999 ** t) + 1e-8), p, m, v)
+        return (p, m, v, t), None
+    rows = jax.random.permutation(key, len(y)).reshape(-1, batch)
+    return jax.lax.scan(step, carry, rows)[0]
+def fit(x, y):
+    p = init()
+    carry = jax.device_put((p, tree(np.zeros_like, p), tree(np.zeros_like, p), np.float32(0)))
+    jax.block_until_ready(epoch(carry, x, y.astype(np.int32), jax.random.key(0)))
+n = len(y) // batch * batch
+x, y = x[:n], y[:n]
+fit(x, y)  # compiled for these shapes before the timing
+best_of_3(fit)
+""",
 }
 
 # (hidden, batch, input): the notebook net at two batch sizes, uint8 too, and 784-128-10 Adam
@@ -119,11 +163,8 @@ def main() -> int:
     args = parser.parse_args()
     if "FASTMLP_DATA_DIR" not in os.environ and (REPO / ".benchmarks" / "data").is_dir():
         os.environ["FASTMLP_DATA_DIR"] = str(REPO / ".benchmarks" / "data")
-    try:
-        import torch  # noqa: F401
-        systems = ["fastmlp", "PyTorch", "scikit-learn"]
-    except ImportError:
-        systems = ["fastmlp", "scikit-learn"]
+    systems = ["fastmlp"] + [s for s, module in (("JAX", "jax"), ("PyTorch", "torch"))
+                             if importlib.util.find_spec(module)] + ["scikit-learn"]
     reported = report_ratios(args.report) if args.report.is_file() else {}
     print(f"load average before: {os.getloadavg()}")
     print("| network | batch | input | system | isolated samples/s (median, min-max) "

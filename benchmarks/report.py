@@ -88,7 +88,10 @@ def throughput_rows(benchmarks: list[dict]) -> list[dict]:
             median = statistics.median(rates) if rates else None
             rows.append({
                 "system": system, "network": info["network"], "recipe": info["recipe"],
-                "batch": info["batch_size"], "dtype": info["dtype"], "input": info["input"],
+                "batch": info["batch_size"], "dtype": info["dtype"],
+                # a dense row's data set rides in its input cell: its own key, own line
+                "input": info["input"] if info.get("data", "mnist") == "mnist" else (
+                    f"{info['input']}, {info['data']}"),
                 "rates": rates, "median": median, "skipped": result.get("skipped"),
                 "spread": (max(rates) - min(rates)) / median if rates else None,
                 "n_samples": result.get("n_samples"),

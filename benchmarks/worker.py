@@ -35,6 +35,7 @@ Systems train the same network on the same data in the same input type:
   (softmax + log loss instead, the same products) and no uint8 path.
 - ``naive``: ``fastmlp.baseline.train``, the notebook's loop (float64, batch
   1, file order), with ``blas_threads`` 1 or the default.
+- ``JAX`` and ``torch.compile``: the compiled peers, in ``peers.py``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import time
 import warnings
 
 import numpy as np
+import peers
 
 TORCH_THREADS = 2
 WARM_UP_SAMPLES = 1024
@@ -57,14 +59,28 @@ N_CLASSES = 10
 RECIPES = ("notebook", "adam")
 
 
-def load_inputs(input_type: str, n_train: int | None = None):
-    """MNIST as ``(x_train, y_train, x_test, y_test)``, flattened, in ``input_type``.
+# The data sets of the rows: "mnist-standardized" is MNIST through a StandardScaler fit on
+# the 60,000 training images, dense input (only never-lit pixels stay 0).
+DATA = {"mnist": "mnist", "fashion-mnist": "fashion-mnist", "mnist-standardized": "mnist"}
 
-    ``"uint8"`` keeps the raw pixels; ``"float32"`` scales them by 1/255 once, here.
+
+def load_inputs(input_type: str, n_train: int | None = None, data: str = "mnist"):
+    """``data`` as ``(x_train, y_train, x_test, y_test)``, flattened, in ``input_type``.
+
+    ``"uint8"`` keeps the raw pixels; ``"float32"`` scales them by 1/255 once, here
+    (``"mnist-standardized"``: standardizes them instead; float32 only).
     """
-    from fastmlp import load_mnist
+    from fastmlp import load_dataset
 
-    (x_train, y_train), (x_test, y_test) = load_mnist()
+    if data not in DATA:
+        raise ValueError(f"data must be one of {sorted(DATA)}, not {data!r}")
+    (x_train, y_train), (x_test, y_test) = load_dataset(DATA[data])
+    if data == "mnist-standardized":
+        if input_type != "float32":
+            raise ValueError(f"standardized MNIST is float32 input, not {input_type!r}")
+        x_train, x_test = standardized(x_train, x_test)
+        return (np.ascontiguousarray(x_train[:n_train]), y_train[:n_train].astype(np.int64),
+                x_test, y_test.astype(np.int64))
     x_train = x_train.reshape(len(x_train), -1)[:n_train]
     y_train = y_train[:n_train].astype(np.int64)
     x_test = x_test.reshape(len(x_test), -1)
@@ -74,6 +90,16 @@ def load_inputs(input_type: str, n_train: int | None = None):
     elif input_type != "uint8":
         raise ValueError(f"input must be 'uint8' or 'float32', not {input_type!r}")
     return np.ascontiguousarray(x_train), y_train, x_test, y_test.astype(np.int64)
+
+
+def standardized(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened float32 images, standardized with a ``StandardScaler`` fit on ``x_train``."""
+    from sklearn.preprocessing import StandardScaler
+
+    x_train = x_train.reshape(len(x_train), -1).astype(np.float32)
+    x_test = x_test.reshape(len(x_test), -1).astype(np.float32)
+    scaler = StandardScaler().fit(x_train)
+    return scaler.transform(x_train), scaler.transform(x_test)
 
 
 # -- fastmlp -------------------------------------------------------------------------------
@@ -360,9 +386,15 @@ def timed_epochs(fit, spec: dict) -> list[float]:
 
 
 EPOCHS = {"fastmlp": fastmlp_epochs, "PyTorch": torch_epochs,
-          "scikit-learn": sklearn_epochs, "naive": naive_epochs}
+          "scikit-learn": sklearn_epochs, "naive": naive_epochs,
+          "JAX": peers.jax_epochs, "torch.compile": peers.compiled_torch_epochs}
 TIME_TO_ACCURACY = {"fastmlp": fastmlp_time_to_accuracy, "PyTorch": torch_time_to_accuracy,
-                    "scikit-learn": sklearn_time_to_accuracy}
+                    "scikit-learn": sklearn_time_to_accuracy,
+                    "JAX": peers.jax_time_to_accuracy,
+                    "torch.compile": peers.compiled_torch_time_to_accuracy}
+# Systems whose epoch leaves out the last, partial batch (peers.py): their samples/s
+# counts the samples they trained.
+FULL_BATCHES_ONLY = ("JAX",)
 
 
 def thread_counts(system: str) -> dict:
@@ -377,7 +409,9 @@ def thread_counts(system: str) -> dict:
     if system == "fastmlp":
         import numba
         info["numba_threads"] = numba.get_num_threads()
-    if system == "PyTorch":
+    if system == "JAX":
+        info.update(peers.jax_thread_info())
+    if system in ("PyTorch", "torch.compile"):
         import torch
         info["torch_threads"] = torch.get_num_threads()
         info["version"] = torch.__version__
@@ -390,9 +424,12 @@ def thread_counts(system: str) -> dict:
 def run(spec: dict) -> dict:
     """Run one spec in this process and return its result (see the module docstring)."""
     system, task = spec["system"], spec["task"]
-    x, y, x_test, y_test = load_inputs(spec["input"], spec.get("n_samples"))
+    x, y, x_test, y_test = load_inputs(spec["input"], spec.get("n_samples"),
+                                       spec.get("data", "mnist"))
     if task == "epoch":
-        result = {"epoch_seconds": EPOCHS[system](spec, x, y), "n_samples": len(y)}
+        n = peers.full_batches(len(y), spec["batch"]) if system in FULL_BATCHES_ONLY else len(y)
+        result = {"epoch_seconds": EPOCHS[system](spec, x, y), "n_samples": n,
+                  "input_nonzero": float(np.count_nonzero(x) / x.size)}
     elif task == "time_to_accuracy":
         result = TIME_TO_ACCURACY[system](spec, x, y, x_test, y_test)
     else:
