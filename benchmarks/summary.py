@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchutil import FASTMLP, NAIVE, PYTORCH, SKLEARN
+from benchutil import FASTMLP, JAX, NAIVE, PYTORCH, SKLEARN, TORCH_COMPILE
 
 EXTENSION_NAMES = {"sse4_2": "SSE4.2", "avx": "AVX", "avx2": "AVX2", "fma": "FMA",
                    "avx512f": "AVX-512F", "avx512bw": "AVX-512BW", "avx512vl": "AVX-512VL",
                    "avx512_vnni": "AVX-512 VNNI", "avx512_bf16": "AVX-512 BF16",
                    "amx_tile": "AMX", "asimd": "NEON", "sve": "SVE", "sve2": "SVE2"}
 HEADLINE = ("float32", "float32")  # (maths dtype, input) of the summary's chart and ratios
-PEERS = ((PYTORCH, "× PyTorch"), (SKLEARN, "× scikit-learn"))
+PEERS = ((JAX, "× JAX"), (TORCH_COMPILE, "× torch.compile"), (PYTORCH, "× PyTorch"),
+         (SKLEARN, "× scikit-learn"))
 
 
 def cpu_text(cpu: dict) -> str:
