@@ -55,6 +55,14 @@ class ModelFileError(ValueError):
     """
 
 
+class ConcurrentFitError(RuntimeError):
+    """``fit`` or ``partial_fit`` was called on an estimator another call is still training.
+
+    One estimator trains one fit at a time ([fastmlp.fitguard][fastmlp.fitguard]
+    says why it raises rather than waits); fit one estimator per thread.
+    """
+
+
 class NotFittedError(ValueError, AttributeError):
     """The estimator is used before ``fit``; an AttributeError so hasattr() works."""
 
