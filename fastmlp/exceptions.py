@@ -48,6 +48,14 @@ class LockTimeout(TimeoutError):
     """
 
 
+class SchedulerError(ConnectionError):
+    """A sweep's Dask cluster cannot be used: the scheduler did not answer as one, or the
+    workers holding the sweep's data left it.
+
+    The message names the scheduler's address and what happened instead.
+    """
+
+
 class ModelFileError(ValueError):
     """A saved model file is corrupt, truncated, not a fastmlp model or of an unknown format.
 

@@ -4,6 +4,7 @@ conversion the data means (fastmlp.numeric, ClassifierMixin.score)."""
 import numpy as np
 import pytest
 
+from fastmlp import cli
 from fastmlp.estimator import MLPClassifier
 
 pytestmark = pytest.mark.usefixtures("quiet_convergence")
@@ -75,3 +76,17 @@ def test_score_names_a_length_mismatch(blobs):
     with pytest.raises(ValueError, match=r"^score: sample_weight has shape \(3,\)"):
         model.score(X, y, sample_weight=np.ones(3))
     assert model.score(X, y) == model.score(X, list(y), sample_weight=np.ones(90))
+
+
+@pytest.mark.parametrize("dataset", [[], ["--dataset", "mnist"]])
+def test_cli_evaluate_on_a_data_set_of_other_features_names_the_model_and_data(
+    mirror_env, tmp_path, capsys, blobs, dataset
+):
+    X, y = blobs(n=60, n_features=20)
+    path = tmp_path / "twenty.npz"
+    MLPClassifier(**FAST).fit(X, y).save(path)
+    assert cli.main(["evaluate", str(path), *dataset]) == cli.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"fastmlp: error: {path} was trained on 20 features, but the mnist "
+                          "test images have 784 features (pixels); pass --data FILE")
