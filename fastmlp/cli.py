@@ -786,7 +786,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         params["max_iter"] = args.epochs
     points = sweeps.check_points(grid, params, n_features=DATASET_FEATURES,
-                                 n_classes=DATASET_CLASSES)
+                                 n_classes=DATASET_CLASSES, data_dtype=np.uint8)
     if args.out:
         _check_output_path("--out", args.out)
     if args.plot:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from fastmlp import validation
+from fastmlp import numeric, validation
 
 MAX_POINTS = 10_000
 """Points a sweep runs at most: checking them alone takes seconds beyond this, and the
@@ -76,6 +76,7 @@ def check_grid(
     base: Mapping[str, Any],
     n_features: int = 1,
     n_classes: int = 2,
+    data_dtype: Any = None,
 ) -> int:
     """Refuse a grid too large to sweep, from its description; return its number of points.
 
@@ -87,6 +88,9 @@ def check_grid(
         The parameters shared by all points (the grid's values override them).
     n_features, n_classes : int
         Of the data the points will train on: they size the first and last layers.
+    data_dtype : numpy dtype, optional
+        Of that data: the float type of the points with ``dtype=None``
+        (float32 for uint8 and float32 data). None: assume float64, the larger.
 
     Returns
     -------
@@ -107,8 +111,8 @@ def check_grid(
         merged = {**_DEFAULTS, **base}
         layers = one.get("hidden_layer_sizes", [merged["hidden_layer_sizes"]])
         solver = "adam" if "adam" in one.get("solver", [merged["solver"]]) else "sgd"
-        dtypes = one.get("dtype", [merged["dtype"]])
-        dtype = np.float32 if all(d == "float32" for d in dtypes) else np.float64  # the larger
+        dtypes = {str(_model_dtype(d, data_dtype)) for d in one.get("dtype", [merged["dtype"]])}
+        dtype = np.float32 if dtypes == {"float32"} else np.float64  # the larger of them
         others = math.prod(len(v) for name, v in one.items() if name != "hidden_layer_sizes")
         for hidden in layers:
             sizes = _sizes(hidden)
@@ -128,6 +132,16 @@ def check_grid(
             "sweep fewer points or smaller networks"
         )
     return n_points
+
+
+def _model_dtype(dtype: Any, data_dtype: Any) -> np.dtype:
+    """The float type of a point's model, as ``fit`` picks it (float64 where unknown)."""
+    if dtype is None and data_dtype is not None:
+        return numeric.float_dtype(None, np.empty(0, dtype=data_dtype))
+    try:
+        return np.dtype(dtype if dtype is not None else np.float64)
+    except TypeError:  # not a dtype: the point's own check names it
+        return np.dtype(np.float64)
 
 
 def _sizes(hidden: Any) -> tuple[int, ...] | None:

@@ -370,6 +370,7 @@ def check_points(
     *,
     n_features: int = 1,
     n_classes: int = 2,
+    data_dtype: Any = None,
 ) -> list[dict]:
     """Expand ``grid`` over ``params`` and check every point before anything runs.
 
@@ -383,9 +384,9 @@ def check_points(
         As for [expand_grid][fastmlp.sweeps.expand_grid].
     params : dict, str or None
         Base parameters or a preset name, as for [sweep][fastmlp.sweeps.sweep].
-    n_features, n_classes : int, optional
-        Of the data to sweep on, which size the networks; the defaults size
-        only the hidden layers.
+    n_features, n_classes, data_dtype : optional
+        Of the data to sweep on, which size the networks (and pick the float
+        type where ``dtype`` is None); the defaults size only the hidden layers.
 
     Returns
     -------
@@ -399,7 +400,7 @@ def check_points(
         point has an unknown name or invalid value; the message names the point.
     """
     base = base_params(params)
-    grids.check_grid(grid, base, n_features, n_classes)
+    grids.check_grid(grid, base, n_features, n_classes, data_dtype)
     points = expand_grid(grid)
     if not points:
         raise ValueError("the grid has no points; give at least one parameter and value")
@@ -640,7 +641,7 @@ def sweep(
     base = base_params(params)
     X, y, X_val, y_val = validation_split(X, y, X_val, y_val)
     points = check_points(grid, base, n_features=math.prod(X.shape[1:]),
-                          n_classes=len(np.unique(y)))
+                          n_classes=len(np.unique(y)), data_dtype=X.dtype)
     with _connected(client, connect_timeout) as client:
         return _run(client, base, points, (X, y, X_val, y_val), callback)
 
