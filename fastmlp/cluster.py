@@ -136,9 +136,9 @@ def _probe(url: str, host: str, port: int, timeout: float) -> None:
     where = f"the Dask scheduler at {url}"
     if thread.is_alive() or isinstance(error, TimeoutError | asyncio.TimeoutError):
         raise SchedulerError(
-            f"no answer from {where} within {timeout:g} s: the server there accepts no "
-            "connection or does not speak Dask's protocol; check the address, start a "
-            "scheduler there with `dask scheduler`, or allow more time (connect timeout)"
+            f"no answer from {where} within {timeout:g} s: nothing there completed Dask's "
+            "handshake; check the address, start a scheduler there with `dask scheduler`, "
+            "or allow more time (connect_timeout; --connect-timeout on the command line)"
         )
     if isinstance(error, socket.gaierror):
         raise SchedulerError(f"cannot reach {where}: cannot resolve host {host!r} ({error})")

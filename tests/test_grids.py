@@ -63,6 +63,7 @@ def test_invalid_layer_sizes_are_left_to_the_points_own_check():
 
 
 def test_cli_counts_the_grid_before_parsing_a_value(monkeypatch, capsys):
+    pytest.importorskip("distributed", reason="fastmlp sweep needs dask[distributed]")
     def no_work(*args, **kwargs):
         raise AssertionError("a value was parsed or data loaded before the grid was counted")
 
@@ -79,6 +80,7 @@ def test_cli_counts_the_grid_before_parsing_a_value(monkeypatch, capsys):
 
 
 def test_cli_refuses_a_huge_layer_at_once_and_names_it(monkeypatch, capsys):
+    pytest.importorskip("distributed", reason="fastmlp sweep needs dask[distributed]")
     def no_work(*args, **kwargs):
         raise AssertionError("the data was loaded before the grid was checked")
 
