@@ -25,10 +25,6 @@ MAX_POINTS = 10_000
 """Points a sweep runs at most: checking them alone takes seconds beyond this, and the
 results hold one fitted model each."""
 
-_DEFAULTS = {"hidden_layer_sizes": (100,), "solver": "adam", "dtype": None}
-"""``MLPClassifier``'s defaults of the parameters that size a network's memory."""
-
-
 def sub_grids(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Sequence]]) -> list[Mapping]:
     """The grid's mappings (one, or the union's), each value list checked, none expanded.
 
@@ -105,10 +101,12 @@ def check_grid(
         memory needed and the memory there is); or fitted models that would
         not fit in it together.
     """
+    from fastmlp import MLPClassifier
+
     n_points = check_count(count_points(grid))
+    merged = {**MLPClassifier().get_params(), **base}
     model_bytes = 0
     for one in sub_grids(grid):
-        merged = {**_DEFAULTS, **base}
         layers = one.get("hidden_layer_sizes", [merged["hidden_layer_sizes"]])
         solver = "adam" if "adam" in one.get("solver", [merged["solver"]]) else "sgd"
         dtypes = {str(_model_dtype(d, data_dtype)) for d in one.get("dtype", [merged["dtype"]])}
