@@ -17,6 +17,7 @@ _LAZY = {
     "load_kmnist": "fastmlp.datasets",
     "DatasetError": "fastmlp.exceptions",
     "ModelFileError": "fastmlp.exceptions",
+    "ConcurrentFitError": "fastmlp.exceptions",
     "load": "fastmlp.estimator",
     "load_with_metadata": "fastmlp.estimator",
     "sweep": "fastmlp.sweeps",

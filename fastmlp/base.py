@@ -130,9 +130,25 @@ class ClassifierMixin:
         -------
         float
             In [0, 1].
+
+        Raises
+        ------
+        ValueError
+            ``y`` or ``sample_weight`` does not have one entry per sample of ``X``.
         """
-        hits = self.predict(X) == np.asarray(y)
-        return float(np.average(hits, weights=sample_weight))
+        predicted = self.predict(X)
+        y = np.asarray(y)
+        if y.shape != predicted.shape:  # else == broadcasts, or fails in NumPy's words
+            raise ValueError(
+                f"score: y has shape {y.shape}, but X has {len(predicted)} samples; pass "
+                f"one label per sample of X, shape ({len(predicted)},)."
+            )
+        if sample_weight is not None and np.shape(sample_weight) != predicted.shape:
+            raise ValueError(
+                f"score: sample_weight has shape {np.shape(sample_weight)}, but X has "
+                f"{len(predicted)} samples; pass one weight per sample of X."
+            )
+        return float(np.average(predicted == y, weights=sample_weight))
 
     def __sklearn_tags__(self):
         from sklearn.utils import ClassifierTags

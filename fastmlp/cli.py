@@ -649,6 +649,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         _, (x_test, y_test) = load_dataset(dataset, data_home=args.data_home,
                                            mirror=args.mirror)
         source, what = dataset, f"{dataset} test images"
+        n_features = int(np.prod(x_test.shape[1:]))
+        if n_features != model.n_features_in_:
+            raise CommandError(
+                f"{args.model} was trained on {model.n_features_in_} features, but the "
+                f"{dataset} test images have {n_features} features (pixels); pass --data "
+                f"FILE, an .npz with x_test, y_test of {model.n_features_in_} features."
+            )
     predicted = model.predict(x_test)
     accuracy = float(np.mean(predicted == y_test))
     notes = _label_warnings(model, y_test, f"the test labels of {source}")
@@ -752,6 +759,9 @@ def _add_sweep_parser(commands) -> None:
                          "(default: an embedded cluster on this machine)")
     cluster.add_argument("--workers", type=int, metavar="N",
                          help="worker processes of the embedded cluster (default: one per core)")
+    sweep.add_argument("--connect-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="seconds to connect to --scheduler and hear its handshake "
+                       "before giving up (default: 30)")
     sweep.add_argument("--out", metavar="FILE", help="write the ranked results to FILE as CSV")
     _add_plot_option(sweep, "validation accuracy against each swept parameter")
     _add_report_and_data_options(sweep)
@@ -769,14 +779,18 @@ def _sweep(args: argparse.Namespace) -> int:
     from fastmlp import sweeps
     from fastmlp.datasets import load_dataset
 
-    # Everything the user typed is checked before the data is loaded or a cluster starts.
+    # Everything the user typed is checked before the data is loaded or a cluster starts,
+    # the cheap flags first; the grid on its description before any point exists.
+    if args.workers is not None and args.workers < 1:
+        raise CommandError(f"--workers must be at least 1; got {args.workers}.")
+    if not args.connect_timeout > 0:
+        raise CommandError(f"--connect-timeout must be > 0 seconds; got {args.connect_timeout}.")
     grid = sweeps.parse_grid(args.grid)
     params = dict(PRESETS[args.preset], random_state=args.seed)
     if args.epochs is not None:
         params["max_iter"] = args.epochs
-    points = sweeps.check_points(grid, params)
-    if args.workers is not None and args.workers < 1:
-        raise CommandError(f"--workers must be at least 1; got {args.workers}.")
+    points = sweeps.check_points(grid, params, n_features=DATASET_FEATURES,
+                                 n_classes=DATASET_CLASSES, data_dtype=np.uint8)
     if args.out:
         _check_output_path("--out", args.out)
     if args.plot:
@@ -837,14 +851,13 @@ def _sweep_client(args: argparse.Namespace):
 
     if not args.scheduler:
         return sweeps.local_client(args.workers)
-    from distributed import Client
+    from fastmlp import cluster
 
     try:
-        return Client(args.scheduler, set_as_default=False)
-    except OSError as error:
+        return cluster.connect(args.scheduler, args.connect_timeout)
+    except (ValueError, OSError) as error:
         raise CommandError(
-            f"cannot reach the Dask scheduler at {args.scheduler} ({error}); start one there "
-            "with `dask scheduler`, or leave out --scheduler to run on this machine."
+            f"--scheduler: {error} (or leave out --scheduler to run on this machine)."
         ) from None
 
 

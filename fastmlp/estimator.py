@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fastmlp import persistence, training, validation
+from fastmlp import fitguard, numeric, persistence, training, validation
 from fastmlp.base import BaseEstimator, ClassifierMixin
 from fastmlp.exceptions import ConvergenceWarning, compatible
 from fastmlp.fitted import FittedMLP
@@ -247,8 +247,17 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ConcurrentFitError
+            Another ``fit`` or ``partial_fit`` of this estimator is running (in
+            another thread, or from a callback). One estimator trains one fit
+            at a time, and a second one raises at once rather than wait
+            ([fastmlp.fitguard][fastmlp.fitguard] says why); fits of different
+            estimators run in parallel.
         """
-        with training.unchanged_on_bad_input(self):
+        with fitguard.fitting(self, "fit"), training.unchanged_on_bad_input(self):
             return self._fit(X, y, False, coef_init=coef_init, intercept_init=intercept_init)
 
     def partial_fit(self, X, y, classes=None) -> "MLPClassifier":
@@ -270,10 +279,15 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ConcurrentFitError
+            Another ``fit`` or ``partial_fit`` of this estimator is running, as for ``fit``.
         """
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        with training.unchanged_on_bad_input(self):
+        with fitguard.fitting(self, "partial_fit"), training.unchanged_on_bad_input(self):
             return self._fit(X, y, incremental=True, classes=classes)
 
     # -- training loop ----------------------------------------------------------------
@@ -381,7 +395,7 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
     def _initialize(self, X: np.ndarray, rng: np.random.Generator) -> None:
         hidden = validation.hidden_sizes(self.hidden_layer_sizes)
         layer_sizes = (X.shape[1], *hidden, len(self.classes_))
-        dtype = validation.float_dtype(self.dtype, X)
+        dtype = numeric.float_dtype(self.dtype, X)
         validation.check_memory(self.hidden_layer_sizes, layer_sizes, dtype, self.solver)
         try:
             network = Network(

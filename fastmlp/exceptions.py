@@ -57,6 +57,14 @@ class LockTimeout(TimeoutError):
     """
 
 
+class SchedulerError(ConnectionError):
+    """A sweep's Dask cluster cannot be used: the scheduler did not answer as one, or the
+    workers holding the sweep's data left it.
+
+    The message names the scheduler's address and what happened instead.
+    """
+
+
 class ModelFileError(ValueError):
     """A saved model file is corrupt, truncated, not a fastmlp model or of an unknown format.
 
@@ -75,6 +83,14 @@ class DamagedFileError(ValueError):
 
     Internal to the file readers, which report it as a ``ModelFileError`` or
     ``DatasetError`` naming the file, or (the parsed cache) parse the raw file again.
+    """
+
+
+class ConcurrentFitError(RuntimeError):
+    """``fit`` or ``partial_fit`` was called on an estimator another call is still training.
+
+    One estimator trains one fit at a time ([fastmlp.fitguard][fastmlp.fitguard]
+    says why it raises rather than waits); fit one estimator per thread.
     """
 
 

@@ -19,10 +19,12 @@ that need it, so ``import fastmlp`` and training never load it.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import math
 import os
 import time
+import types
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from fastmlp import extras, threads
+from fastmlp import cluster, extras, grids, threads
+from fastmlp.exceptions import SchedulerError
 from fastmlp.presets import PRESETS
 
 VALIDATION_SIZE = 10_000
@@ -160,23 +163,9 @@ def expand_grid(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Sequence]])
     ValueError
         If a value list is empty or not a sequence (a bare string or number).
     """
-    grids = [grid] if isinstance(grid, Mapping) else list(grid)
     points = []
-    for one in grids:
-        if not isinstance(one, Mapping):
-            raise ValueError(
-                f"a grid maps parameter names to lists of values; got {type(one).__name__}"
-            )
+    for one in grids.sub_grids(grid):
         names = list(one)
-        for name in names:
-            values = one[name]
-            if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
-                raise ValueError(
-                    f"grid[{name!r}] must be a list of values to try, e.g. "
-                    f"{{{name!r}: [{values!r}]}}; got {values!r}"
-                )
-            if len(values) == 0:
-                raise ValueError(f"grid[{name!r}] is empty; give at least one value")
         for combination in itertools.product(*(one[name] for name in names)):
             points.append(dict(zip(names, combination, strict=True)))
     return points
@@ -203,9 +192,10 @@ def parse_grid(specs: Sequence[str]) -> dict[str, list]:
     ------
     ValueError
         A spec without ``=``, a name given twice or unknown (the message lists
-        the allowed names), or a value that does not parse as the parameter's type.
+        the allowed names), a value that does not parse as the parameter's type,
+        or more than ``grids.MAX_POINTS`` points (counted before any is parsed).
     """
-    grid: dict[str, list] = {}
+    texts: dict[str, list[str]] = {}
     for spec in specs:
         name, sep, text = spec.partition("=")
         name = name.strip()
@@ -214,10 +204,12 @@ def parse_grid(specs: Sequence[str]) -> dict[str, list]:
                 f"--grid {spec!r}: expected NAME=VALUE[,VALUE...], e.g. "
                 "hidden_layer_sizes=16,64 or learning_rate_init=1e-3,3e-3"
             )
-        if name in grid:
+        if name in texts:
             raise ValueError(f"--grid {name} is given twice; list all its values in one --grid")
-        grid[name] = [parse_value(name, item.strip()) for item in text.split(",")]
-    return grid
+        texts[name] = text.split(",")
+    grids.check_count(math.prod(len(items) for items in texts.values()))  # before parsing
+    return {name: [parse_value(name, item.strip()) for item in items]
+            for name, items in texts.items()}
 
 
 def parse_value(name: str, text: str) -> Any:
@@ -294,10 +286,12 @@ def _type_name(name: str, default: Any) -> str:
     return {int: "an integer", float: "a number"}.get(type(default), "a string")
 
 
-def _estimator_defaults() -> dict:
+@functools.cache
+def _estimator_defaults() -> Mapping[str, Any]:
     from fastmlp import MLPClassifier
 
-    return MLPClassifier().get_params()
+    # read once: a grid of thousands of values would otherwise inspect the signature per value
+    return types.MappingProxyType(MLPClassifier().get_params())
 
 
 def base_params(params: Mapping[str, Any] | str | None) -> dict:
@@ -373,8 +367,16 @@ def check_params(params: Mapping[str, Any]) -> None:
 def check_points(
     grid: Mapping[str, Sequence] | Sequence[Mapping[str, Sequence]],
     params: Mapping[str, Any] | str | None = None,
+    *,
+    n_features: int = 1,
+    n_classes: int = 2,
+    data_dtype: Any = None,
 ) -> list[dict]:
     """Expand ``grid`` over ``params`` and check every point before anything runs.
+
+    The grid's size and memory are checked on its description first
+    ([grids.check_grid][fastmlp.grids.check_grid]), so that a grid too large
+    to sweep fails at once, before any point exists.
 
     Parameters
     ----------
@@ -382,6 +384,9 @@ def check_points(
         As for [expand_grid][fastmlp.sweeps.expand_grid].
     params : dict, str or None
         Base parameters or a preset name, as for [sweep][fastmlp.sweeps.sweep].
+    n_features, n_classes, data_dtype : optional
+        Of the data to sweep on, which size the networks (and pick the float
+        type where ``dtype`` is None); the defaults size only the hidden layers.
 
     Returns
     -------
@@ -391,10 +396,11 @@ def check_points(
     Raises
     ------
     ValueError
-        If the grid is empty, or a point has an unknown name or invalid value;
-        the message names the point.
+        If the grid is empty, too large (``grids.MAX_POINTS``, or memory), or a
+        point has an unknown name or invalid value; the message names the point.
     """
     base = base_params(params)
+    grids.check_grid(grid, base, n_features, n_classes, data_dtype)
     points = expand_grid(grid)
     if not points:
         raise ValueError("the grid has no points; give at least one parameter and value")
@@ -512,79 +518,36 @@ def local_client(workers: int | None = None) -> Iterator[Any]:
     # fewer than 20 points wait for it, and a worker that then steals a point fetches it
     # again: the embedded cluster keeps every worker's copy until the sweep releases it.
     with dask.config.set({"distributed.scheduler.active-memory-manager.start": False}), \
-            _sigint_ignored():
-        cluster = LocalCluster(
+            cluster.sigint_ignored():
+        embedded = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
             dashboard_address=None, silence_logs=logging.CRITICAL,
             # the scheduler serves HTTP (health, metrics) even without a dashboard: on a
             # free loopback port rather than 8787, which another cluster may hold
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            preload=[__name__],  # dask_setup below, in each worker process
+            preload=[cluster.__name__],  # its dask_setup, in each worker process
         )
-    with cluster, Client(cluster, set_as_default=False) as client:
+    with embedded, Client(embedded, set_as_default=False) as client:
         try:
             yield client
         except KeyboardInterrupt:
             # A running fit cannot be interrupted, and a graceful close waits up to 4 s for
             # it; its result is not wanted, so stop the worker processes now.
-            cluster.sync(_stop_workers, list(cluster.workers.values()))
+            embedded.sync(cluster.stop_workers, list(embedded.workers.values()))
             raise
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore Ctrl-C while the worker processes start; they inherit the setting.
-
-    A terminal's Ctrl-C reaches the whole process group, and a worker still
-    importing (before ``dask_setup`` runs in it) would die with a traceback.
-    The workers never need the signal: the sweep stops them on Ctrl-C. The
-    price: a Ctrl-C during the seconds of start-up is lost (blocking it
-    instead does not reach the workers: the spawned processes start unblocked).
-    """
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread sets handlers
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-async def _stop_workers(nannies: list) -> None:
-    import asyncio
-
-    await asyncio.gather(*(nanny.close(timeout=0.5) for nanny in nannies))
-
-
-@contextmanager
-def _connected(client: Any) -> Iterator[Any]:
+def _connected(client: Any, timeout: float) -> Iterator[Any]:
     """The client to use: ours to close if made here from None or an address."""
     if client is None:
         with local_client() as embedded:
             yield embedded
     elif isinstance(client, str):
-        from distributed import Client
-
-        with Client(client, set_as_default=False) as connected:
+        with cluster.connect(client, timeout) as connected:
             yield connected
     else:
         yield client
-
-
-def dask_setup(worker: Any) -> None:
-    """Dask's preload hook, run in each worker process of the embedded cluster.
-
-    Ctrl-C in a terminal reaches every process of the foreground group; the
-    workers leave it to the sweep, which cancels its tasks and shuts them down
-    (otherwise each prints a KeyboardInterrupt traceback as it dies).
-    """
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 WORKER_TIMEOUT = 60.0
@@ -604,6 +567,7 @@ def sweep(
     params: Mapping[str, Any] | str | None = None,
     client: Any = None,
     callback: Callable[[SweepResult], None] | None = None,
+    connect_timeout: float = cluster.CONNECT_TIMEOUT,
 ) -> list[SweepResult]:
     """Fit one ``MLPClassifier`` per grid point on a Dask cluster and score it on validation data.
 
@@ -633,10 +597,14 @@ def sweep(
         A client to use, or a scheduler address such as
         ``"tcp://10.0.0.1:8786"`` to connect to. Default: an embedded
         ``LocalCluster`` with one single-threaded worker process per core,
-        started and shut down by this call.
+        started and shut down by this call. An address is reached through
+        [cluster.connect][fastmlp.cluster.connect]: within ``connect_timeout``
+        or one clear error.
     callback : callable, optional
         Called with each ``SweepResult`` as it arrives (in completion order),
         e.g. to show progress.
+    connect_timeout : float, default=30
+        Seconds to connect to a scheduler address and hear its handshake.
 
     Returns
     -------
@@ -649,7 +617,9 @@ def sweep(
         An empty grid, an unknown parameter name, an invalid value or
         mismatched data; raised before anything is sent to a cluster.
     OSError
-        The scheduler cannot be reached, or has no workers within ``WORKER_TIMEOUT`` s.
+        The scheduler cannot be reached (``SchedulerError``), has no workers
+        within ``WORKER_TIMEOUT`` s, or the workers holding the sweep's data
+        left the cluster (``SchedulerError``: the points cannot run without it).
 
     Examples
     --------
@@ -671,14 +641,16 @@ def sweep(
     """
     extras.require("distributed", "fastmlp.sweep")
     base = base_params(params)
-    points = check_points(grid, base)
     X, y, X_val, y_val = validation_split(X, y, X_val, y_val)
-    with _connected(client) as client:
+    points = check_points(grid, base, n_features=math.prod(X.shape[1:]),
+                          n_classes=len(np.unique(y)), data_dtype=X.dtype)
+    with _connected(client, connect_timeout) as client:
         return _run(client, base, points, (X, y, X_val, y_val), callback)
 
 
 def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[SweepResult]:
     import asyncio
+    from concurrent.futures import CancelledError
 
     from distributed import as_completed
 
@@ -716,6 +688,8 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
                 outcome = future.result()
             # the task itself catches the fit's errors; these are Dask's: a point that
             # killed its workers (KilledWorker), a task lost with the scheduler, ...
+            except CancelledError as error:  # we cancel only after this loop
+                raise _data_lost(error, results, client) from None
             except Exception as error:
                 outcome = {"error": _describe(error)}
             result = SweepResult(index=index, params=points[index], **outcome)
@@ -728,6 +702,17 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
     finally:
         client.cancel(shared)
     return results
+
+
+def _data_lost(error: BaseException, results: list, client) -> Exception:
+    """The error of a sweep whose points Dask cancelled: the data they need is gone."""
+    done = sum(result is not None for result in results)
+    return SchedulerError(
+        f"the sweep's data was lost from the Dask cluster at {client.scheduler.address}: the "
+        f"workers that held it left (killed or crashed) after {done} of {len(results)} "
+        f"points, and Dask cancelled the rest ({getattr(error, 'reason', error)}); run the "
+        "sweep again on workers that stay up"
+    )
 
 
 def _describe(error: BaseException) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastmlp import inputscale, options
+from fastmlp import inputscale, numeric, options
 from fastmlp.exceptions import DataConversionWarning, compatible
 
 # -- constraints ---------------------------------------------------------------------------
@@ -254,13 +254,6 @@ def hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:
     if POSITIVE_INT(hidden_layer_sizes):
         return (int(hidden_layer_sizes),)
     return tuple(int(n) for n in hidden_layer_sizes)
-
-
-def float_dtype(dtype: str | None, X: np.ndarray) -> np.dtype:
-    """The model's float dtype: ``dtype``, or float32 for uint8 and float32 X, else float64."""
-    if dtype is not None:
-        return np.dtype(dtype)
-    return np.dtype(np.float32 if X.dtype in (np.uint8, np.float32) else np.float64)
 
 
 def check_random_state(random_state) -> np.random.Generator:
@@ -493,7 +486,7 @@ def validate_data(
         True at the start of a fresh fit.
     dtype : numpy dtype or None
         Float dtype for non-uint8 input; None picks it from X (see
-        [float_dtype][fastmlp.validation.float_dtype]).
+        [float_dtype][fastmlp.numeric.float_dtype]).
     check_finite : bool, default=True
         Refuse NaN and infinity here. ``fit`` passes False and lets the first
         epoch check each batch as it reads it, which saves a whole pass over X.
@@ -529,7 +522,7 @@ def validate_data(
     X = X.reshape(X.shape[0], -1)
     if X.dtype != np.uint8:
         inputscale.warn_if_unscaled(X)
-        X = _as_float(X, dtype)
+        X = numeric.as_float(X, dtype)
         if check_finite:
             check_all_finite(X)
     X = np.ascontiguousarray(X)
@@ -549,25 +542,6 @@ def validate_data(
             f"shape {fitted_shape}: reshape X to (n_samples, {fitted_shape[0]}, "
             f"{fitted_shape[1]}) if the pixels are in that order."
         )
-    return X
-
-
-def _as_float(X: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
-    if X.dtype.kind == "c":
-        raise ValueError("Complex data not supported; X must hold real numbers.")
-    if X.dtype.kind not in "biuf":
-        try:
-            X = X.astype(np.float64)
-        except (TypeError, ValueError) as error:
-            raise type(error)(
-                f"X must hold numbers; got dtype {X.dtype} that cannot be converted to "
-                f"float: {error}"
-            ) from None
-    dtype = float_dtype(None, X) if dtype is None else dtype
-    # float32 and float64 stay as they are: the kernels convert each batch as they
-    # read it, so a float64 array for a float32 model is never copied whole
-    if X.dtype != dtype and X.dtype not in (np.float32, np.float64):
-        X = X.astype(dtype)
     return X
 
 

@@ -26,7 +26,7 @@ pytest.importorskip("distributed", reason="the sweep needs dask[distributed] (th
 
 import fastmlp  # noqa: E402
 from fastmlp import cli, sweeps  # noqa: E402
-from fastmlp.exceptions import ConvergenceWarning  # noqa: E402
+from fastmlp.exceptions import ConvergenceWarning, SchedulerError  # noqa: E402
 
 N_SAMPLES = 5_000
 # small and quick, and deterministic: a fixed seed, float32
@@ -270,6 +270,25 @@ def test_killing_a_worker_mid_sweep_reruns_its_points_elsewhere(client, data):
     np.testing.assert_array_equal(results[index].model.coefs_[0], reference.coefs_[0])
 
 
+def test_killing_the_only_worker_loses_the_data_and_says_so_in_one_error(data):
+    """With one worker, its death takes the only copy of the sweep's data with it; the
+    points left cannot run, and the sweep says so instead of FutureCancelledError."""
+    X, y = data
+    grid = {"random_state": list(range(30))}
+    with sweeps.local_client(1) as only:
+        pids = list(only.run(os.getpid).values())
+
+        def kill_the_worker(result) -> None:
+            if pids:  # once, at the first result; the nanny starts a worker without the data
+                os.kill(pids.pop(), signal.SIGKILL)
+
+        with pytest.raises(SchedulerError, match=r"^the sweep's data was lost from the Dask "
+                           r"cluster at tcp://127\.0\.0\.1:\d+: the workers that held it left "
+                           r"\(killed or crashed\) after \d+ of 30 points.*run the sweep again"):
+            sweeps.sweep(grid, X, y, params=dict(BASE, max_iter=4), client=only,
+                         callback=kill_the_worker)
+
+
 def _sweep_keys(client) -> list[str]:
     """Keys of sweep tasks and sweep data the scheduler still holds."""
     return client.run_on_scheduler(
@@ -418,8 +437,6 @@ def test_cli_refuses_bad_grids_before_loading_data_or_starting_a_cluster(monkeyp
 def test_cli_unreachable_scheduler_fails_before_loading_data(monkeypatch, capsys):
     import socket
 
-    import dask
-
     def no_work(*args, **kwargs):
         raise AssertionError("the data was loaded before the scheduler was reached")
 
@@ -427,8 +444,8 @@ def test_cli_unreachable_scheduler_fails_before_loading_data(monkeypatch, capsys
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        code = cli.main(["sweep", "--grid", "alpha=0", "--scheduler", f"tcp://127.0.0.1:{port}"])
+    code = cli.main(["sweep", "--grid", "alpha=0", "--scheduler", f"tcp://127.0.0.1:{port}",
+                     "--connect-timeout", "1"])
     assert code == 1
     err = capsys.readouterr().err
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
