@@ -193,6 +193,41 @@ class FittedMLP:
         """
         persistence.write(path, self._get_state(), metadata)
 
+    def to_onnx(self, path, *, input_dtype=None) -> None:
+        """Write the fitted model as an ONNX graph, for onnxruntime or any ONNX runtime.
+
+        Needs the ``onnx`` package (``pip install "fastmlp[onnx]"``). The graph
+        (built by [fastmlp.onnx_export][fastmlp.onnx_export]) takes ``X`` of
+        shape (N, n_features_in_) and gives ``label`` (N,), the output of
+        ``predict``, and ``probabilities`` (N, n_classes), that of
+        ``predict_proba``. Image stacks are given flattened. Written atomically,
+        like ``save``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file, conventionally ending in ``.onnx``; replaced if it exists.
+        input_dtype : {"float32", "float64", "uint8"}, default=None
+            Element type of ``X`` in the graph; None is the model's dtype.
+            ``"uint8"`` includes the 1/255 scaling fastmlp applies to uint8
+            images, so raw 8-bit pixels go in as they do to ``predict``.
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted.
+        ImportError
+            The ``onnx`` package is not installed.
+        ValueError
+            An unknown ``input_dtype``.
+        OSError
+            The folder of ``path`` does not exist, ``path`` is a folder, or the
+            file cannot be written (``path`` is then unchanged).
+        """
+        from fastmlp import onnx_export  # imports onnx only when exporting
+
+        onnx_export.export(self, path, input_dtype)
+
     # -- state, for model files -------------------------------------------------------------
 
     def _get_state(self) -> dict:
