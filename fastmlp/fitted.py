@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp import persistence, training, validation
+from fastmlp import persistence, prediction, training, validation
 from fastmlp.exceptions import NotFittedError, compatible
 from fastmlp.network import Network
 
@@ -112,10 +112,7 @@ class FittedMLP:
         ndarray of shape (n_samples, n_classes)
             In the model's dtype (float32 or float64); columns follow ``classes_``.
         """
-        proba = self._forward(X)
-        if self.out_activation_ == "logistic":
-            proba /= np.maximum(proba.sum(axis=1, keepdims=True), np.finfo(proba.dtype).tiny)
-        return proba
+        return prediction.run(self, X, prediction.PROBA)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Natural log of ``predict_proba(X)``.
@@ -145,13 +142,12 @@ class FittedMLP:
         ndarray of shape (n_samples,)
             Labels from ``classes_``, in their dtype.
         """
-        scores = self._forward(X)  # first: NotFittedError before any attribute access
-        return self.classes_[np.argmax(scores, axis=1)]
+        index = prediction.run(self, X, prediction.LABELS)  # NotFittedError first
+        return self.classes_[index]
 
     def _forward(self, X) -> np.ndarray:
         """The output layer's activations for X, after checking both model and X."""
-        network = self._fitted_network()
-        return network.forward(self._validate_X(X, reset=False))
+        return prediction.run(self, X, prediction.OUTPUTS)
 
     def _validate_X(self, X, reset: bool, check_finite: bool = True) -> np.ndarray:
         fitted = self.__sklearn_is_fitted__() and not reset
