@@ -26,6 +26,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import predict_report
 from benchutil import (
     FASTMLP,
     NAIVE,
@@ -324,10 +325,18 @@ def render(data: dict, command: str, raw: str) -> tuple[str, list[str], list[dic
             "shuffled, at most 15 epochs; scikit-learn trains with `partial_fit` (one epoch "
             "per call, validating its input each time). × fastmlp: that row's median over "
             "fastmlp's.", "", accuracy, ""]
+    predict = prediction_table(data["benchmarks"])
+    if predict:
+        sections += ["## Prediction", "", predict_report.PREDICT_NOTES, "", predict, ""]
     memory = memory_line(data["benchmarks"])
     if memory:
         sections += ["## Memory", "", memory, ""]
     return "\n".join(sections), noisy, rows
+
+
+def prediction_table(benchmarks: list[dict]) -> str | None:
+    """The prediction section's table, None if the predict suite did not run."""
+    return predict_report.predict_table(benchmarks, si, table)
 
 
 def memory_line(benchmarks: list[dict]) -> str | None:
