@@ -12,15 +12,23 @@ raises its one clear error. Either way the compiled pass checks float input
 for NaN and infinity as it reads it, instead of a separate pass over X.
 """
 
+import functools
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 
 from fastmlp import predict_kernels
 from fastmlp.predict_kernels import LABELS, OUTPUTS, PROBA
 
 CHUNK_ROWS = 4096
-"""Rows per compiled call: Ctrl-C is answered between calls, and scratch memory stays small."""
+"""Rows per compiled call at most: Ctrl-C is answered between calls, and scratch stays small."""
+SPLIT_MIN_ROWS = 1024
+"""From this many rows on, the rows are split between ``THREADS`` Python threads."""
+THREADS = min(2, numba.config.NUMBA_NUM_THREADS)
+"""Threads of a large prediction: the compiled pass runs without the GIL. Numba's
+configured count (read without starting Numba's own thread pool)."""
 _NO_LABELS = np.empty(0, dtype=np.int64)
 _UINT8 = np.dtype(np.uint8)
 # Per network (whose shape never changes): the kernel's layer_meta, the dtype, the outputs.
@@ -68,20 +76,39 @@ def run(model, X, mode: int) -> np.ndarray:
     out = np.empty((n, k), dtype=dtype)
     labels = np.empty(n, dtype=np.int64) if mode == LABELS else _NO_LABELS
     scale = 1 / 255 if X.dtype == _UINT8 else 1.0
-    if n <= CHUNK_ROWS:
+    if n < SPLIT_MIN_ROWS:
         bad = predict_kernels.predict_rows(X, scale, network.params, meta, mode, out, labels)
         if bad >= 0:
             _raise_non_finite(X[bad:bad + 1], bad, dtype)
         return labels if mode == LABELS else out
-    for start in range(0, n, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, n)
-        chunk_labels = labels[start:stop] if mode == LABELS else labels
-        bad = predict_kernels.predict_rows(
-            X[start:stop], scale, network.params, meta, mode, out[start:stop], chunk_labels
-        )
+    parts = _parts(n)
+    calls = [(lo, predict_kernels.predict_rows, X[lo:hi], scale, network.params, meta, mode,
+              out[lo:hi], labels[lo:hi] if mode == LABELS else labels) for lo, hi in parts]
+    for lo, bad in _run_all(calls):
         if bad >= 0:
-            _raise_non_finite(X[start + bad:start + bad + 1], start + bad, dtype)
+            _raise_non_finite(X[lo + bad:lo + bad + 1], lo + bad, dtype)
     return labels if mode == LABELS else out
+
+
+def _parts(n: int) -> list[tuple[int, int]]:
+    """Row ranges of at most ``CHUNK_ROWS``, in halves for ``THREADS`` threads where n is large."""
+    step = min(CHUNK_ROWS, -(-n // THREADS)) if THREADS > 1 else CHUNK_ROWS
+    return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+
+def _run_all(calls: list[tuple]) -> list[tuple[int, int]]:
+    """(first row, result) of each call, run ``THREADS`` at a time (the kernel releases
+    the GIL) in order of their rows."""
+    if THREADS == 1 or len(calls) == 1:
+        return [(lo, kernel(*args)) for lo, kernel, *args in calls]
+    pool = _pool()
+    futures = [(lo, pool.submit(kernel, *args)) for lo, kernel, *args in calls]
+    return [(lo, future.result()) for lo, future in futures]
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(THREADS, thread_name_prefix="fastmlp-predict")
 
 
 def _raise_non_finite(row: np.ndarray, at: int, dtype: np.dtype) -> None:

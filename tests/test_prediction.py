@@ -71,7 +71,8 @@ def test_float64_model_matches_to_float64_rounding():
                                rtol=0, atol=1e-12)
 
 
-def test_one_compiled_call_per_chunk(monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_one_compiled_call_per_chunk(monkeypatch, threads):
     X, y = _images(250)
     model = _fitted(X, y)
     expected = model.predict_proba(X)
@@ -86,12 +87,32 @@ def test_one_compiled_call_per_chunk(monkeypatch):
     model.predict(X[:1])
     assert calls == [1]
     calls.clear()
+    model.predict_proba(X)
+    assert calls == [250]  # under SPLIT_MIN_ROWS: one call
+    calls.clear()
     monkeypatch.setattr(prediction, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(prediction, "SPLIT_MIN_ROWS", 100)
+    monkeypatch.setattr(prediction, "THREADS", threads)
     np.testing.assert_array_equal(model.predict_proba(X), expected)
-    assert calls == [100, 100, 50]
+    assert sorted(calls) == [50, 100, 100]
     calls.clear()
     np.testing.assert_array_equal(model.predict(X), model.classes_[expected.argmax(axis=1)])
-    assert calls == [100, 100, 50]
+    assert sorted(calls) == [50, 100, 100]
+    calls.clear()
+    monkeypatch.setattr(prediction, "CHUNK_ROWS", 4096)
+    np.testing.assert_array_equal(model.predict_proba(X), expected)
+    assert sorted(calls) == ([125, 125] if threads == 2 else [250])
+
+
+def test_a_bad_row_in_a_later_part_is_named_by_its_row_in_X(monkeypatch):
+    X, y = _images(300)
+    model = _fitted(X, y)
+    monkeypatch.setattr(prediction, "SPLIT_MIN_ROWS", 64)
+    monkeypatch.setattr(prediction, "THREADS", 2)
+    data = (X / np.float32(255)).astype(np.float32)
+    data[170, 9] = np.nan
+    with pytest.raises(ValueError, match=r"contains NaN \(first at row 170, column 9\)"):
+        model.predict(data)
 
 
 def test_the_common_input_skips_full_validation(monkeypatch):
