@@ -152,3 +152,26 @@ def test_missing_onnx_package_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"fastmlp\[onnx\]"):
         model.to_onnx(tmp_path / "m.onnx")
+
+
+def test_identity_output_gives_a_regressors_predictions(tmp_path):
+    # the head an MLPRegressor (identity output) gets from the same exporter
+    from fastmlp import onnx_export
+
+    rng = np.random.default_rng(4)
+    coefs = [rng.standard_normal((6, 5)).astype(np.float32),
+             rng.standard_normal((5, 2)).astype(np.float32)]
+    intercepts = [rng.standard_normal(5).astype(np.float32),
+                  rng.standard_normal(2).astype(np.float32)]
+    graph = onnx_export.network_graph(onnx, coefs, intercepts, "relu", "identity",
+                                      np.dtype(np.float32))
+    model = onnx.helper.make_model(
+        graph, opset_imports=[onnx.helper.make_opsetid("", onnx_export.OPSET)],
+        ir_version=onnx_export.IR_VERSION)
+    path = tmp_path / "r.onnx"
+    path.write_bytes(model.SerializeToString())
+    X = rng.standard_normal((9, 6)).astype(np.float32)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (predictions,) = session.run(["predictions"], {"X": X})
+    expected = np.maximum(X @ coefs[0] + intercepts[0], 0) @ coefs[1] + intercepts[1]
+    np.testing.assert_allclose(predictions, expected, rtol=1e-5, atol=1e-5)
