@@ -13,6 +13,7 @@ for NaN and infinity as it reads it, instead of a separate pass over X.
 """
 
 import functools
+import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
@@ -103,12 +104,21 @@ def _run_all(calls: list[tuple]) -> list[tuple[int, int]]:
         return [(lo, kernel(*args)) for lo, kernel, *args in calls]
     pool = _pool()
     futures = [(lo, pool.submit(kernel, *args)) for lo, kernel, *args in calls]
-    return [(lo, future.result()) for lo, future in futures]
+    try:
+        return [(lo, future.result()) for lo, future in futures]
+    except BaseException:  # Ctrl-C: the parts not yet started are dropped
+        for _, future in futures:
+            future.cancel()
+        raise
 
 
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(THREADS, thread_name_prefix="fastmlp-predict")
+
+
+# A forked child has none of the parent's threads: it starts a pool of its own.
+os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
 def _raise_non_finite(row: np.ndarray, at: int, dtype: np.dtype) -> None:

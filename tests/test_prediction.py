@@ -182,3 +182,17 @@ def test_wrong_feature_count_on_the_fast_path_gets_one_clear_error():
         model.predict_proba(np.ascontiguousarray(X[:, :63]))
     with pytest.raises(ValueError, match="0 sample"):
         model.predict(X[:0])
+
+
+def test_a_forked_child_predicts_with_its_own_threads(monkeypatch):
+    import multiprocessing
+
+    X, y = _images(300)
+    model = _fitted(X, y)
+    monkeypatch.setattr(prediction, "SPLIT_MIN_ROWS", 64)
+    monkeypatch.setattr(prediction, "THREADS", 2)
+    expected = model.predict_proba(X)  # the parent's pool has started
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        got = pool.apply_async(model.predict_proba, (X,)).get(timeout=120)
+    np.testing.assert_array_equal(got, expected)
