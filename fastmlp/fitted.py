@@ -203,7 +203,7 @@ class FittedMLP:
         ----------
         path : str or os.PathLike
             Target file, conventionally ending in ``.onnx``; replaced if it exists.
-        input_dtype : {"float32", "float64", "uint8"}, default=None
+        input_dtype : {None, "float32", "float64", "uint8"}, default=None
             Element type of ``X`` in the graph; None is the model's dtype.
             ``"uint8"`` includes the 1/255 scaling fastmlp applies to uint8
             images, so raw 8-bit pixels go in as they do to ``predict``.

@@ -68,10 +68,11 @@ def network_graph(onnx, coefs, intercepts, hidden, output, input_dtype, *, class
         The imported ``onnx`` package.
     coefs, intercepts : list of ndarray
         Per layer, (n_in, n_out) weights and (n_out,) biases, all of one float dtype F.
-    hidden : {"relu", "logistic", "tanh", "identity"}
-        Activation of every hidden layer.
-    output : {"softmax", "logistic", "identity"}
-        Activation of the output layer.
+    hidden : str
+        Activation of every hidden layer: ``"relu"``, ``"logistic"``, ``"tanh"``
+        or ``"identity"``.
+    output : str
+        Activation of the output layer: ``"softmax"``, ``"logistic"`` or ``"identity"``.
     input_dtype : numpy dtype
         Element type of input ``X``: F, the other float type (cast to F) or
         uint8 (cast to F and scaled by 1/255, as fastmlp scales it).
