@@ -29,6 +29,8 @@ OUTPUTS, PROBA, LABELS = 0, 1, 2
 """What ``predict_rows`` leaves: the output units, probabilities, or class indices."""
 BLOCK_ROWS = 64
 """Rows listed at a time: the first layer of a block runs over its non-zeros or in BLAS."""
+BLOCK_INPUTS = 1 << 18
+"""At most this many inputs per block (fewer rows for wide inputs): a bounded scratch."""
 SPARSE_DENSITY = 0.5
 """Largest fraction of non-zero inputs for which a block skips its zeros."""
 _HEAD = 3  # layer_meta: n_layers, hidden kind, output kind, then 4 entries per layer
@@ -125,7 +127,7 @@ def first_layer(X, scale, W, n_out, Z):
     infinity.
     """
     m, d = X.shape
-    rows = min(BLOCK_ROWS, m)
+    rows = max(1, min(BLOCK_ROWS, m, BLOCK_INPUTS // d))
     index = np.empty(rows * d, dtype=np.int64)
     value = np.empty(rows * d, dtype=W.dtype)
     starts = np.empty(rows + 1, dtype=np.int64)

@@ -196,3 +196,11 @@ def test_a_forked_child_predicts_with_its_own_threads(monkeypatch):
     with context.Pool(1) as pool:
         got = pool.apply_async(model.predict_proba, (X,)).get(timeout=120)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_wide_inputs_are_listed_a_few_rows_at_a_time():
+    d = 20_000  # BLOCK_INPUTS // d = 13 rows per block
+    assert predict_kernels.BLOCK_INPUTS // d < predict_kernels.BLOCK_ROWS
+    X, y = _images(40, d=d, density=0.01, seed=5)
+    model = _fitted(X, y, (6,))
+    np.testing.assert_allclose(model.predict_proba(X), _reference(model, X), rtol=0, atol=2e-6)
