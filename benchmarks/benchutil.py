@@ -11,6 +11,7 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,6 +149,41 @@ def time_to_accuracy_spec(system: str, seed: int, smoke: bool) -> dict:
     if smoke:
         spec["n_samples"] = SMOKE_SAMPLES
     return spec
+
+
+# Prediction (test_bench_predict.py): the 784-128-10 network's predict_proba on the
+# 10,000 test images at once, and one image at a time.
+ONNXRUNTIME = "onnxruntime"
+PREDICT_SYSTEMS = (FASTMLP, PYTORCH, SKLEARN, ONNXRUNTIME)
+PREDICT_INPUTS = ("float32", "uint8")
+PREDICT_ROWS = 10_000
+PREDICT_SMOKE_ROWS = 256
+PREDICT_SMOKE_CALLS = 50
+
+
+def predict_systems(input_type: str, installed: Callable[[str], bool]) -> dict[str, str | None]:
+    """Each prediction system's skip reason for this input type, None where it runs;
+    ``installed(module)`` says whether a peer's package can be imported."""
+    systems: dict[str, str | None] = {FASTMLP: None}
+    systems[PYTORCH] = None if installed("torch") else (
+        "PyTorch not installed (`nox -s bench` installs the bench extra)")
+    systems[SKLEARN] = None if input_type == "float32" else (
+        "no uint8 path: scikit-learn converts uint8 to float64 without scaling")
+    systems[ONNXRUNTIME] = None if installed("onnxruntime") and installed("onnx") else (
+        "onnxruntime or onnx not installed (the dev extra installs both)")
+    return systems
+
+
+def predict_spec(system: str, input_type: str, smoke: bool) -> dict:
+    """The worker's spec for one system's prediction on one input type."""
+    import predict_worker
+
+    return {
+        "task": "predict", "system": system, "input": input_type, "n_samples": 1024,
+        "n_rows": PREDICT_SMOKE_ROWS if smoke else PREDICT_ROWS,
+        "repeats": 1 if smoke else predict_worker.REPEATS,
+        "calls": PREDICT_SMOKE_CALLS if smoke else predict_worker.LATENCY_CALLS,
+    }
 
 
 def interleaved(items: list, round_index: int) -> list:

@@ -30,6 +30,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import predict_report
 import results
 import summary
 from benchutil import (
@@ -288,6 +289,9 @@ def render(data: dict, command: str, raw: str, chart: str = "throughput.png",
     if accuracy:
         sections += [f"{sub} Time to 97.5 % MNIST test accuracy", "", ACCURACY_TEXT, "",
                      accuracy, ""]
+    predict = prediction_table(data["benchmarks"])
+    if predict:
+        sections += [f"{sub} Prediction", "", predict_report.PREDICT_NOTES, "", predict, ""]
     memory = memory_line(data["benchmarks"])
     if memory:
         sections += [f"{sub} Memory", "", memory, ""]
@@ -363,6 +367,11 @@ def report(runs: list[dict], out: Path) -> tuple[str, list[str]]:
 def run_cpu_title(run: dict) -> str:
     cpu = results.cpu_of(run)
     return f"{cpu['model']}, {cpu['cores']} cores" if cpu.get("cores") else cpu["model"]
+
+
+def prediction_table(benchmarks: list[dict]) -> str | None:
+    """The prediction section's table, None if the predict suite did not run."""
+    return predict_report.predict_table(benchmarks, si, table)
 
 
 def memory_line(benchmarks: list[dict]) -> str | None:

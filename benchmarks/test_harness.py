@@ -97,3 +97,21 @@ def test_the_report_is_a_generated_one():
     assert "- Command: `nox -s bench" in latest and "Load average" in latest
     rows = report.parse_tables(latest)["system|network"]
     assert {r["system"] for r in rows} >= {FASTMLP, NAIVE_1, NAIVE_DEFAULT}
+
+
+def test_predict_table_gives_rates_latency_and_ratios_and_says_why_a_peer_did_not_run():
+    def rounds(rate, median, p99):
+        return {"rounds": [{"rows_per_second": rate, "latency_median_us": median,
+                            "latency_p99_us": p99, "checksum": 1.0}]}
+
+    bench = {"extra_info": {"suite": "predict", "input": "uint8", "systems": {
+        SKLEARN: {"skipped": "no uint8 path"},
+        FASTMLP: rounds(400_000, 4.0, 9.0),
+        PYTORCH: rounds(100_000, 20.0, 40.0),
+    }}}
+    text = report.prediction_table([bench])
+    lines = text.splitlines()
+    assert lines[2].startswith("| fastmlp | uint8 | 400 k |")
+    assert "| PyTorch | uint8 | 100 k | 100 k–100 k | 4.0× | 20.0 | 40.0 |" in text
+    assert "not run: no uint8 path" in lines[4]
+    assert report.prediction_table([]) is None

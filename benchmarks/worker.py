@@ -15,6 +15,8 @@ Tasks:
 - ``epoch``: ``epochs`` timed one-epoch fits on the first ``n_samples``
   training images; the result holds each fit's seconds (the suites keep the
   fastest: samples/s of a round = n_samples / min).
+- ``predict``: ``predict_proba`` on the test images, all at once and one row at a
+  time (``predict_worker.py``).
 - ``time_to_accuracy``: train up to ``max_epochs`` epochs with one seed and
   score the test set after each; the result holds the seconds of training
   (scoring excluded) until test accuracy >= ``target``. The same warm-up
@@ -418,6 +420,9 @@ def thread_counts(system: str) -> dict:
     if system == "scikit-learn":
         import sklearn
         info["version"] = sklearn.__version__
+    if system == "onnxruntime":
+        import onnxruntime
+        info["version"] = onnxruntime.__version__
     return info
 
 
@@ -432,8 +437,13 @@ def run(spec: dict) -> dict:
                   "input_nonzero": float(np.count_nonzero(x) / x.size)}
     elif task == "time_to_accuracy":
         result = TIME_TO_ACCURACY[system](spec, x, y, x_test, y_test)
+    elif task == "predict":
+        import predict_worker
+
+        result = predict_worker.run(spec, x, y, x_test)
     else:
-        raise ValueError(f"task must be 'epoch' or 'time_to_accuracy', not {task!r}")
+        raise ValueError(
+            f"task must be 'epoch', 'time_to_accuracy' or 'predict', not {task!r}")
     if spec.get("blas_threads") is not None:
         # threadpoolctl's limit is lifted on leaving the block: report what was timed
         result["blas_threads"] = spec["blas_threads"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp import persistence, training, validation
+from fastmlp import persistence, prediction, training, validation
 from fastmlp.exceptions import NotFittedError, compatible
 from fastmlp.network import Network
 
@@ -112,10 +112,7 @@ class FittedMLP:
         ndarray of shape (n_samples, n_classes)
             In the model's dtype (float32 or float64); columns follow ``classes_``.
         """
-        proba = self._forward(X)
-        if self.out_activation_ == "logistic":
-            proba /= np.maximum(proba.sum(axis=1, keepdims=True), np.finfo(proba.dtype).tiny)
-        return proba
+        return prediction.run(self, X, prediction.PROBA)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Natural log of ``predict_proba(X)``.
@@ -145,13 +142,12 @@ class FittedMLP:
         ndarray of shape (n_samples,)
             Labels from ``classes_``, in their dtype.
         """
-        scores = self._forward(X)  # first: NotFittedError before any attribute access
-        return self.classes_[np.argmax(scores, axis=1)]
+        index = prediction.run(self, X, prediction.LABELS)  # NotFittedError first
+        return self.classes_[index]
 
     def _forward(self, X) -> np.ndarray:
         """The output layer's activations for X, after checking both model and X."""
-        network = self._fitted_network()
-        return network.forward(self._validate_X(X, reset=False))
+        return prediction.run(self, X, prediction.OUTPUTS)
 
     def _validate_X(self, X, reset: bool, check_finite: bool = True) -> np.ndarray:
         fitted = self.__sklearn_is_fitted__() and not reset
@@ -200,6 +196,41 @@ class FittedMLP:
             The file cannot be written; the message names ``path``.
         """
         persistence.write(path, self._get_state(), metadata, check=self._check_state)
+
+    def to_onnx(self, path, *, input_dtype=None) -> None:
+        """Write the fitted model as an ONNX graph, for onnxruntime or any ONNX runtime.
+
+        Needs the ``onnx`` package (``pip install "fastmlp[onnx]"``). The graph
+        (built by [fastmlp.onnx_export][fastmlp.onnx_export]) takes ``X`` of
+        shape (N, n_features_in_) and gives ``label`` (N,), the output of
+        ``predict``, and ``probabilities`` (N, n_classes), that of
+        ``predict_proba``. Image stacks are given flattened. Written atomically,
+        like ``save``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target file, conventionally ending in ``.onnx``; replaced if it exists.
+        input_dtype : {None, "float32", "float64", "uint8"}, default=None
+            Element type of ``X`` in the graph; None is the model's dtype.
+            ``"uint8"`` includes the 1/255 scaling fastmlp applies to uint8
+            images, so raw 8-bit pixels go in as they do to ``predict``.
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted.
+        ImportError
+            The ``onnx`` package is not installed.
+        ValueError
+            An unknown ``input_dtype``.
+        OSError
+            The folder of ``path`` does not exist, ``path`` is a folder, or the
+            file cannot be written (``path`` is then unchanged).
+        """
+        from fastmlp import onnx_export  # imports onnx only when exporting
+
+        onnx_export.export(self, path, input_dtype)
 
     # -- state, for model files -------------------------------------------------------------
 

@@ -1,0 +1,212 @@
+"""Compiled prediction: a chunk of rows from input to answer in one call.
+
+[predict_rows][fastmlp.predict_kernels.predict_rows] runs the first layer,
+the other layers, the output activation and then the answer asked for (the
+output units, ``predict_proba``'s normalized probabilities, or ``predict``'s
+class indices) without returning to Python, and checks float input for NaN
+and infinity as it reads it: a single row costs one dispatch.
+
+The first layer skips zero inputs where there are few non-zeros (MNIST
+images are about 19 % non-zero): each block of rows is listed (with
+the finiteness check in the same loop) and multiplied over its non-zeros with the vector loops of
+[listing.forward][fastmlp.listing.forward]. A block with more non-zeros than
+``SPARSE_DENSITY`` goes to BLAS instead, and so does the rest of its chunk,
+unlisted. The other layers always run in BLAS (SciPy's, as in training).
+Products in another order than BLAS's: results differ from the dense pass by
+rounding only.
+
+The network's shape is passed as one int64 array (``layer_meta``) rather
+than as tuples: a call's dispatch cost grows with the number and nesting
+of its arguments, and for one row dispatch is a good part of the time.
+"""
+
+import numpy as np
+from numba import njit
+
+from fastmlp import kernels, listing
+
+OUTPUTS, PROBA, LABELS = 0, 1, 2
+"""What ``predict_rows`` leaves: the output units, probabilities, or class indices."""
+BLOCK_ROWS = 64
+"""Rows listed at a time: the first layer of a block runs over its non-zeros or in BLAS."""
+BLOCK_INPUTS = 1 << 18
+"""At most this many inputs per block (fewer rows for wide inputs): a bounded scratch."""
+SPARSE_DENSITY = 0.5
+"""Largest fraction of non-zero inputs for which a block skips its zeros."""
+_HEAD = 3  # layer_meta: n_layers, hidden kind, output kind, then 4 entries per layer
+
+
+def layer_meta(network) -> np.ndarray:
+    """The network's shape as ``predict_rows`` reads it.
+
+    Returns
+    -------
+    ndarray of int64
+        ``[n_layers, hidden kind, output kind]`` then, per layer,
+        ``n_in, n_out, weight offset, bias offset``.
+    """
+    layout = network.layout
+    per_layer = np.column_stack(
+        [layout.shapes, layout.weight_offsets, layout.bias_offsets]
+    ).ravel()
+    head = [network.n_layers, network.hidden_kind, network.output_kind]
+    return np.concatenate([np.array(head, dtype=np.int64), per_layer.astype(np.int64)])
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def predict_rows(X, scale, params, meta, mode, out, labels):
+    """Run every row of X through the network.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, d), C-contiguous
+        uint8, float32 or float64.
+    scale : float
+        1/255 for uint8 X, else 1; converted to F.
+    params : ndarray of shape (p,), dtype F
+        The flat parameter buffer.
+    meta : ndarray of int64
+        From [layer_meta][fastmlp.predict_kernels.layer_meta].
+    mode : int
+        ``OUTPUTS``, ``PROBA`` (logistic outputs divided by their row's sum)
+        or ``LABELS`` (also the first index of each row's maximum).
+    out : ndarray of shape (m, k), dtype F, C-contiguous
+        Receives the output activations, or the probabilities.
+    labels : ndarray of shape (m,) (``LABELS``) or (0,), int64
+        Receives the class indices.
+
+    Returns
+    -------
+    int
+        -1, or the first row that holds NaN or infinity in F (``out`` is then
+        undefined). Integer input never does, so checking it costs nothing to ask for.
+    """
+    m = X.shape[0]
+    f = params.dtype.type
+    n_layers, last = meta[0], meta[0] - 1
+    width = 0
+    for layer in range(last):
+        width += meta[_HEAD + 4 * layer + 1]
+    units = np.empty(m * width, dtype=params.dtype)
+    flat_out = out.reshape(out.size)
+    at = 0
+    prev = out  # replaced by the first layer's units
+    for layer in range(n_layers):
+        at_meta = _HEAD + 4 * layer
+        n_in, n_out = meta[at_meta], meta[at_meta + 1]
+        w0, b0 = meta[at_meta + 2], meta[at_meta + 3]
+        if layer == last:
+            Z = flat_out[:m * n_out].reshape((m, n_out))
+        else:
+            Z = units[at:at + m * n_out].reshape((m, n_out))
+            at += m * n_out
+        if layer == 0:
+            bad = first_layer(X, f(scale), params[w0:w0 + n_in * n_out], n_out, Z)
+            if bad >= 0:
+                return bad
+        else:
+            np.dot(prev, params[w0:w0 + n_in * n_out].reshape((n_in, n_out)), Z)
+        if layer < last:
+            kernels.bias_activation(Z, params[b0:b0 + n_out], meta[1])
+        else:
+            kernels.output_activation(Z, params[b0:b0 + n_out], meta[2])
+        prev = Z
+    if mode == PROBA and meta[2] == kernels.LOGISTIC:
+        _normalize_rows(out)
+    elif mode == LABELS:
+        _argmax_rows(out, labels)
+    return -1
+
+
+@njit(cache=True, error_model="numpy")
+def first_layer(X, scale, W, n_out, Z):
+    """Z (m, n_out) = (X * scale) @ W, W the (d * n_out,) weights row after row.
+
+    Block by block of ``BLOCK_ROWS`` rows: over the listed non-zeros while
+    blocks are sparse, then in BLAS. Returns -1, or the first row with NaN or
+    infinity.
+    """
+    m, d = X.shape
+    rows = max(1, min(BLOCK_ROWS, m, BLOCK_INPUTS // d))
+    index = np.empty(rows * d, dtype=np.int64)
+    value = np.empty(rows * d, dtype=W.dtype)
+    starts = np.empty(rows + 1, dtype=np.int64)
+    none = np.empty(0, dtype=np.int64)
+    listed = listing.Listing(index, value, starts, none, none, none, value[:0])
+    flat_Z = Z.reshape(Z.size)
+    dense = False
+    for r0 in range(0, m, rows):
+        r1 = min(r0 + rows, m)
+        Zb = flat_Z[r0 * n_out:r1 * n_out].reshape((r1 - r0, n_out))
+        if not dense:
+            count = 0
+            starts[0] = 0
+            for i in range(r1 - r0):
+                n = _list_row(X[r0 + i], scale, index[count:], value[count:])
+                if n < 0:
+                    return r0 + i
+                count += n
+                starts[i + 1] = count
+            if count <= SPARSE_DENSITY * (r1 - r0) * d:
+                listing.forward(listed, r1 - r0, W, n_out, Zb)
+                continue
+            dense = True  # this block's rows are checked; later ones are checked below
+        A = value[:(r1 - r0) * d].reshape((r1 - r0, d))
+        for i in range(r1 - r0):
+            row = X[r0 + i]
+            if not kernels.all_finite(row, scale, value):
+                return r0 + i
+            dst = A[i]
+            for j in range(d):
+                dst[j] = row[j] * scale
+        np.dot(A, W.reshape((d, n_out)), Zb)
+    return -1
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _list_row(x, scale, index, value):
+    """List the non-zero entries of row x: columns into index, ``x * scale`` (in F)
+    into value; returns how many, or -1 if one is NaN or infinite in F.
+
+    Every entry is written and the count advanced by ``x != 0``: no branch per
+    entry. Unlike [listing.list_nonzero][fastmlp.listing.list_nonzero], no
+    compress-store: on AMD Zen 4 its memory form is microcoded, and a row of
+    784 float32 listed about 7x slower with it than with this loop.
+    """
+    f = value.dtype.type
+    count = 0
+    bad = False
+    for j in range(x.shape[0]):
+        v = f(x[j] * scale)
+        index[count] = j
+        value[count] = v
+        count += v != f(0)
+        bad |= (v - v) != f(0)
+    return -1 if bad else count
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _normalize_rows(P):
+    """Divide each row of P by its sum (at least the dtype's smallest normal number)."""
+    f = P.dtype.type
+    tiny = f(1.1754943508222875e-38) if P.itemsize == 4 else f(2.2250738585072014e-308)
+    for i in range(P.shape[0]):
+        row = P[i]
+        total = f(0)
+        for j in range(row.shape[0]):
+            total += row[j]
+        total = max(total, tiny)
+        for j in range(row.shape[0]):
+            row[j] /= total
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _argmax_rows(P, labels):
+    """labels[i] = the first column of row i's maximum, as ``np.argmax`` picks it."""
+    for i in range(P.shape[0]):
+        row = P[i]
+        best = 0
+        for j in range(1, row.shape[0]):
+            if row[j] > row[best]:
+                best = j
+        labels[i] = best
