@@ -85,7 +85,7 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Any:
     ----------
     address : str
         Such as ``"tcp://10.0.0.1:8786"``; ``"10.0.0.1"`` means port 8786 over TCP.
-    timeout : float, default=CONNECT_TIMEOUT (30)
+    timeout : float, default=CONNECT_TIMEOUT
         Seconds for the whole of resolving, connecting and the handshake.
 
     Returns

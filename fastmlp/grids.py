@@ -82,8 +82,10 @@ def check_grid(
         As for [expand_grid][fastmlp.sweeps.expand_grid].
     base : mapping
         The parameters shared by all points (the grid's values override them).
-    n_features, n_classes : int
-        Of the data the points will train on: they size the first and last layers.
+    n_features : int, default=1
+        Of the data the points will train on: it sizes the first layer.
+    n_classes : int, default=2
+        Of that data: it sizes the last layer.
     data_dtype : numpy dtype, optional
         Of that data: the float type of the points with ``dtype=None``
         (float32 for uint8 and float32 data). None: assume float64, the larger.

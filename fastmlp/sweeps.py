@@ -384,9 +384,12 @@ def check_points(
         As for [expand_grid][fastmlp.sweeps.expand_grid].
     params : dict, str or None
         Base parameters or a preset name, as for [sweep][fastmlp.sweeps.sweep].
-    n_features, n_classes, data_dtype : optional
-        Of the data to sweep on, which size the networks (and pick the float
-        type where ``dtype`` is None); the defaults size only the hidden layers.
+    n_features : int, default=1
+        Of the data to sweep on: sizes the networks' first layer.
+    n_classes : int, default=2
+        Of that data: sizes their last layer (the defaults size only the hidden layers).
+    data_dtype : numpy dtype, default=None
+        Of that data: picks the float type where ``dtype`` is None.
 
     Returns
     -------
@@ -603,7 +606,7 @@ def sweep(
     callback : callable, optional
         Called with each ``SweepResult`` as it arrives (in completion order),
         e.g. to show progress.
-    connect_timeout : float, default=30
+    connect_timeout : float, default=cluster.CONNECT_TIMEOUT
         Seconds to connect to a scheduler address and hear its handshake.
 
     Returns
