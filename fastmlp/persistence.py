@@ -12,6 +12,8 @@ loading a model never runs code from the file. It holds:
 
 - ``format``, ``format_version``: ``"fastmlp-model"`` and an integer, checked
   on load; a file of a newer format is refused with a clear message.
+- ``estimator`` (format 3): ``"MLPClassifier"`` or ``"MLPRegressor"``, the
+  class ``fastmlp.load`` returns (files of formats 1 and 2 hold classifiers).
 - ``params``, ``layer_sizes``: the flat parameter buffer (weights then biases,
   see [Network][fastmlp.network.Network]), shape (n_params,), in the model's
   dtype (float32 or float64); the units per layer, int64.
@@ -22,7 +24,7 @@ loading a model never runs code from the file. It holds:
 - ``hyperparams``: JSON of ``get_params()`` now, without ``callbacks``
   (functions cannot be stored); a ``random_state`` that is a ``RandomState``
   is stored as null.
-- ``classes``, ``classes_object``: ``classes_`` as a numeric, bool or str
+- ``classes``, ``classes_object`` (classifiers only): ``classes_`` as a numeric, bool or str
   array; object-dtype labels are stored as str or numbers and restored to
   object dtype. Labels that would not come back equal (integers beyond 64
   bits, strings ending in NUL, other types) are refused at save time.
@@ -66,7 +68,9 @@ from fastmlp.atomic import atomic_write
 from fastmlp.exceptions import ModelFileError
 
 FORMAT = "fastmlp-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+"""The estimators a file may hold, by class name."""
 
 OPTIMIZER_BUFFERS = ("velocity", "ms", "vs")
 """The optimizer state buffers a file may hold, as ``optimizer_<name>``."""
@@ -75,6 +79,7 @@ OPTIMIZER_BUFFERS = ("velocity", "ms", "vs")
 _SCHEMA = {
     "format": ("U", 0),
     "format_version": ("iu", 0),
+    "estimator": ("U", 0),
     "layer_sizes": ("iu", 1),
     "params": ("f", 1),
     "architecture": ("U", 0),
@@ -91,6 +96,8 @@ _REQUIRED = {
         "classes_object", "state", "metadata"),
 }
 _REQUIRED[2] = (*_REQUIRED[1], "architecture")
+_CLASSES = ("classes", "classes_object")  # required of classifiers only, from format 3
+_REQUIRED[3] = (*(key for key in _REQUIRED[2] if key not in _CLASSES), "estimator")
 _MAX_LAYERS = 1024  # far beyond any trainable depth; bounds the work before params is read
 _ARCHITECTURE = ("activation", "output_activation", "loss")
 
@@ -113,8 +120,9 @@ def write(path, state: dict, metadata: dict | None = None) -> None:
     path : str or os.PathLike
         Target file; its directory must exist.
     state : dict
-        ``hyperparams`` (dict), ``architecture`` (dict), ``layer_sizes``
-        (ints), ``params`` (flat float array), ``classes`` (array),
+        ``estimator`` (a name of ``ESTIMATORS``), ``hyperparams`` (dict),
+        ``architecture`` (dict), ``layer_sizes`` (ints), ``params`` (flat
+        float array), ``classes`` (array, or None for a regressor),
         ``attributes`` (dict of fitted attributes) and ``optimizer`` (the
         optimizer's ``state()`` or None).
     metadata : dict, optional
@@ -127,19 +135,20 @@ def write(path, state: dict, metadata: dict | None = None) -> None:
     OSError
         The file cannot be written.
     """
-    classes, classes_object = _encode_classes(state["classes"])
     arrays = {
         "format": np.array(FORMAT),
         "format_version": np.array(FORMAT_VERSION),
+        "estimator": np.array(state["estimator"]),
         "params": state["params"],
         "layer_sizes": np.array(state["layer_sizes"], dtype=np.int64),
         "architecture": np.array(_dumps(state["architecture"], "architecture")),
         "hyperparams": np.array(_dumps(state["hyperparams"], "hyper-parameters")),
-        "classes": classes,
-        "classes_object": np.array(classes_object),
         "state": np.array(_dumps(state["attributes"], "fitted attributes")),
         "metadata": np.array(_dumps(metadata or {}, "metadata")),
     }
+    if state["classes"] is not None:
+        classes, classes_object = _encode_classes(state["classes"])
+        arrays.update(classes=classes, classes_object=np.array(classes_object))
     optimizer = state.get("optimizer")
     if optimizer is not None:
         scalars = {k: v for k, v in optimizer.items() if not isinstance(v, np.ndarray)}
@@ -237,7 +246,12 @@ def _read(archive, file_size: int) -> tuple[dict, dict]:
         )
     if version < 1:
         raise _Damaged(f"model format {version} does not exist")
-    missing = [key for key in _REQUIRED[version] if key not in members]
+    estimator = str(load("estimator")) if version >= 3 and "estimator" in members else (
+        "MLPClassifier")
+    if estimator not in ESTIMATORS:
+        raise ModelFileError(f"holds an estimator {estimator[:40]!r}, not one of {ESTIMATORS}.")
+    required = _REQUIRED[version] + (_CLASSES if estimator == "MLPClassifier" else ())
+    missing = [key for key in dict.fromkeys(required) if key not in members]
     if missing:
         raise ModelFileError(f"is incomplete: missing {missing}.")
     sizes = load("layer_sizes")
@@ -248,9 +262,11 @@ def _read(archive, file_size: int) -> tuple[dict, dict]:
     params = load("params", (n_params,))
     if params.dtype not in (np.float32, np.float64):
         raise _Damaged(f"params have dtype {params.dtype}, not float32 or float64")
-    classes = load("classes", (layer_sizes[-1],))
-    if bool(load("classes_object")):
-        classes = np.array(classes.tolist(), dtype=object)
+    classes = None
+    if estimator == "MLPClassifier":
+        classes = load("classes", (layer_sizes[-1],))
+        if bool(load("classes_object")):
+            classes = np.array(classes.tolist(), dtype=object)
     hyperparams = _loads(load("hyperparams"), "hyper-parameters")
     if version >= 2:
         architecture = _loads(load("architecture"), "architecture")
@@ -263,6 +279,7 @@ def _read(archive, file_size: int) -> tuple[dict, dict]:
             if f"optimizer_{name}" in members:
                 optimizer[name] = load(f"optimizer_{name}", (n_params,), params.dtype)
     state = {
+        "estimator": estimator,
         "hyperparams": hyperparams,
         "architecture": architecture,
         "layer_sizes": layer_sizes,
