@@ -50,7 +50,7 @@ SYSTEMS = (FASTMLP, PYTORCH, SKLEARN, *NAIVE)
 class Config:
     """One row group of the throughput table: a network trained one epoch."""
 
-    recipe: str  # "notebook" or "adam" (see worker.RECIPES)
+    recipe: str  # "notebook", "adam" or "regression" (see worker.RECIPES)
     hidden: tuple[int, ...]
     batch: int
     dtype: str  # the maths dtype
@@ -59,7 +59,8 @@ class Config:
 
     @property
     def network(self) -> str:
-        return "-".join(str(n) for n in (784, *self.hidden, 10))
+        outputs = 1 if self.recipe == "regression" else 10
+        return "-".join(str(n) for n in (784, *self.hidden, outputs))
 
     @property
     def id(self) -> str:
@@ -79,6 +80,7 @@ def _configs() -> list[Config]:
         for input_type in ("float32", "uint8"):
             configs.append(Config("adam", hidden, 128, "float32", input_type,
                                   hidden == (128,) and input_type == "float32"))
+    configs.append(Config("regression", (128,), 128, "float32", "float32"))
     return configs
 
 
