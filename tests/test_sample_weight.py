@@ -69,12 +69,13 @@ def test_weights_change_the_fit_and_scale_freely_without_l2(kind, linear_classes
 
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 def test_integer_weights_repeat_samples_in_a_full_batch(kind, linear_classes):
-    """One batch holding all samples: weight k is k copies of the sample (and weight 0
-    drops it), as scikit-learn's sample-weight equivalence check demands."""
+    """One batch holding all samples ("auto": up to 200): weight k is k copies of the
+    sample (and weight 0 drops it), as scikit-learn's sample-weight equivalence check
+    demands."""
     X, y = _targets(kind, linear_classes)
     w = np.random.default_rng(1).integers(0, 4, len(X))
-    repeated = _model(kind, batch_size=1000).fit(X.repeat(w, axis=0), y.repeat(w, axis=0))
-    weighted = _model(kind, batch_size=1000, shuffle=False).fit(X, y, sample_weight=w)
+    repeated = _model(kind).fit(X.repeat(w, axis=0), y.repeat(w, axis=0))
+    weighted = _model(kind, shuffle=False).fit(X, y, sample_weight=w)
     for a, b in zip(repeated.coefs_, weighted.coefs_, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
 
@@ -182,3 +183,35 @@ def test_metadata_routing_passes_weights(kind, linear_classes):
         search = GridSearchCV(model, {"alpha": [1e-4, 1e-2]}, cv=KFold(2))
         search.fit(X, y, sample_weight=w)
         assert received[-1] == len(X) and set(received[-5:-1]) == {60}
+
+
+@pytest.mark.parametrize("output, loss", [("softmax", "log_loss"), ("identity", "squared_error")])
+def test_weighted_gradients_match_finite_differences(output, loss):
+    """Network.gradients with weights: the gradient of the weighted mean loss plus
+    0.5 * alpha * ||W||^2 / sum(w). For the identity output the loss reported averages
+    the k outputs while the gradient is that of their sum, as scikit-learn's."""
+    from fastmlp import training
+    from fastmlp.network import Network
+
+    rng = np.random.default_rng(0)
+    k = 3
+    network = Network((5, 4, k), "tanh", output, loss, np.float64)
+    training.initialize_weights(network, "glorot", "tanh", 0.01, rng)
+    X = rng.standard_normal((20, 5))
+    y = rng.integers(0, k, 20) if output == "softmax" else rng.standard_normal((20, k))
+    w = rng.uniform(0.1, 3, 20)
+    _, grads = network.gradients(X, y, 0.1, w)
+    factor = 1 if output == "softmax" else k
+    numeric = np.empty_like(grads)
+    for i in range(grads.size):
+        saved = network.params[i]
+        network.params[i] = saved + 1e-6
+        up = network.loss(X, y, 0.1, w)
+        network.params[i] = saved - 1e-6
+        down = network.loss(X, y, 0.1, w)
+        network.params[i] = saved
+        numeric[i] = (up - down) / 2e-6
+    l2 = np.zeros_like(grads)
+    l2[: network.n_weights] = 0.1 / w.sum() * network.params[: network.n_weights]
+    np.testing.assert_allclose(grads - l2, factor * (numeric - l2), rtol=0, atol=1e-8)
+    assert np.abs(grads).max() > 1e-3
