@@ -297,9 +297,10 @@ class Network:
             Buffers for this network and batch size.
         inputs : TrainingInput
             The training matrix, (n, d), in its own dtype.
-        y : kernels.Targets
+        y : kernels.Targets, or ndarray of shape (n,) int64
             Class indices or target values, and sample weights, in the order of
-            the input rows ([Targets][fastmlp.kernels.Targets]).
+            the input rows ([Targets][fastmlp.kernels.Targets]); bare class
+            indices are unweighted labels.
         rows : ndarray of shape (n,), int64
             The epoch's sample order.
         optimizer : SGDOptimizer or AdamOptimizer
@@ -326,6 +327,8 @@ class Network:
             gathered ahead with it).
         """
         ws = workspace
+        if not isinstance(y, kernels.Targets):
+            y = kernels.make_targets(y, None, self.dtype)
         n = rows.shape[0]
         X = inputs.X
         in_order = n == X.shape[0] and bool(np.all(rows[1:] > rows[:-1]))

@@ -57,7 +57,9 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         when its R² (weighted by ``sample_weight``) stalls and restore the best
         epoch's weights.
     validation_fraction : float, default=0.1
-    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+    beta_1 : float, default=0.9
+    beta_2 : float, default=0.999
+    epsilon : float, default=1e-8
     n_iter_no_change : int, default=10
     weight_init : {"glorot", "normal"}, default="glorot"
     init_scale : float, default=0.01
