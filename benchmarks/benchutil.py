@@ -53,7 +53,7 @@ SYSTEMS = (FASTMLP, JAX, TORCH_COMPILE, PYTORCH, SKLEARN, *NAIVE)
 class Config:
     """One row group of the throughput table: a network trained one epoch."""
 
-    recipe: str  # "notebook" or "adam" (see worker.RECIPES)
+    recipe: str  # "notebook", "adam" or "regression" (see worker.RECIPES)
     hidden: tuple[int, ...]
     batch: int
     dtype: str  # the maths dtype
@@ -63,7 +63,8 @@ class Config:
 
     @property
     def network(self) -> str:
-        return "-".join(str(n) for n in (784, *self.hidden, 10))
+        outputs = 1 if self.recipe == "regression" else 10
+        return "-".join(str(n) for n in (784, *self.hidden, outputs))
 
     @property
     def id(self) -> str:
@@ -94,6 +95,7 @@ def _configs() -> list[Config]:
     # dense input: no zeros for fastmlp's sparse first layer to skip
     configs += [Config("notebook", (16,), batch, "float32", "float32", data=data)
                 for data in ("mnist-standardized", "fashion-mnist") for batch in (128, 1024)]
+    configs.append(Config("regression", (128,), 128, "float32", "float32"))
     return configs
 
 
@@ -114,6 +116,8 @@ def systems_for(config: Config, torch_available: bool,
         "PyTorch not installed (`nox -s bench` installs the bench extra)")
     systems[SKLEARN] = None if config.input == "float32" else (
         "no uint8 path: scikit-learn converts uint8 to float64 without scaling")
+    if config.recipe == "regression":  # the compiled peers train classifiers only
+        systems.update({JAX: "no regression recipe", TORCH_COMPILE: "no regression recipe"})
     if config.recipe == "notebook" and config.batch == 1 and config.dtype == "float64":
         systems.update({NAIVE_1: None, NAIVE_DEFAULT: None})
     return systems

@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "MLPClassifier": "fastmlp.estimator",
+    "MLPRegressor": "fastmlp.regressor",
     "DivergenceError": "fastmlp.exceptions",
     "load_dataset": "fastmlp.datasets",
     "load_mnist": "fastmlp.datasets",

@@ -160,9 +160,46 @@ class ClassifierMixin:
         return tags
 
 
+class RegressorMixin:
+    """score() as R², and the regressor tags for scikit-learn."""
+
+    _estimator_type = "regressor"
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R² of ``predict(X)`` against ``y``, averaged over outputs, optionally weighted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input, as for ``predict``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the samples in both sums of squares.
+
+        Returns
+        -------
+        float
+            1 for perfect predictions, 0 for predicting the mean; unbounded below.
+        """
+        from fastmlp.targets import r2_score
+
+        return r2_score(y, self.predict(X), sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import RegressorTags
+
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags()
+        tags.target_tags.required = True
+        return tags
+
+
 __all__ = [
     "BaseEstimator",
     "ClassifierMixin",
+    "RegressorMixin",
     "ConvergenceWarning",
     "DataConversionWarning",
     "NotFittedError",

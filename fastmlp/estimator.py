@@ -1,27 +1,23 @@
 """MLPClassifier: scikit-learn's interface, fastmlp's engine.
 
-The estimator orchestrates: it initializes the network, runs the epoch loop
-(shuffling, early stopping, learning-rate schedules, divergence guard,
-callbacks) and hands every numerical pass to
-[Network][fastmlp.network.Network]. Parameter and input checks live in
-[fastmlp.validation][fastmlp.validation], the model file format in
-[fastmlp.persistence][fastmlp.persistence].
+The training loop is [BaseMultilayerPerceptron][fastmlp.multilayer.BaseMultilayerPerceptron]'s,
+shared with [MLPRegressor][fastmlp.regressor.MLPRegressor]; the classifier
+adds its parameters, class labels and probabilities. Parameter and input
+checks live in [fastmlp.validation][fastmlp.validation], the model file format
+in [fastmlp.persistence][fastmlp.persistence]; [load][fastmlp.estimator.load]
+reads either estimator back.
 """
 
-import time
-import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fastmlp import fitguard, numeric, persistence, training, validation
-from fastmlp.base import BaseEstimator, ClassifierMixin
-from fastmlp.exceptions import ConvergenceWarning, compatible
-from fastmlp.fitted import FittedMLP
-from fastmlp.network import Network
+from fastmlp import fitguard, persistence, prediction, training, validation
+from fastmlp.base import ClassifierMixin
+from fastmlp.multilayer import BaseMultilayerPerceptron
 
 
-class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
+class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
 
     Parameters keep the names, meanings and defaults of scikit-learn's
@@ -230,7 +226,8 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
 
     # -- public API -------------------------------------------------------------------
 
-    def fit(self, X, y, coef_init=None, intercept_init=None) -> "MLPClassifier":
+    def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None
+            ) -> "MLPClassifier":
         """Train on (X, y) for up to ``max_iter`` epochs.
 
         Parameters
@@ -239,6 +236,11 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
             uint8 (scaled by 1/255), integer, float32 or float64.
         y : array-like of shape (n_samples,)
             Class labels of any sortable type.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights, not all zero: each batch's loss (and its L2
+            term) is normalized by the batch's sum of weights, as in
+            scikit-learn 1.7+; early stopping scores its validation split with
+            them. All ones gives exactly the unweighted fit.
         coef_init : list of ndarray, optional
             Initial weights shaped like ``coefs_``: (n_in, n_out) per layer.
         intercept_init : list of ndarray, optional
@@ -258,9 +260,10 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
             estimators run in parallel.
         """
         with fitguard.fitting(self, "fit"), training.unchanged_on_bad_input(self):
-            return self._fit(X, y, False, coef_init=coef_init, intercept_init=intercept_init)
+            return self._fit(X, y, False, sample_weight, coef_init=coef_init,
+                             intercept_init=intercept_init)
 
-    def partial_fit(self, X, y, classes=None) -> "MLPClassifier":
+    def partial_fit(self, X, y, sample_weight=None, classes=None) -> "MLPClassifier":
         """One epoch over (X, y), keeping weights and optimizer state between calls.
 
         For data that arrives in chunks. Never warns about convergence, and
@@ -272,6 +275,8 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
             As for ``fit``; the number of features must not change.
         y : array-like of shape (n_samples,)
             Labels, each one of ``classes``.
+        sample_weight : array-like of shape (n_samples,), optional
+            As for ``fit``.
         classes : array-like of shape (n_classes,), optional
             All labels that will ever appear. Required on the first call
             (before any ``fit``); later calls may repeat it unchanged.
@@ -288,132 +293,85 @@ class MLPClassifier(FittedMLP, ClassifierMixin, BaseEstimator):
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         with fitguard.fitting(self, "partial_fit"), training.unchanged_on_bad_input(self):
-            return self._fit(X, y, incremental=True, classes=classes)
+            return self._fit(X, y, True, sample_weight, classes=classes)
 
-    # -- training loop ----------------------------------------------------------------
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities.
 
-    def _validate_params(self) -> None:
-        validation.validate_params(self.get_params())
+        With a logistic output layer the unit outputs are normalized to sum to 1.
 
-    def _fit(self, X, y, incremental, coef_init=None, intercept_init=None, classes=None):
-        self._validate_params()
-        reset = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
-        if not reset:
-            validation.check_same_architecture(self, self._fitted_architecture(), incremental)
-        # Without a validation split, the first epoch checks X for NaN and infinity
-        # as it reads each batch, instead of a separate pass over all of X.
-        X = self._validate_X(X, reset=reset, check_finite=self.early_stopping)
-        y = validation.validate_labels(
-            self, y, X.shape[0], reset=reset, classes=classes, incremental=incremental
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            uint8 (scaled by 1/255), integer or float.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            In the model's dtype (float32 or float64); columns follow ``classes_``.
+        """
+        return prediction.run(self, X, prediction.PROBA)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Natural log of ``predict_proba(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            In the model's dtype; ``-inf`` where a probability underflowed to 0.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class label for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
+            As for [predict_proba][fastmlp.estimator.MLPClassifier.predict_proba].
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``, in their dtype.
+        """
+        index = prediction.run(self, X, prediction.LABELS)  # NotFittedError first
+        return self.classes_[index]
+
+    # -- the classifier's side of the training loop -------------------------------------
+
+    def _shaping(self) -> dict:
+        return {"output_activation": self.output_activation, "loss": self.loss}
+
+    def _encode_targets(self, y, n_samples, dtype, *, reset, incremental, classes=None):
+        return validation.validate_labels(
+            self, y, n_samples, reset=reset, classes=classes, incremental=incremental
         )
-        rng = validation.check_random_state(self.random_state)
-        if reset:
-            self._initialize(X, rng)
-        if coef_init is not None:
-            self.coefs_ = coef_init
-        if intercept_init is not None:
-            self.intercepts_ = intercept_init
-        if not incremental or "_optimizer" not in self.__dict__:
-            self._optimizer = training.make_optimizer(self.get_params(), self._network)
 
-        X_val = y_val = None
-        early_stopping = self.early_stopping  # partial_fit refuses early_stopping=True
-        if early_stopping:
-            X, y, X_val, y_val = validation.stratified_split(
-                X, y, self.validation_fraction, rng
-            )
-        n_samples = X.shape[0]
-        batch_size = validation.check_batch_size(self.batch_size, n_samples)
-        chance = training.chance_loss(
+    def _n_outputs(self, y) -> int:
+        return len(self.classes_)
+
+    def _split(self, y, rng):
+        return validation.stratified_rows(y, self.validation_fraction, rng)
+
+    def _validation_score(self, X_val, y_val, weights) -> float:
+        hits = np.argmax(self._network.forward(X_val), axis=1) == y_val
+        return float(np.average(hits, weights=weights))
+
+    def _chance_loss(self) -> float:
+        return training.chance_loss(
             self._architecture["loss"], self.out_activation_, self.n_outputs_
         )
-        epochs = training.Epochs(
-            self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng,
-            check_input=not early_stopping, n_epochs=self.max_iter,
-        )
-        self.n_iter_ = 0  # epochs of this call, as scikit-learn counts them
-        for _ in range(1 if incremental else self.max_iter):
-            started = time.perf_counter()
-            loss = epochs.run(self.n_iter_ + 1, self.learning_rate_init)
-            self.n_iter_ += 1
-            self.t_ += n_samples
-            self.loss_ = loss
-            self.loss_curve_.append(loss)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            validation_score = self._update_no_improvement(loss, X_val, y_val)
-            if self.verbose and early_stopping:
-                print(f"Validation score: {validation_score:f}")
-            self._optimizer.iteration_ends(self.t_)
-            info = {"epoch": self.n_iter_, "loss": loss, "seconds": time.perf_counter() - started,
-                    "n_samples": n_samples, "validation_score": validation_score}
-            for callback in self.callbacks or ():
-                callback(self, info)
-            if incremental:
-                break
-            if self._no_improvement_count > self.n_iter_no_change:
-                what = "Validation score" if early_stopping else "Training loss"
-                msg = (
-                    f"{what} did not improve more than tol={self.tol:f} for "
-                    f"{self.n_iter_no_change} consecutive epochs."
-                )
-                if self._optimizer.trigger_stopping(msg, self.verbose):
-                    break
-                self._no_improvement_count = 0
-        else:
-            if not incremental:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
-                    "the optimization hasn't converged yet.",
-                    compatible(ConvergenceWarning),
-                    stacklevel=3,
-                )
-        if early_stopping:  # the best epoch's weights, measured on held-out data
-            self._network.params[:] = self._best_params
-        # a blow-up the model keeps: in the last epoch, or with early stopping in all
-        ended = min(self.loss_curve_[-self.n_iter_:]) if early_stopping else self.loss_
-        training.check_blowup(ended, chance, self.learning_rate_init)
-        return self
-
-    def _update_no_improvement(self, loss: float, X_val, y_val) -> float | None:
-        """Count epochs without a ``tol`` improvement, as scikit-learn; the validation score."""
-        if X_val is None:  # the training loss must fall by tol
-            score, stalled = None, loss > self.best_loss_ - self.tol
-            self.best_loss_ = min(self.best_loss_, loss)
-        else:  # the validation accuracy must rise by tol
-            score = float(np.mean(np.argmax(self._network.forward(X_val), axis=1) == y_val))
-            self.validation_scores_.append(score)
-            stalled = score < self.best_validation_score_ + self.tol
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best_params = self._network.params.copy()
-        self._no_improvement_count = self._no_improvement_count + 1 if stalled else 0
-        return score
-
-    # -- setup ------------------------------------------------------------------------
-
-    def _initialize(self, X: np.ndarray, rng: np.random.Generator) -> None:
-        hidden = validation.hidden_sizes(self.hidden_layer_sizes)
-        layer_sizes = (X.shape[1], *hidden, len(self.classes_))
-        dtype = numeric.float_dtype(self.dtype, X)
-        validation.check_memory(self.hidden_layer_sizes, layer_sizes, dtype, self.solver)
-        try:
-            network = Network(
-                layer_sizes, self.activation, self.output_activation, self.loss, dtype
-            )
-            training.initialize_weights(
-                network, self.weight_init, self.activation, self.init_scale, rng
-            )
-        except MemoryError as error:
-            raise MemoryError(
-                f"hidden_layer_sizes={self.hidden_layer_sizes!r}: {error}. Use fewer or "
-                "smaller hidden layers."
-            ) from None
-        self._reset_fitted_state(network)
 
 
-def load(path) -> MLPClassifier:
-    """Read a model written by [MLPClassifier.save][fastmlp.estimator.MLPClassifier.save].
+def load(path) -> BaseMultilayerPerceptron:
+    """Read a model written by [MLPClassifier.save][fastmlp.estimator.MLPClassifier.save]
+    or ``MLPRegressor.save``: the estimator that was saved.
 
     Available as ``fastmlp.load``. The file is read with ``allow_pickle=False``
     (format: [fastmlp.persistence][fastmlp.persistence]).
@@ -425,7 +383,7 @@ def load(path) -> MLPClassifier:
 
     Returns
     -------
-    MLPClassifier
+    MLPClassifier or MLPRegressor
         The fitted model, with its optimizer state (``callbacks`` is None).
 
     Raises
@@ -451,14 +409,22 @@ def load(path) -> MLPClassifier:
     return load_with_metadata(path)[0]
 
 
-def load_with_metadata(path) -> tuple[MLPClassifier, dict]:
+def load_with_metadata(path) -> tuple[BaseMultilayerPerceptron, dict]:
     """[load][fastmlp.estimator.load], also returning the metadata given at save time.
 
     Returns
     -------
-    model : MLPClassifier
+    model : MLPClassifier or MLPRegressor
         As from [load][fastmlp.estimator.load].
     metadata : dict
         The ``metadata`` dict passed to ``save`` (empty if none was).
     """
-    return persistence.read(path, MLPClassifier._from_state)
+    return persistence.read(path, _restore)
+
+
+def _restore(state: dict) -> BaseMultilayerPerceptron:
+    """The saved estimator's class, restored from ``state``."""
+    from fastmlp.regressor import MLPRegressor
+
+    kind = MLPRegressor if state["estimator"] == "MLPRegressor" else MLPClassifier
+    return kind._from_state(state)

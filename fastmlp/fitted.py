@@ -1,12 +1,14 @@
-"""The fitted side of MLPClassifier: prediction, views and the state API.
+"""The fitted side of both estimators: views, the output pass and the state API.
 
-Everything here works on a fitted model and never trains it: ``predict`` and
-its siblings, the fitted attributes that are views of the network
-(``coefs_``, ``intercepts_``, ...), the one fitted-state test, ``save``, and
-the state API that model files go through (``_get_state``, ``_from_state``,
+Everything here works on a fitted model and never trains it: the fitted
+attributes that are views of the network (``coefs_``, ``intercepts_``, ...),
+the output layer's activations for new X, the one fitted-state test, ``save``,
+and the state API that model files go through (``_get_state``, ``_from_state``,
 ``_set_state``: private, as the state's layout is the file format's business).
-[MLPClassifier][fastmlp.estimator.MLPClassifier] inherits it and adds the
-parameters and the training.
+[MLPClassifier][fastmlp.estimator.MLPClassifier] and
+[MLPRegressor][fastmlp.regressor.MLPRegressor] inherit it (through
+[BaseMultilayerPerceptron][fastmlp.multilayer.BaseMultilayerPerceptron]) and
+add their predictions.
 """
 
 from collections.abc import Sequence
@@ -19,10 +21,10 @@ from fastmlp.network import Network
 
 
 class FittedMLP:
-    """Prediction, fitted views, ``save`` and the state API of a network classifier.
+    """Fitted views, the output pass, ``save`` and the state API of a network.
 
-    A mixin for [MLPClassifier][fastmlp.estimator.MLPClassifier], whose
-    parameters (``activation``, ``solver``, ...) it reads. The model is fitted
+    A mixin for both estimators, whose parameters (``activation``, ``solver``,
+    ...) it reads, and whose ``_shaping()`` names the output layer and loss. The model is fitted
     exactly when it holds a network (``_network``), which only ``fit``,
     ``partial_fit`` and loading create.
     """
@@ -62,16 +64,18 @@ class FittedMLP:
 
     @property
     def n_outputs_(self) -> int:
-        """Output units: one per class, 2 for a binary problem (scikit-learn has 1)."""
+        """Output units: one per class (2 for a binary problem, where scikit-learn
+        has 1), or one per regression target."""
         return self._fitted_network().layer_sizes[-1]
 
     @property
     def out_activation_(self) -> str:
-        """The output layer's activation, ``"softmax"`` or ``"logistic"``.
+        """The output layer's activation: ``"softmax"`` or ``"logistic"``, or ``"identity"``.
 
-        ``output_activation`` as it was at fit (a later ``set_params`` does not
-        change the fitted network): unlike scikit-learn, binary problems also
-        get softmax by default.
+        For the classifier, ``output_activation`` as it was at fit (a later
+        ``set_params`` does not change the fitted network): unlike
+        scikit-learn, binary problems also get softmax by default. The
+        regressor's is ``"identity"``.
         """
         return self._fitted_architecture()["output_activation"]
 
@@ -96,54 +100,6 @@ class FittedMLP:
                 "appropriate arguments before using this estimator."
             )
         return self._network
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities.
-
-        With a logistic output layer the unit outputs are normalized to sum to 1.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            uint8 (scaled by 1/255), integer or float.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            In the model's dtype (float32 or float64); columns follow ``classes_``.
-        """
-        return prediction.run(self, X, prediction.PROBA)
-
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Natural log of ``predict_proba(X)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            In the model's dtype; ``-inf`` where a probability underflowed to 0.
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X) -> np.ndarray:
-        """Most probable class label for each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w)
-            As for [predict_proba][fastmlp.fitted.FittedMLP.predict_proba].
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``, in their dtype.
-        """
-        index = prediction.run(self, X, prediction.LABELS)  # NotFittedError first
-        return self.classes_[index]
 
     def _forward(self, X) -> np.ndarray:
         """The output layer's activations for X, after checking both model and X."""
@@ -256,7 +212,8 @@ class FittedMLP:
             "architecture": dict(self._architecture),
             "layer_sizes": network.layer_sizes,
             "params": network.params,
-            "classes": self.classes_,
+            "estimator": type(self).__name__,
+            "classes": self.__dict__.get("classes_"),
             "attributes": attributes,
             "optimizer": optimizer,
         }
@@ -273,7 +230,7 @@ class FittedMLP:
     def _from_state(cls, state: dict) -> "FittedMLP":
         """A fitted model from what ``_get_state`` returned."""
         hyperparams = dict(state["hyperparams"])
-        validation.check_fields(hyperparams, validation.PARAMETER_CONSTRAINTS, "hyper-parameters")
+        validation.check_fields(hyperparams, cls._parameter_constraints, "hyper-parameters")
         if isinstance(hyperparams.get("hidden_layer_sizes"), list):
             hyperparams["hidden_layer_sizes"] = tuple(hyperparams["hidden_layer_sizes"])
         model = cls(**hyperparams)
@@ -283,7 +240,7 @@ class FittedMLP:
     def _reset_fitted_state(self, network: Network) -> None:
         """Make ``network`` the fitted one, untrained: no epochs, samples or optimizer yet."""
         self._network = network
-        self._architecture = {name: getattr(self, name) for name in validation.FITTED_ACTIVATIONS}
+        self._architecture = {"activation": self.activation, **self._shaping()}
         self.__dict__.pop("_optimizer", None)
         self.n_iter_ = 0
         self.t_ = 0

@@ -31,6 +31,8 @@ The codes below are the kernels' view of the string options of
 [fastmlp.options][fastmlp.options].
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -44,8 +46,41 @@ _CODES = {
     "squared_error": SQUARED_ERROR, "log_loss": LOG_LOSS,
 }
 HIDDEN_ACTIVATIONS = {name: _CODES[name] for name in options.ACTIVATIONS}
-OUTPUT_ACTIVATIONS = {name: _CODES[name] for name in options.OUTPUT_ACTIVATIONS}
+# the classifier's choices, and the regressor's identity output
+OUTPUT_ACTIVATIONS = {name: _CODES[name] for name in (*options.OUTPUT_ACTIVATIONS, "identity")}
 LOSSES = {name: _CODES[name] for name in options.LOSSES}
+
+
+class Targets(NamedTuple):
+    """What the output layer is trained towards, for every training sample.
+
+    labels : (n,) int64, class indices (classification; empty for regression).
+    values : (n, k) F, target values (regression, with the identity output; (0, k)
+        for classification).
+    weights : (n,) F, sample weights; empty when every sample weighs 1.
+
+    The output-layer kernels read a batch's entries through its rows' indices,
+    so neither targets nor weights are gathered per batch.
+    """
+
+    labels: np.ndarray
+    values: np.ndarray
+    weights: np.ndarray
+
+
+def make_targets(y: np.ndarray, sample_weight, dtype) -> Targets:
+    """[Targets][fastmlp.kernels.Targets] from int64 labels (n,) or float values (n, k),
+    and weights (n,) or None, in the contiguous layouts the compiled code expects."""
+    dtype = np.dtype(dtype)
+    if y.dtype.kind == "f":
+        labels = np.zeros(0, dtype=np.int64)
+        values = np.ascontiguousarray(y.reshape(y.shape[0], -1), dtype=dtype)
+    else:
+        labels = np.ascontiguousarray(y, dtype=np.int64)
+        values = np.zeros((0, 1), dtype=dtype)
+    weights = (np.zeros(0, dtype=dtype) if sample_weight is None
+               else np.ascontiguousarray(sample_weight, dtype=dtype))
+    return Targets(labels, values, weights)
 
 
 # -- scalar building blocks ------------------------------------------------------------
@@ -244,7 +279,7 @@ def output_row(row, b, target, out_kind, loss_kind, scale, d):
 
 
 @njit(cache=True, error_model="numpy")
-def output_delta(Z, b, y, out_kind, loss_kind, scale, delta, grad_b):
+def output_delta(Z, b, y, rows, out_kind, loss_kind, scale, delta, grad_b):
     """Fused output layer: activation, loss, dL/dz and the bias gradient.
 
     Same arithmetic, in the same order, as [output_row][fastmlp.kernels.output_row]
@@ -259,28 +294,35 @@ def output_delta(Z, b, y, out_kind, loss_kind, scale, delta, grad_b):
         Pre-activations; overwritten by the activations.
     b : ndarray of shape (k,), dtype F
         Output biases.
-    y : ndarray of shape (B,), int64
-        Class index of each row.
+    y : Targets
+        The training targets and weights ([Targets][fastmlp.kernels.Targets]).
+    rows : ndarray of shape (B,), int64
+        The batch's rows into ``y``'s arrays.
     out_kind, loss_kind : int
-        ``SOFTMAX`` or ``LOGISTIC``; ``LOG_LOSS`` or ``SQUARED_ERROR``.
+        ``SOFTMAX``, ``LOGISTIC`` or ``IDENTITY`` (regression: half the squared
+        error, as scikit-learn's regressor); ``LOG_LOSS`` or ``SQUARED_ERROR``.
     scale : F scalar
-        Usually 1/B, so the gradients come out as batch means.
+        1 / (the batch's length, or its sum of weights), so the gradients come
+        out as batch means; each row's delta is further scaled by its weight.
     delta : ndarray of shape (B, k), dtype F
-        Receives ``scale * dL/dz``.
+        Receives ``scale * weight * dL/dz``.
     grad_b : ndarray of shape (k,), dtype F
         Receives the column sums of delta.
 
     Returns
     -------
     float
-        The summed per-sample loss, accumulated in float64.
+        The summed weighted per-sample loss, accumulated in float64 (for
+        regression, each sample's half squared error averaged over the k outputs).
     """
     n_rows, k = Z.shape
     zero = Z.dtype.type(0)
     if out_kind == SOFTMAX:
-        loss = _softmax_delta(Z, b, y, loss_kind, scale, delta)
+        loss = _softmax_delta(Z, b, y, rows, loss_kind, scale, delta)
+    elif out_kind == LOGISTIC:
+        loss = _logistic_delta(Z, b, y, rows, loss_kind, scale, delta)
     else:
-        loss = _logistic_delta(Z, b, y, loss_kind, scale, delta)
+        loss = _identity_delta(Z, b, y, rows, scale, delta)
     for j in range(k):
         grad_b[j] = zero
     for i in range(n_rows):
@@ -291,11 +333,18 @@ def output_delta(Z, b, y, out_kind, loss_kind, scale, delta, grad_b):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _softmax_delta(Z, b, y, loss_kind, scale, delta):
+def _row_weight(y, rows, i):
+    """Row i's sample weight, in float64; 1 without weights (exact in every product)."""
+    return 1.0 if y.weights.shape[0] == 0 else float(y.weights[rows[i]])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _softmax_delta(Z, b, y, rows, loss_kind, scale, delta):
     """output_delta's softmax output; the rows' maxima and target logits kept aside."""
     n_rows, k = Z.shape
     f = Z.dtype.type
     one, two, zero = f(1), f(2), f(0)
+    labels = y.labels
     shift = np.empty((n_rows, 2), dtype=Z.dtype)  # row maximum, z_target
     for i in range(n_rows):
         row = Z[i]
@@ -305,7 +354,7 @@ def _softmax_delta(Z, b, y, loss_kind, scale, delta):
             if row[j] > m:
                 m = row[j]
         shift[i, 0] = m
-        shift[i, 1] = row[y[i]]
+        shift[i, 1] = row[labels[rows[i]]]
         for j in range(k):
             row[j] = row[j] - m
     flat = Z.reshape(n_rows * k)
@@ -315,7 +364,9 @@ def _softmax_delta(Z, b, y, loss_kind, scale, delta):
     for i in range(n_rows):
         row = Z[i]
         d = delta[i]
-        target = y[i]
+        target = labels[rows[i]]
+        w = _row_weight(y, rows, i)
+        s = scale * f(w)
         total = zero
         for j in range(k):
             total += row[j]
@@ -324,10 +375,10 @@ def _softmax_delta(Z, b, y, loss_kind, scale, delta):
             row[j] *= inv
         if loss_kind == LOG_LOSS:
             # -log p_target = logsumexp(z) - z_target, exact even when p underflows
-            loss += shift[i, 0] + np.log(total) - shift[i, 1]
+            loss += (shift[i, 0] + np.log(total) - shift[i, 1]) * w
             for j in range(k):
-                d[j] = row[j] * scale
-            d[target] = (row[target] - one) * scale
+                d[j] = row[j] * s
+            d[target] = (row[target] - one) * s
         else:
             # d/dz_j of sum_c (p_c - y_c)^2 = p_j (g_j - sum_c g_c p_c)
             dot = zero
@@ -338,17 +389,18 @@ def _softmax_delta(Z, b, y, loss_kind, scale, delta):
                 d[j] = two * err
                 dot += d[j] * row[j]
             for j in range(k):
-                d[j] = row[j] * (d[j] - dot) * scale
-            loss += row_loss
+                d[j] = row[j] * (d[j] - dot) * s
+            loss += row_loss * w
     return loss
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _logistic_delta(Z, b, y, loss_kind, scale, delta):
+def _logistic_delta(Z, b, y, rows, loss_kind, scale, delta):
     """output_delta's logistic output (log loss needs z: kept in delta until then)."""
     n_rows, k = Z.shape
     f = Z.dtype.type
     one, two, zero = f(1), f(2), f(0)
+    labels = y.labels
     for i in range(n_rows):
         row = Z[i]
         d = delta[i]
@@ -359,30 +411,52 @@ def _logistic_delta(Z, b, y, loss_kind, scale, delta):
     for q in range(n_rows * k):
         flat[q] = vmath.logistic(flat[q], one)
     loss = 0.0
-    if loss_kind == LOG_LOSS:
-        for i in range(n_rows):
-            row = Z[i]
-            d = delta[i]
-            target = y[i]
-            row_loss = 0.0  # per row, then added: output_row's order
+    for i in range(n_rows):
+        row = Z[i]
+        d = delta[i]
+        target = labels[rows[i]]
+        w = _row_weight(y, rows, i)
+        s = scale * f(w)
+        row_loss = 0.0  # per row, then added: output_row's order
+        if loss_kind == LOG_LOSS:
             for j in range(k):
                 z = d[j]
                 row_loss += _softplus(-z, zero) if j == target else _softplus(z, zero)
-                d[j] = row[j] * scale
-            d[target] = (row[target] - one) * scale
-            loss += row_loss
-    else:
-        for i in range(n_rows):
-            row = Z[i]
-            d = delta[i]
-            target = y[i]
-            row_loss = 0.0
+                d[j] = row[j] * s
+            d[target] = (row[target] - one) * s
+        else:
             for j in range(k):
                 p = row[j]
                 e = p - (one if j == target else zero)
                 row_loss += e * e
-                d[j] = two * e * p * (one - p) * scale
-            loss += row_loss
+                d[j] = two * e * p * (one - p) * s
+        loss += row_loss * w
+    return loss
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _identity_delta(Z, b, y, rows, scale, delta):
+    """output_delta's identity output (regression): half the squared error, whose
+    delta is the residual, as scikit-learn's MLPRegressor; the reported loss
+    averages the outputs, as scikit-learn's ``squared_loss`` does."""
+    n_rows, k = Z.shape
+    f = Z.dtype.type
+    values = y.values
+    per_output = 0.5 / k
+    loss = 0.0
+    for i in range(n_rows):
+        row = Z[i]
+        d = delta[i]
+        target = values[rows[i]]
+        w = _row_weight(y, rows, i)
+        s = scale * f(w)
+        row_loss = 0.0
+        for j in range(k):
+            row[j] = row[j] + b[j]
+            e = row[j] - target[j]
+            row_loss += e * e
+            d[j] = e * s
+        loss += row_loss * per_output * w
     return loss
 
 

@@ -177,25 +177,29 @@ class Network:
             )
         return out
 
-    def loss(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0) -> float:
+    def loss(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0,
+             sample_weight: np.ndarray | None = None) -> float:
         """Mean loss over (X, y) plus the L2 term, without changing parameters.
 
         Parameters
         ----------
         X : ndarray of shape (n, d), C-contiguous
             uint8, float32 or float64.
-        y : ndarray of shape (n,), int64
-            Class indices (output columns).
+        y : ndarray of shape (n,) int64, or (n, k) float
+            Class indices (output columns), or regression targets.
         alpha : float, default=0.0
-            L2 strength; adds ``0.5 * alpha * ||W||^2 / n``.
+            L2 strength; adds ``0.5 * alpha * ||W||^2 / n`` (n: the sum of weights).
+        sample_weight : ndarray of shape (n,), optional
+            Weights of the samples in the mean.
 
         Returns
         -------
         float
         """
-        return self.gradients(X, y, alpha)[0]
+        return self.gradients(X, y, alpha, sample_weight)[0]
 
-    def gradients(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0):
+    def gradients(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0,
+                  sample_weight: np.ndarray | None = None):
         """Mean loss and its gradient over all of (X, y) taken as one batch.
 
         For gradient checks and tests; training never materializes a
@@ -205,35 +209,39 @@ class Network:
         ----------
         X : ndarray of shape (n, d), C-contiguous
             uint8, float32 or float64.
-        y : ndarray of shape (n,), int64
-            Class indices.
+        y : ndarray of shape (n,) int64, or (n, k) float
+            Class indices, or regression targets.
         alpha : float, default=0.0
             L2 strength, as scikit-learn applies it.
+        sample_weight : ndarray of shape (n,), optional
+            Weights of the samples; the mean is over their sum, as scikit-learn's.
 
         Returns
         -------
         loss : float
-            Mean loss plus ``0.5 * alpha * ||W||^2 / n``.
+            Mean loss plus ``0.5 * alpha * ||W||^2 / n`` (n: the sum of weights).
         grads : ndarray of shape (n_params,), dtype F
             A new flat array laid out like ``params``.
         """
         inputs = TrainingInput(X, self.dtype)
         n = X.shape[0]
+        total = float(n if sample_weight is None else np.sum(sample_weight, dtype=np.float64))
         ws = Workspace(self, n, X)
         rows = np.arange(n, dtype=np.int64)
-        loss = self._forward_loss(ws, inputs, rows, y, 0, n)
+        targets = kernels.make_targets(y, sample_weight, self.dtype)
+        loss = self._forward_loss(ws, inputs, rows, targets, 0, n, self.dtype.type(1 / total))
         self._backward(ws, n)
         grads = ws.grads.copy()
         if alpha:
             loss += 0.5 * alpha * self.weights_squared_norm()
-            grads[: self.n_weights] += alpha / n * self.params[: self.n_weights]
-        return loss / n, grads
+            grads[: self.n_weights] += alpha / total * self.params[: self.n_weights]
+        return loss / total, grads
 
     # -- training ----------------------------------------------------------------------
 
-    def _forward_loss(self, ws, inputs, rows, y_batch, start, stop) -> float:
-        """Forward pass of one batch into ws, ending with the output delta; returns
-        the summed loss of the batch."""
+    def _forward_loss(self, ws, inputs, rows, targets, start, stop, mean) -> float:
+        """Forward pass of one batch into ws, ending with the output delta (each row's
+        scaled by ``mean`` and its weight); returns the summed loss of the batch."""
         batch = ws.batch(stop - start)
         A = batch.inputs
         kernels.gather_rows(inputs.X, rows, start, stop, inputs.scale, A)
@@ -244,8 +252,8 @@ class Network:
                 kernels.bias_activation(Z, self.intercepts[layer], self.hidden_kind)
             A = Z
         return kernels.output_delta(
-            Z, self.intercepts[-1], y_batch, self.output_kind, self.loss_kind,
-            batch.mean_scale, batch.deltas[-1], ws.grad_intercepts[-1],
+            Z, self.intercepts[-1], targets, rows[start:stop], self.output_kind, self.loss_kind,
+            mean, batch.deltas[-1], ws.grad_intercepts[-1],
         )
 
     def _backward(self, ws, m: int) -> None:
@@ -288,8 +296,10 @@ class Network:
             Buffers for this network and batch size.
         inputs : TrainingInput
             The training matrix, (n, d), in its own dtype.
-        y : ndarray of shape (n,), int64
-            Class indices, in the same order as the input rows.
+        y : kernels.Targets, or ndarray of shape (n,) int64
+            Class indices or target values, and sample weights, in the order of
+            the input rows ([Targets][fastmlp.kernels.Targets]); bare class
+            indices are unweighted labels.
         rows : ndarray of shape (n,), int64
             The epoch's sample order.
         optimizer : SGDOptimizer or AdamOptimizer
@@ -304,8 +314,9 @@ class Network:
         -------
         float
             scikit-learn's epoch loss: batch losses (mean data loss +
-            ``0.5 * alpha * ||W||^2 / batch size``) averaged with batch-size
-            weights; NaN as soon as a batch diverges (the epoch stops there).
+            ``0.5 * alpha * ||W||^2 / batch size``, or, with sample weights, the
+            weighted mean and the sum of the batch's weights) averaged with
+            batch-size weights; NaN as soon as a batch diverges (the epoch stops there).
 
         Raises
         ------
@@ -315,6 +326,8 @@ class Network:
             gathered ahead with it).
         """
         ws = workspace
+        if not isinstance(y, kernels.Targets):
+            y = kernels.make_targets(y, None, self.dtype)
         n = rows.shape[0]
         X = inputs.X
         in_order = n == X.shape[0] and bool(np.all(rows[1:] > rows[:-1]))
@@ -549,7 +562,6 @@ class Workspace:
             np.empty(batch_size * n_units, dtype=dtype),
             np.empty(batch_size * n_units, dtype=dtype),
             self.grads,
-            np.empty(batch_size, dtype=np.int64),
         )
         self.grad_coefs, self.grad_intercepts = network.views(self.grads)
         self.no_direct = np.empty((0, X.shape[1]), dtype=dtype)
@@ -567,7 +579,6 @@ class Workspace:
                 np.empty((n_shards, rows * n_units), dtype=dtype),
                 np.empty((n_shards, rows * n_units), dtype=dtype),
                 np.zeros((n_shards, network.params.size), dtype=dtype),
-                np.empty((n_shards, rows), dtype=np.int64),
             )
 
     @property
@@ -577,7 +588,7 @@ class Workspace:
         takes a few times the gather buffer's memory."""
         if self._nonzeros is None:
             shards = 0 if self.shards is None else self.shards.grads.shape[0]
-            rows = self.batch_size if self.shards is None else self.shards.targets.shape[1]
+            rows = self.batch_size if self.shards is None else self.shards.inputs.shape[1] // self.d
             self._nonzeros = (listing.allocate(rows, self.d, self.dtype, shards)
                               if self.lists_nonzeros else listing.none(self.dtype, shards))
         return self._nonzeros
@@ -616,7 +627,7 @@ class Workspace:
             d = buffers.inputs.shape[0] // self.batch_size
             views = BatchViews(
                 buffers.inputs[: m * d].reshape(m, d), blocks(buffers.units),
-                blocks(buffers.deltas), self.dtype.type(1 / m),
+                blocks(buffers.deltas),
             )
             self._views[m] = views
         return views
@@ -633,14 +644,11 @@ class BatchViews:
         Per layer, shape (m, n_out), dtype F: pre-activations, then activations.
     deltas : list of ndarray
         Per layer, shape (m, n_out), dtype F: ``dL/dZ`` scaled to a batch mean.
-    mean_scale : numpy scalar of type F
-        ``1 / m``.
     """
 
-    __slots__ = ("inputs", "activations", "deltas", "mean_scale")
+    __slots__ = ("inputs", "activations", "deltas")
 
-    def __init__(self, inputs, activations, deltas, mean_scale) -> None:
+    def __init__(self, inputs, activations, deltas) -> None:
         self.inputs = inputs
         self.activations = activations
         self.deltas = deltas
-        self.mean_scale = mean_scale

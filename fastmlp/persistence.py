@@ -12,6 +12,8 @@ loading a model never runs code from the file. It holds:
 
 - ``format``, ``format_version``: ``"fastmlp-model"`` and an integer, checked
   on load; a file of a newer format is refused with a clear message.
+- ``estimator`` (format 3): ``"MLPClassifier"`` or ``"MLPRegressor"``, the
+  class ``fastmlp.load`` returns (files of formats 1 and 2 hold classifiers).
 - ``params``, ``layer_sizes``: the flat parameter buffer (weights then biases,
   see [Network][fastmlp.network.Network]), shape (n_params,), in the model's
   dtype (float32 or float64); the units per layer, int64.
@@ -22,7 +24,7 @@ loading a model never runs code from the file. It holds:
 - ``hyperparams``: JSON of ``get_params()`` now, without ``callbacks``
   (functions cannot be stored); a ``random_state`` that is a ``RandomState``
   is stored as null.
-- ``classes``, ``classes_object``: ``classes_`` as a numeric, bool or str
+- ``classes``, ``classes_object`` (classifiers only): ``classes_`` as a numeric, bool or str
   array; object-dtype labels are stored as str or numbers and restored to
   object dtype. Labels that would not come back equal (integers beyond 64
   bits, strings ending in NUL, other types) are refused at save time.
@@ -81,7 +83,9 @@ from fastmlp.exceptions import DamagedFileError, ModelFileError, SpecialFileErro
 from fastmlp.npyfile import open_regular
 
 FORMAT = "fastmlp-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+"""The estimators a file may hold, by class name."""
 
 OPTIMIZER_BUFFERS = ("velocity", "ms", "vs")
 """The optimizer state buffers a file may hold, as ``optimizer_<name>``."""
@@ -90,6 +94,7 @@ OPTIMIZER_BUFFERS = ("velocity", "ms", "vs")
 _SCHEMA = {
     "format": ("U", 0),
     "format_version": ("iu", 0),
+    "estimator": ("U", 0),
     "layer_sizes": ("iu", 1),
     "params": ("f", 1),
     "architecture": ("U", 0),
@@ -109,6 +114,8 @@ _REQUIRED = {
         "classes_object", "state", "metadata"),
 }
 _REQUIRED[2] = (*_REQUIRED[1], "architecture")
+_CLASSES = ("classes", "classes_object")  # required of classifiers only, from format 3
+_REQUIRED[3] = (*(key for key in _REQUIRED[2] if key not in _CLASSES), "estimator")
 _ARCHITECTURE = ("activation", "output_activation", "loss")
 
 Model = TypeVar("Model")
@@ -135,8 +142,9 @@ def write(path, state: dict, metadata: dict | None = None,
         regular file: a symbolic link, folder, FIFO, device or socket is
         refused (see [atomic][fastmlp.atomic]).
     state : dict
-        ``hyperparams`` (dict), ``architecture`` (dict), ``layer_sizes``
-        (ints), ``params`` (flat float array), ``classes`` (array),
+        ``estimator`` (a name of ``ESTIMATORS``), ``hyperparams`` (dict),
+        ``architecture`` (dict), ``layer_sizes`` (ints), ``params`` (flat
+        float array), ``classes`` (array, or None for a regressor),
         ``attributes`` (dict of fitted attributes) and ``optimizer`` (the
         optimizer's ``state()`` or None).
     metadata : dict, optional
@@ -155,19 +163,20 @@ def write(path, state: dict, metadata: dict | None = None,
     OSError
         The file cannot be written.
     """
-    classes, classes_object = _encode_classes(state["classes"])
     arrays = {
         "format": np.array(FORMAT),
         "format_version": np.array(FORMAT_VERSION),
+        "estimator": np.array(state["estimator"]),
         "params": state["params"],
         "layer_sizes": np.array(state["layer_sizes"], dtype=np.int64),
         "architecture": np.array(_dumps(state["architecture"], "architecture")),
         "hyperparams": np.array(_dumps(state["hyperparams"], "hyper-parameters")),
-        "classes": classes,
-        "classes_object": np.array(classes_object),
         "state": np.array(_dumps(state["attributes"], "fitted attributes")),
         "metadata": np.array(_dumps(metadata or {}, "metadata")),
     }
+    if state["classes"] is not None:
+        classes, classes_object = _encode_classes(state["classes"])
+        arrays.update(classes=classes, classes_object=np.array(classes_object))
     optimizer = state.get("optimizer")
     if optimizer is not None:
         scalars = {k: v for k, v in optimizer.items() if not isinstance(v, np.ndarray)}
@@ -292,7 +301,12 @@ def _read_arrays(archive: zipfile.ZipFile, file_size: int) -> tuple[dict, int]:
         )
     if version < 1:
         raise _Damaged(f"model format {version} does not exist")
-    missing = [key for key in _REQUIRED[version] if key not in infos]
+    estimator = str(load("estimator")) if version >= 3 and "estimator" in infos else (
+        "MLPClassifier")
+    if estimator not in ESTIMATORS:
+        raise ModelFileError(f"holds an estimator {estimator[:40]!r}, not one of {ESTIMATORS}.")
+    required = _REQUIRED[version] + (_CLASSES if estimator == "MLPClassifier" else ())
+    missing = [key for key in dict.fromkeys(required) if key not in infos]
     if missing:
         raise ModelFileError(f"is incomplete: missing {missing}.")
     _check_shapes(headers, _check_layers(load("layer_sizes")))
@@ -349,9 +363,12 @@ def n_parameters(layer_sizes: tuple[int, ...]) -> int:
 
 def _decode(arrays: dict, version: int) -> tuple[dict, dict]:
     """The state and metadata that the arrays of a model file hold (without ``digest``)."""
-    classes = arrays["classes"]
-    if bool(arrays["classes_object"]):
-        classes = np.array(classes.tolist(), dtype=object)
+    estimator = str(arrays["estimator"]) if "estimator" in arrays else "MLPClassifier"
+    classes = None
+    if estimator == "MLPClassifier":
+        classes = arrays["classes"]
+        if bool(arrays["classes_object"]):
+            classes = np.array(classes.tolist(), dtype=object)
     hyperparams = _loads(arrays["hyperparams"], "hyper-parameters")
     if version >= 2:
         architecture = _loads(arrays["architecture"], "architecture")
@@ -364,6 +381,7 @@ def _decode(arrays: dict, version: int) -> tuple[dict, dict]:
             if f"optimizer_{name}" in arrays:
                 optimizer[name] = arrays[f"optimizer_{name}"]
     state = {
+        "estimator": estimator,
         "hyperparams": hyperparams,
         "architecture": architecture,
         "layer_sizes": tuple(int(n) for n in arrays["layer_sizes"].tolist()),

@@ -110,14 +110,14 @@ class Buffers(NamedTuple):
 
     inputs : (B * d,) F, the gathered batch. units, deltas : (B * sum of
     widths,) F, each layer's activations and ``dL/dZ``. grads : (p,) F, laid
-    out like ``params``. targets : (B,) int64, the batch's class indices.
+    out like ``params``. (The batch's targets are read in place, through its
+    rows: [kernels.Targets][fastmlp.kernels.Targets].)
     """
 
     inputs: np.ndarray
     units: np.ndarray
     deltas: np.ndarray
     grads: np.ndarray
-    targets: np.ndarray
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -191,6 +191,18 @@ def _squared_weights(params, n_weights):
     return total
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _weight_sum(y, rows, lo, hi):
+    """The sum of the weights of the rows ``rows[lo:hi]`` (float64), or their count
+    without weights: what a batch's loss is a mean over, as in scikit-learn."""
+    if y.weights.shape[0] == 0:
+        return float(hi - lo)
+    total = 0.0
+    for i in range(lo, hi):
+        total += y.weights[rows[i]]
+    return total
+
+
 @njit(cache=True, error_model="numpy")
 def _update(params, grads, solver, t, decay, n_weights, lo, hi):
     """One optimizer step over the entries ``[lo, hi)`` of the flat buffers; t
@@ -234,8 +246,9 @@ def minibatch_steps(
     direct : ndarray of shape (n, d) or (0, d), dtype F
         X itself when its rows can be used in place (dtype F, C-contiguous,
         ``rows`` in order), else an empty array.
-    y : ndarray of shape (n,), int64
-        Class indices, in the order of X.
+    y : kernels.Targets
+        Class indices or target values, and sample weights, in the order of X
+        ([Targets][fastmlp.kernels.Targets]).
     rows : ndarray of shape (n,), int64
         The epoch's sample order.
     start, stop : int
@@ -252,8 +265,9 @@ def minibatch_steps(
     t : int
         Optimizer steps taken before this call.
     alpha : float
-        L2 strength; each batch's loss gets ``0.5 * alpha * ||W||^2`` and its
-        weight gradient ``alpha / m * W``.
+        L2 strength; each batch's loss gets ``0.5 * alpha * ||W||^2 / s`` and its
+        weight gradient ``alpha / s * W``, s the batch's length m or, with sample
+        weights, their sum (scikit-learn's normalization).
     check : bool
         Check each gathered batch for NaN or infinity first (once per fit).
 
@@ -261,9 +275,9 @@ def minibatch_steps(
     -------
     loss : float
         The summed loss of the batches run (each batch's mean loss plus the L2
-        term, times its length), in float64; NaN if a batch's loss was not
-        finite, inf if the input was not finite (the call stops before that
-        batch's update).
+        term, times its length m, as scikit-learn weighs batches), in float64;
+        NaN if a batch's loss was not finite, inf if the input was not finite
+        (the call stops before that batch's update).
     t : int
         Optimizer steps taken after this call.
 
@@ -294,20 +308,25 @@ def _minibatch_steps(
     for b_start in range(start, stop, batch_size):
         b_stop = min(b_start + batch_size, stop)
         m = b_stop - b_start
+        weight = _weight_sum(y, rows, b_start, b_stop)
+        if weight == 0.0:  # a batch of zero weights has no mean to follow: no step
+            continue
         ok, loss = _forward_backward(
-            X, direct, y, rows, b_start, b_stop, scale, params, layout, kinds, f(1.0 / m),
+            X, direct, y, rows, b_start, b_stop, scale, params, layout, kinds, f(1.0 / weight),
             check, buffers.inputs, buffers.units, buffers.deltas, buffers.grads,
-            buffers.targets, batch_size, nonzeros,
+            batch_size, nonzeros,
         )
         if not ok:
             return math.inf, t, squared
         if alpha != 0.0:
             loss += 0.5 * alpha * squared
+        if weight != m:  # the weighted mean, times the batch's length
+            loss *= m / weight
         if not math.isfinite(loss):
             return math.nan, t, squared
         total += loss
         t += 1
-        _update(params, buffers.grads, solver, t, f(alpha / m), layout.n_weights, 0,
+        _update(params, buffers.grads, solver, t, f(alpha / weight), layout.n_weights, 0,
                 params.shape[0])
         if alpha != 0.0:
             squared = _squared_weights(params, layout.n_weights)
@@ -394,16 +413,17 @@ def _gather_block(X, rows, lo, hi, scale, slot, check):
 @njit(cache=True, error_model="numpy")
 def _forward_backward(
     X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, check, inputs, units,
-    deltas, grads, targets, ahead, nonzeros,
+    deltas, grads, ahead, nonzeros,
 ):
     """Gradient of the rows ``rows[lo:hi]``' share of a batch's mean loss.
 
     Gathers the rows (or, with ``direct``, reads them in place), runs the
     forward products (BLAS) with fused bias + activation passes, the fused
     output layer and the backward products with fused hidden deltas. ``mean``
-    is 1 / (the whole batch's length), so the gradients of a batch's shards
-    add up to the batch's. ``inputs``, ``units``, ``deltas``, ``grads`` and
-    ``targets`` are 1-D scratch (F, int64 for targets), as in
+    is 1 / (the whole batch's length or sum of weights), so the gradients of a
+    batch's shards add up to the batch's. ``y`` is a
+    [kernels.Targets][fastmlp.kernels.Targets], read through ``rows``.
+    ``inputs``, ``units``, ``deltas`` and ``grads`` are 1-D scratch of F, as in
     [Buffers][fastmlp.steps.Buffers]. Gathered rows are followed by a
     prefetch of the rows ``ahead`` places further on in ``rows`` (the next
     batch's share, [fastmlp.prefetch][fastmlp.prefetch]).
@@ -437,9 +457,6 @@ def _forward_backward(
             return False, 0.0
         # the next batch's share of rows comes in while this one computes
         prefetch.rows_ahead(X, rows, lo + ahead, hi + ahead)
-    batch_targets = targets[:m]
-    for i in range(m):
-        batch_targets[i] = y[rows[lo + i]]
     # forward
     prev = A
     for layer in range(n_layers):
@@ -454,7 +471,7 @@ def _forward_backward(
         prev = Z
     _, gb = _layer(grads, layout, last)
     loss = kernels.output_delta(
-        prev, _layer(params, layout, last)[1], batch_targets, kinds.output, kinds.loss, mean,
+        prev, _layer(params, layout, last)[1], y, rows[lo:hi], kinds.output, kinds.loss, mean,
         _units(deltas, layout, last, m), gb,
     )
     # backward
@@ -568,10 +585,14 @@ def _shard_steps(
         b_stop = min(b_start + batch_size, stop)
         m = b_stop - b_start
         k = min(n_shards, m)
+        weight = _weight_sum(y, rows, b_start, b_stop)
+        if weight == 0.0:  # a batch of zero weights has no mean to follow: no step
+            continue
+        mean = f(1.0 / weight)
         for s in prange(k):
             passed[s], losses[s] = _one_shard(
                 X, direct, y, rows, b_start + s * m // k, b_start + (s + 1) * m // k, scale,
-                params, layout, kinds, f(1.0 / m), check, shards, s, batch_size, nonzeros,
+                params, layout, kinds, mean, check, shards, s, batch_size, nonzeros,
             )
         loss = 0.0
         for s in range(k):
@@ -580,12 +601,15 @@ def _shard_steps(
             loss += losses[s]
         if alpha != 0.0:
             loss += 0.5 * alpha * squared
+        if weight != m:  # the weighted mean, times the batch's length
+            loss *= m / weight
         if not math.isfinite(loss):
             return math.nan, t
         total += loss
         t += 1
+        decay = f(alpha / weight)
         for s in prange(n_shards):
-            squares[s] = _reduce_and_update(params, shards.grads, k, solver, t, f(alpha / m),
+            squares[s] = _reduce_and_update(params, shards.grads, k, solver, t, decay,
                                             layout.n_weights, s, n_shards, alpha != 0.0)
         if alpha != 0.0:
             squared = 0.0
@@ -601,8 +625,8 @@ def _one_shard(X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, c
     saved = fpmode.flush_subnormals()
     result = _forward_backward(
         X, direct, y, rows, lo, hi, scale, params, layout, kinds, mean, check,
-        shards.inputs[s], shards.units[s], shards.deltas[s], shards.grads[s],
-        shards.targets[s], ahead, listing.shard(nonzeros, s),
+        shards.inputs[s], shards.units[s], shards.deltas[s], shards.grads[s], ahead,
+        listing.shard(nonzeros, s),
     )
     fpmode.restore(saved)
     return result

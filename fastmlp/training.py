@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from fastmlp import validation
+from fastmlp import kernels, validation
 from fastmlp.exceptions import DivergenceError, NonFiniteInputError
 from fastmlp.network import Network, TrainingInput, Workspace
 from fastmlp.solvers import AdamOptimizer, SGDOptimizer, StochasticOptimizer
@@ -162,8 +162,9 @@ def make_optimizer(params: dict, network: Network) -> StochasticOptimizer:
 class Epochs:
     """The epochs of one fit: one shuffled pass over (X, y) per call, guarded.
 
-    Batch size 1 with a stateless optimizer (plain SGD) runs the per-sample
-    steps, skipping the zeros of mostly-zero input; anything else runs mini-batches
+    Batch size 1 with a stateless optimizer (plain SGD), unweighted class labels,
+    runs the per-sample steps, skipping the zeros of mostly-zero input; anything
+    else (regression and sample weights included) runs mini-batches
     in buffers allocated here, once. Before every epoch the weights and the
     optimizer state are snapshotted; if the epoch ends with a non-finite loss
     or weights, both are restored and ``DivergenceError`` is raised.
@@ -176,8 +177,8 @@ class Epochs:
         Its state is updated in place (and restored on divergence).
     X : ndarray of shape (n_samples, n_features)
         uint8 or the network's dtype, C-contiguous.
-    y : ndarray of shape (n_samples,)
-        Class indices, int64.
+    y : ndarray of shape (n_samples,) int64, or (n_samples, k) float
+        Class indices, or regression targets.
     batch_size : int
         Samples per step, at most ``n_samples``.
     alpha : float
@@ -191,6 +192,8 @@ class Epochs:
     check_input : bool, default=False
         X has not been checked for NaN and infinity yet: the first epoch checks
         each batch as it reads it (raising ValueError, weights untouched).
+    sample_weight : ndarray of shape (n_samples,), optional
+        Checked weights; each batch's loss is their weighted mean.
     """
 
     def __init__(
@@ -206,13 +209,19 @@ class Epochs:
         *,
         n_epochs: int,
         check_input: bool = False,
+        sample_weight: np.ndarray | None = None,
     ) -> None:
-        self.network, self.optimizer, self.y = network, optimizer, y
+        self.network, self.optimizer = network, optimizer
+        self.targets = kernels.make_targets(y, sample_weight, network.dtype)
         self.n_epochs = n_epochs
         self.check_input = check_input
         self.alpha, self.shuffle, self.rng = alpha, shuffle, rng
         self.n_samples = X.shape[0]
-        self.per_sample = batch_size == 1 and optimizer.plain
+        # the per-sample steps train unweighted class labels only (weights all 1 are
+        # the unweighted fit, as the mini-batch steps would compute it)
+        unweighted = sample_weight is None or bool((sample_weight == 1).all())
+        self.per_sample = (batch_size == 1 and optimizer.plain and unweighted
+                           and y.dtype.kind != "f")
         self.workspace = None if self.per_sample else Workspace(network, batch_size, X)
         self.inputs = TrainingInput(X, network.dtype, sparse_first_layer=self.per_sample)
 
@@ -240,12 +249,12 @@ class Epochs:
         try:
             if self.per_sample:
                 loss = network.train_per_sample(
-                    self.inputs, self.y, rows, optimizer.learning_rate, self.alpha,
+                    self.inputs, self.targets.labels, rows, optimizer.learning_rate, self.alpha,
                     check_input=self.check_input,
                 )
             else:
                 loss = network.train_batches(
-                    self.workspace, self.inputs, self.y, rows, optimizer, self.alpha,
+                    self.workspace, self.inputs, self.targets, rows, optimizer, self.alpha,
                     check_input=self.check_input,
                 )
         except NonFiniteInputError:

@@ -310,7 +310,9 @@ def check_same_architecture(estimator, fitted: Mapping, incremental: bool) -> No
     ValueError
         Naming each changed parameter with its fitted and current value.
     """
-    current = {name: getattr(estimator, name) for name in ARCHITECTURE}
+    # the regressor has no output_activation or loss to choose: _shaping() names them
+    current = {**{name: getattr(estimator, name, None) for name in ARCHITECTURE},
+               **estimator._shaping()}
     current["hidden_layer_sizes"] = hidden_sizes(current["hidden_layer_sizes"])
     if current["dtype"] is None:  # picked from X at fit: the fitted network's
         current["dtype"] = fitted["dtype"]
@@ -382,18 +384,25 @@ def check_state(state: Mapping) -> dict:
         parameters, classes and features that do not fit the layers.
     """
     attributes = dict(state["attributes"])
+    classes = state["classes"]
     check_fields(
         attributes, FITTED_ATTRIBUTES, "fitted attributes",
         required=[name for name in FITTED_ATTRIBUTES if name not in OPTIONAL_FITTED_ATTRIBUTES],
     )
     shaping = {name: PARAMETER_CONSTRAINTS[name] for name in FITTED_ACTIVATIONS}
+    if classes is None:  # a regressor: identity output, half squared error
+        shaping.update(output_activation=[Options(("identity",))],
+                       loss=[Options(("squared_error",))])
     check_fields(state["architecture"], shaping, "architecture entries", FITTED_ACTIVATIONS)
     if state["optimizer"] is not None:
         _check_optimizer(state["optimizer"])
-    layer_sizes, params, classes = tuple(state["layer_sizes"]), state["params"], state["classes"]
-    if params.shape != (n_parameters(layer_sizes),) or layer_sizes[-1] != len(classes):
+    layer_sizes, params = tuple(state["layer_sizes"]), state["params"]
+    if params.shape != (n_parameters(layer_sizes),) or (
+        classes is not None and layer_sizes[-1] != len(classes)
+    ):
+        n_classes = "no" if classes is None else len(classes)
         raise ValueError(
-            f"{params.size} parameters and {len(classes)} classes do not fit layers "
+            f"{params.size} parameters and {n_classes} classes do not fit layers "
             f"{layer_sizes}."
         )
     if attributes["n_features_in_"] != layer_sizes[0]:
@@ -401,9 +410,8 @@ def check_state(state: Mapping) -> dict:
             f"n_features_in_={attributes['n_features_in_']} does not match layers {layer_sizes}."
         )
     check_finite_buffers(params, state["optimizer"])
-    sorted_classes = np.unique(classes)  # TypeError for labels that cannot be sorted
-    if sorted_classes.shape != classes.shape or not (sorted_classes == classes).all():
-        raise ValueError("classes are not sorted and distinct, as fit records them.")
+    if classes is not None:
+        _check_classes(classes)
     names = attributes.get("feature_names_in_")
     if names is not None and len(names) != layer_sizes[0]:
         raise ValueError(f"{len(names)} feature names do not match layers {layer_sizes}.")
@@ -419,9 +427,16 @@ def check_state(state: Mapping) -> dict:
         if len(shape) != 2 or shape[0] * shape[1] != layer_sizes[0]:
             raise ValueError(f"image_shape_={shape} does not match layers {layer_sizes}.")
         attributes["image_shape_"] = tuple(shape)
-    attributes["classes_"] = classes
+    if classes is not None:
+        attributes["classes_"] = classes
     attributes["_architecture"] = dict(state["architecture"])
     return attributes
+
+
+def _check_classes(classes: np.ndarray) -> None:
+    sorted_classes = np.unique(classes)  # TypeError for labels that cannot be sorted
+    if sorted_classes.shape != classes.shape or not (sorted_classes == classes).all():
+        raise ValueError("classes are not sorted and distinct, as fit records them.")
 
 
 def check_finite_buffers(params: np.ndarray, optimizer: Mapping | None) -> None:
@@ -801,6 +816,14 @@ def stratified_split(X: np.ndarray, y: np.ndarray, fraction: float, rng: np.rand
     X_train, y_train, X_val, y_val : ndarray
         C-contiguous row subsets of X and y.
     """
+    train, val_rows = stratified_rows(y, fraction, rng)
+    return (np.ascontiguousarray(X[train]), y[train],
+            np.ascontiguousarray(X[val_rows]), y[val_rows])
+
+
+def stratified_rows(y: np.ndarray, fraction: float, rng: np.random.Generator):
+    """The rows of [stratified_split][fastmlp.validation.stratified_split]: a
+    boolean mask of the training rows and the sorted validation rows."""
     val_rows = []
     for label in np.unique(y):
         members = rng.permutation(np.flatnonzero(y == label))
@@ -813,8 +836,7 @@ def stratified_split(X: np.ndarray, y: np.ndarray, fraction: float, rng: np.rand
         )
     train = np.ones(y.size, dtype=bool)
     train[val_rows] = False
-    return (np.ascontiguousarray(X[train]), y[train],
-            np.ascontiguousarray(X[val_rows]), y[val_rows])
+    return train, val_rows
 
 
 def assign_layers(targets: list[np.ndarray], values, name: str) -> None:

@@ -340,7 +340,10 @@ def test_batched_output_layer_equals_the_per_row_one(dtype, out_kind, loss_kind,
     out, loss = kernels.OUTPUT_ACTIVATIONS[out_kind], kernels.LOSSES[loss_kind]
     scale = dtype(1 / m)
     batched, delta, grad_b = Z.copy(), np.empty_like(Z), np.empty(k, dtype)
-    total = kernels.output_delta(batched, b, y, out, loss, scale, delta, grad_b)
+    targets = kernels.make_targets(y, None, dtype)
+    total = kernels.output_delta(
+        batched, b, targets, np.arange(m, dtype=np.int64), out, loss, scale, delta, grad_b
+    )
     rows, row_delta, row_total = Z.copy(), np.empty_like(Z), 0.0
     for i in range(m):
         row_total += kernels.output_row(rows[i], b, y[i], out, loss, scale, row_delta[i])
