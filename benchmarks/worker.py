@@ -288,7 +288,7 @@ def torch_time_to_accuracy(spec: dict, x, y, x_test, y_test) -> dict:
 def sklearn_model(spec: dict, seed: int, max_iter: int):
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    if spec["recipe"] == "regression":
+    if spec.get("recipe") == "regression":
         return MLPRegressor(hidden_layer_sizes=tuple(spec["hidden"]), batch_size=spec["batch"],
                             alpha=0.0, max_iter=max_iter, shuffle=True, random_state=seed,
                             activation="relu", solver="adam", learning_rate_init=1e-3)
@@ -454,7 +454,7 @@ def run(spec: dict) -> dict:
     system, task = spec["system"], spec["task"]
     x, y, x_test, y_test = load_inputs(spec["input"], spec.get("n_samples"),
                                        spec.get("data", "mnist"))
-    if spec["recipe"] == "regression":
+    if spec.get("recipe") == "regression":
         if task != "epoch":
             raise ValueError("the regression recipe times epochs only")
         y = regression_targets(y, spec["dtype"])
