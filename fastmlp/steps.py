@@ -531,10 +531,11 @@ def serial_sharded_minibatch_steps(
     alpha, check, shards, nonzeros,
 ):
     """[sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps] on the
-    calling thread alone, the shards in turn: the same numbers bit for bit, with
-    no thread pool (one thread allowed, or Numba's threads unsafe here)."""
+    calling thread alone, the shards in turn (``prange`` is ``range`` outside a
+    parallel function): the same numbers bit for bit, with no thread pool (one
+    thread allowed, or Numba's threads unsafe here)."""
     saved = fpmode.flush_subnormals()
-    result = _shards_in_turn(
+    result = _shard_steps(
         X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
         alpha, check, shards, nonzeros,
     )
@@ -549,19 +550,6 @@ def _threaded_shards(
 ):
     """The steps of [sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]:
     its loops over shards run on Numba's threads."""
-    return _shard_steps(
-        X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-        alpha, check, shards, nonzeros,
-    )
-
-
-@njit(cache=True, error_model="numpy")
-def _shards_in_turn(
-    X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
-    alpha, check, shards, nonzeros,
-):
-    """The same steps with the loops over shards run in turn (``prange`` is ``range``
-    outside a parallel function)."""
     return _shard_steps(
         X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
         alpha, check, shards, nonzeros,
