@@ -134,7 +134,10 @@ def _probe(url: str, host: str, port: int, timeout: float) -> None:
     thread.join(timeout + 5)  # the loop's own deadline fires first; this is a backstop
     error = outcome.get("error")
     where = f"the Dask scheduler at {url}"
-    if thread.is_alive() or isinstance(error, TimeoutError | asyncio.TimeoutError):
+    timed_out = isinstance(error, TimeoutError | asyncio.TimeoutError) or isinstance(
+        getattr(error, "__cause__", None), TimeoutError | asyncio.TimeoutError
+    )
+    if thread.is_alive() or timed_out:
         raise SchedulerError(
             f"no answer from {where} within {timeout:g} s: nothing there completed Dask's "
             "handshake; check the address, start a scheduler there with `dask scheduler`, "
@@ -166,8 +169,11 @@ async def _identity(url: str, host: str, port: int, timeout: float) -> Any:
     from distributed.comm import connect as comm_connect
     from distributed.security import Security
 
-    # a name that does not resolve fails now, rather than be retried until the deadline
+    # a name that does not resolve, or a port nobody listens on, fails now: Dask's
+    # connect would retry both until the deadline and report only a timeout
     await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    _, writer = await asyncio.open_connection(host, port)
+    writer.close()
     comm = await comm_connect(
         url, timeout=0.9 * timeout, **Security().get_connection_args("client")
     )
