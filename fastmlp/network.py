@@ -497,7 +497,7 @@ def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
             and density(X) <= listing.listed_density(width, network.dtype.itemsize))
 
 
-def density(X: np.ndarray, max_rows: int = 2000) -> float:
+def density(X: np.ndarray, max_rows: int = 256) -> float:
     """Fraction of non-zero entries, estimated on evenly spaced rows.
 
     Decides whether the per-sample path skips zero inputs (``SPARSE_DENSITY``).
@@ -506,8 +506,9 @@ def density(X: np.ndarray, max_rows: int = 2000) -> float:
     ----------
     X : ndarray of shape (n, d)
         Any dtype.
-    max_rows : int, default=2000
-        About this many rows are read (every ``n // max_rows``-th).
+    max_rows : int, default=256
+        About this many rows are read (every ``n // max_rows``-th): enough for
+        a decision between thresholds far apart, and cheap next to an epoch.
 
     Returns
     -------

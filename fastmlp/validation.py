@@ -776,6 +776,9 @@ def validate_labels(
 def unique_labels(y) -> np.ndarray:
     """Sorted distinct labels; a clear error for labels that cannot be ordered."""
     y = np.asarray(y)
+    if y.dtype.kind == "u" and y.dtype.itemsize <= 2 and y.ndim == 1:
+        # a count per possible value: several times faster than sorting or hashing
+        return np.flatnonzero(np.bincount(y, minlength=1)).astype(y.dtype)
     try:
         return np.unique(y)
     except TypeError:
@@ -798,7 +801,9 @@ def encode_labels(y: np.ndarray, classes: np.ndarray, hint: str) -> np.ndarray:
     hint : str
         Where ``classes`` came from, for the message about unknown labels.
     """
-    index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+    index = _small_int_index(y, classes)
+    if index is None:
+        index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
     unknown = classes[index] != y
     if unknown.any():
         raise ValueError(
@@ -806,6 +811,17 @@ def encode_labels(y: np.ndarray, classes: np.ndarray, hint: str) -> np.ndarray:
             f"classes {classes.tolist()[:20]}; {hint}"
         )
     return index.astype(np.int64)
+
+
+def _small_int_index(y: np.ndarray, classes: np.ndarray) -> np.ndarray | None:
+    """Indices of 8- or 16-bit unsigned labels through a lookup table, several times
+    faster than a binary search; None for other labels. A label outside ``classes``
+    gets index 0; the caller compares and refuses it."""
+    if y.dtype.kind != "u" or y.dtype.itemsize > 2 or classes.dtype != y.dtype:
+        return None
+    table = np.zeros(1 << (8 * y.dtype.itemsize), dtype=np.int64)
+    table[classes] = np.arange(len(classes))
+    return table[y]
 
 
 def stratified_split(X: np.ndarray, y: np.ndarray, fraction: float, rng: np.random.Generator):

@@ -4,7 +4,7 @@ conversion the data means (fastmlp.numeric, ClassifierMixin.score)."""
 import numpy as np
 import pytest
 
-from fastmlp import cli
+from fastmlp import cli, validation
 from fastmlp.estimator import MLPClassifier
 
 pytestmark = pytest.mark.usefixtures("quiet_convergence")
@@ -90,3 +90,16 @@ def test_cli_evaluate_on_a_data_set_of_other_features_names_the_model_and_data(
     assert err.count("\n") == 1, err
     assert err.startswith(f"fastmlp: error: {path} was trained on 20 features, but the mnist "
                           "test images have 784 features (pixels); pass --data FILE")
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int64, np.int8])
+def test_label_encoding_is_the_same_on_every_integer_path(dtype):
+    rng = np.random.default_rng(0)
+    y = rng.choice(np.array([3, 7, 8, 60], dtype=dtype), size=500)
+    classes = validation.unique_labels(y)
+    assert classes.tolist() == [3, 7, 8, 60] and classes.dtype == y.dtype
+    index = validation.encode_labels(y, classes, "hint")
+    assert index.dtype == np.int64
+    assert np.array_equal(index, np.searchsorted(classes, y))
+    with pytest.raises(ValueError, match=r"labels \[5\] that are not in the classes"):
+        validation.encode_labels(np.append(y, dtype(5)), classes, "hint")
