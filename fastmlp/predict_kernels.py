@@ -33,6 +33,9 @@ BLOCK_INPUTS = 1 << 18
 """At most this many inputs per block (fewer rows for wide inputs): a bounded scratch."""
 SPARSE_DENSITY = 0.5
 """Largest fraction of non-zero inputs for which a block skips its zeros."""
+SMALL_PRODUCT = 1 << 14
+"""Multiply-adds below which a layer's product runs in a plain loop: a BLAS call's
+fixed cost outweighs a single row's product."""
 _HEAD = 3  # layer_meta: n_layers, hidden kind, output kind, then 4 entries per layer
 
 
@@ -104,6 +107,8 @@ def predict_rows(X, scale, params, meta, mode, out, labels):
             bad = first_layer(X, f(scale), params[w0:w0 + n_in * n_out], n_out, Z)
             if bad >= 0:
                 return bad
+        elif m * n_in * n_out <= SMALL_PRODUCT:
+            _small_product(prev, params[w0:w0 + n_in * n_out].reshape((n_in, n_out)), Z)
         else:
             np.dot(prev, params[w0:w0 + n_in * n_out].reshape((n_in, n_out)), Z)
         if layer < last:
@@ -142,7 +147,7 @@ def first_layer(X, scale, W, n_out, Z):
             count = 0
             starts[0] = 0
             for i in range(r1 - r0):
-                n = _list_row(X[r0 + i], scale, index[count:], value[count:])
+                n = listing.list_nonzero(X[r0 + i], scale, index[count:], value[count:], True)
                 if n < 0:
                     return r0 + i
                 count += n
@@ -164,25 +169,18 @@ def first_layer(X, scale, W, n_out, Z):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _list_row(x, scale, index, value):
-    """List the non-zero entries of row x: columns into index, ``x * scale`` (in F)
-    into value; returns how many, or -1 if one is NaN or infinite in F.
-
-    Every entry is written and the count advanced by ``x != 0``: no branch per
-    entry. Unlike [listing.list_nonzero][fastmlp.listing.list_nonzero], no
-    compress-store: on AMD Zen 4 its memory form is microcoded, and a row of
-    784 float32 listed about 7x slower with it than with this loop.
-    """
-    f = value.dtype.type
-    count = 0
-    bad = False
-    for j in range(x.shape[0]):
-        v = f(x[j] * scale)
-        index[count] = j
-        value[count] = v
-        count += v != f(0)
-        bad |= (v - v) != f(0)
-    return -1 if bad else count
+def _small_product(A, W, Z):
+    """Z = A @ W in a loop over W's rows, for products too small to pay a BLAS call."""
+    f = Z.dtype.type
+    for i in range(A.shape[0]):
+        z = Z[i]
+        z[:] = f(0)
+        a = A[i]
+        for j in range(W.shape[0]):
+            aj = a[j]
+            w = W[j]
+            for k in range(z.shape[0]):
+                z[k] += aj * w[k]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
