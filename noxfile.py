@@ -44,7 +44,7 @@ def bench(session: nox.Session) -> None:
     Full run (the report states how long it took): stores the run as its CPU's file
     docs/benchmarks/results/<cpu>.json, writes docs/benchmarks/latest.md and its
     charts, and rewrites the speed blocks of README.md and docs/index.md.
-    `nox -s bench -- --quick`: a subset of rows, 2 rounds, one seed (under 3
+    `nox -s bench -- --quick`: a subset of rows, 2 rounds, one seed (about 6
     minutes), reported to .benchmarks/quick/latest.md only. Other arguments go to
     pytest (e.g. `-k 784-16-10`); a run with them leaves README.md and the docs alone.
     Prints NOISY when a fastmlp row spread by more than 20 % between rounds.
