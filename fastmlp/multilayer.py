@@ -121,7 +121,12 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
             self._optimizer = training.make_optimizer(self.get_params(), self._network)
         validation_set = None
         if self.early_stopping:  # partial_fit refuses early_stopping=True
-            X, y, weights, validation_set = self._hold_out(X, y, weights, rng)
+            try:
+                X, y, weights, validation_set = self._hold_out(X, y, weights, rng)
+            except ValueError:  # a split that cannot be made leaves the estimator as it was
+                self.__dict__.clear()
+                self.__dict__.update(before)
+                raise
         batch_size = validation.check_batch_size(self.batch_size, X.shape[0])
         epochs = training.Epochs(
             self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng,

@@ -215,3 +215,16 @@ def test_weighted_gradients_match_finite_differences(output, loss):
     l2[: network.n_weights] = 0.1 / w.sum() * network.params[: network.n_weights]
     np.testing.assert_allclose(grads - l2, factor * (numeric - l2), rtol=0, atol=1e-8)
     assert np.abs(grads).max() > 1e-3
+
+
+def test_a_validation_split_left_without_weight_leaves_the_estimator_unfitted():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = np.tile([0, 1], 20)
+    weights = np.zeros(40)
+    weights[:4] = 1.0  # every weighted sample can fall in the validation split
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0,
+                          early_stopping=True, validation_fraction=0.9)
+    with pytest.raises(ValueError, match="sample_weight is zero for every sample left"):
+        model.fit(X, y, sample_weight=weights)
+    assert not hasattr(model, "coefs_") and not hasattr(model, "classes_")
