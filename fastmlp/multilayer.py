@@ -128,7 +128,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
             check_input=not self.early_stopping, n_epochs=self.max_iter,
             sample_weight=weights,
         )
-        self._run_epochs(epochs, X.shape[0], incremental, validation_set)
+        self._run_epochs(epochs, int(X.shape[0]), incremental, validation_set)
         return self
 
     def _check_fit_input(self, X, y, incremental, sample_weight, **target_options):

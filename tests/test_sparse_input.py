@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import fastmlp
 from fastmlp import MLPClassifier, MLPRegressor, csr, prediction, sparse
 from fastmlp.exceptions import DataConversionWarning
 
@@ -240,6 +241,15 @@ def test_regressor_partial_fit_score_and_early_stopping():
     for start in range(0, 400, 100):
         model.partial_fit(X[start:start + 100], labels[start:start + 100], classes=[0, 1, 2])
     assert 0.0 <= model.score(X, labels) <= 1.0
+    assert type(model.t_) is int and model.t_ == 400  # as a dense fit counts them
+
+
+def test_saved_and_loaded_model_answers_sparse_input(tmp_path):
+    X, y = _problem()
+    model = _fit(_model(), X, y)
+    model.save(tmp_path / "model.npz")
+    restored = fastmlp.load(tmp_path / "model.npz")
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
 
 
 def test_large_predictions_split_between_threads(monkeypatch):
