@@ -60,7 +60,9 @@ class Rows(NamedTuple):
 
 
 def _is_rows(X) -> bool:
-    return isinstance(X, types.NamedTuple) and X.instance_class is Rows
+    """Whether the Numba type X is that of a Rows."""
+    return (isinstance(X, (types.NamedTuple, types.NamedUniTuple))
+            and X.instance_class is Rows)
 
 
 # -- the compiled CSR kernels ------------------------------------------------------------

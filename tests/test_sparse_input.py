@@ -310,3 +310,13 @@ def test_large_sparse_matrix_trains_in_under_a_gigabyte():
     assert result["nnz"] == 20_000_000
     assert np.isfinite(result["loss"])
     assert result["peak_bytes"] < 1e9, f"peak RSS {result['peak_bytes'] / 1e6:.0f} MB"
+
+
+def test_batch_size_one_trains_as_the_dense_per_sample_engine():
+    # dense input at batch 1 with plain SGD runs the per-sample engine; CSR rows run
+    # mini-batches of one row: the same steps, to rounding
+    X, y = _problem(n=150)
+    options = dict(solver="sgd", momentum=0.0, batch_size=1, learning_rate_init=0.05)
+    dense = _fit(_model(**options), X.toarray(), y)
+    model = _fit(_model(**options), X, y)
+    assert _max_diff(model.coefs_, dense.coefs_) <= 1e-10
