@@ -53,7 +53,7 @@ class Rows(NamedTuple):
         """The values' dtype, as a dense X's (it picks the input scale and model dtype)."""
         return self.data.dtype
 
-    def take(self, lo: int, hi: int) -> "Rows":
+    def row_slice(self, lo: int, hi: int) -> "Rows":
         """Rows ``lo:hi``, sharing the arrays."""
         return Rows(self.indptr[lo:hi + 1], self.indices, self.data,
                     np.array([hi - lo, self.shape[1]], dtype=np.int64))

@@ -85,7 +85,7 @@ def run(model, X, mode: int) -> np.ndarray:
             _raise_non_finite(X[bad:bad + 1], bad, dtype)
         return labels if mode == LABELS else out
     parts = _parts(n)
-    part = X.take if isinstance(X, csr.Rows) else lambda lo, hi: X[lo:hi]
+    part = X.row_slice if isinstance(X, csr.Rows) else lambda lo, hi: X[lo:hi]
     calls = [(lo, predict_kernels.predict_rows, part(lo, hi), scale, network.params, meta, mode,
               out[lo:hi], labels[lo:hi] if mode == LABELS else labels) for lo, hi in parts]
     for lo, bad in _run_all(calls):
