@@ -320,3 +320,16 @@ def test_batch_size_one_trains_as_the_dense_per_sample_engine():
     dense = _fit(_model(**options), X.toarray(), y)
     model = _fit(_model(**options), X, y)
     assert _max_diff(model.coefs_, dense.coefs_) <= 1e-10
+
+
+def test_sample_weights_and_deeper_networks():
+    X, y = _problem()
+    weights = np.random.default_rng(3).random(X.shape[0])
+    options = dict(hidden_layer_sizes=(32, 16), activation="tanh", output_activation="logistic")
+    dense = _fit(_model(**options), X.toarray(), y, sample_weight=weights)
+    model = _fit(_model(**options), X, y, sample_weight=weights)
+    assert _max_diff(model.coefs_, dense.coefs_) <= 1e-10
+    np.testing.assert_allclose(model.predict_proba(X), dense.predict_proba(X.toarray()),
+                               atol=1e-10)
+    assert model.score(X, y, sample_weight=weights) == dense.score(X.toarray(), y,
+                                                                   sample_weight=weights)
