@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 import fastmlp
-from fastmlp import MLPClassifier, MLPRegressor, csr, prediction, sparse
+from fastmlp import MLPClassifier, MLPRegressor, csr, listing, prediction, sparse
 from fastmlp.exceptions import DataConversionWarning
 
 
@@ -333,3 +333,25 @@ def test_sample_weights_and_deeper_networks():
                                atol=1e-10)
     assert model.score(X, y, sample_weight=weights) == dense.score(X.toarray(), y,
                                                                    sample_weight=weights)
+
+
+def test_csr_kernels_list_and_gather_rows_as_dense_rows():
+    X = _messy(_problem(n=40)[0])  # duplicates, unsorted, explicit zeros
+    rows = sparse.validate(_model(), X, reset=True, dtype=None)
+    order = np.array([3, 0, 5, 17, 39], dtype=np.int64)
+    dense = X.toarray()[order] * 0.5
+    gathered = np.full((5, X.shape[1]), np.nan)
+    assert csr.gather_csr_rows(rows, order, 0, 5, 0.5, gathered, True)
+    np.testing.assert_allclose(gathered, dense, atol=1e-15)
+    listed = listing.allocate(5, X.shape[1], np.dtype(np.float64))
+    assert csr.list_csr_rows(rows, order, 0, 5, 0.5, listed, True)
+    relisted = np.zeros_like(dense)
+    for i in range(5):
+        part = slice(listed.row_starts[i], listed.row_starts[i + 1])
+        np.add.at(relisted[i], listed.index[part], listed.value[part])
+    np.testing.assert_allclose(relisted, dense, atol=1e-15)
+    bad = rows._replace(data=np.where(np.arange(rows.data.size) == rows.indptr[17], np.inf,
+                                      rows.data))
+    assert not csr.list_csr_rows(bad, order, 0, 5, 1.0, listed, True)
+    assert not csr.gather_csr_rows(bad, order, 0, 5, 1.0, gathered, True)
+    assert csr.list_csr_rows(bad, order, 0, 5, 1.0, listed, False)  # unchecked: listed
