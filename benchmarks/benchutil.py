@@ -190,6 +190,32 @@ def predict_spec(system: str, input_type: str, smoke: bool) -> dict:
     }
 
 
+# Sparse input (test_bench_text.py): one epoch on the generated text corpus
+# (textcorpus.py), a 100,000-term vocabulary, about 100 terms per document.
+TEXT_SYSTEMS = (FASTMLP, PYTORCH, SKLEARN)
+TEXT_DOCS = 10_000 if QUICK else 50_000
+TEXT_SMOKE_DOCS = 600
+TEXT_SMOKE_TERMS = 5_000
+TEXT_HIDDEN = (128,)
+TEXT_BATCH = 128
+
+
+def text_systems(installed: Callable[[str], bool]) -> dict[str, str | None]:
+    """Each text system's skip reason, None where it runs."""
+    return {FASTMLP: None, SKLEARN: None, PYTORCH: None if installed("torch") else (
+        "PyTorch not installed (`nox -s bench` installs the bench extra)")}
+
+
+def text_spec(system: str, smoke: bool) -> dict:
+    """The worker's spec for one system's epochs on the text corpus."""
+    import textcorpus
+
+    return {"task": "text", "system": system, "hidden": list(TEXT_HIDDEN),
+            "batch": TEXT_BATCH, "n_docs": TEXT_SMOKE_DOCS if smoke else TEXT_DOCS,
+            "n_terms": TEXT_SMOKE_TERMS if smoke else textcorpus.N_TERMS,
+            "epochs": 1 if smoke else EPOCHS_PER_ROUND}
+
+
 def interleaved(items: list, round_index: int) -> list:
     """A B C in even rounds, C B A in odd ones."""
     return list(items) if round_index % 2 == 0 else list(reversed(items))

@@ -33,6 +33,7 @@ from pathlib import Path
 import predict_report
 import results
 import summary
+import text_report
 from benchutil import (
     FASTMLP,
     NAIVE,
@@ -292,6 +293,9 @@ def render(data: dict, command: str, raw: str, chart: str = "throughput.png",
     predict = prediction_table(data["benchmarks"])
     if predict:
         sections += [f"{sub} Prediction", "", predict_report.PREDICT_NOTES, "", predict, ""]
+    sparse_input = text_report.text_table(data["benchmarks"], si, table)
+    if sparse_input:
+        sections += [f"{sub} Sparse input", "", text_report.TEXT_NOTES, "", sparse_input, ""]
     memory = memory_line(data["benchmarks"])
     if memory:
         sections += [f"{sub} Memory", "", memory, ""]

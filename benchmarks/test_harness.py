@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 import report
+import text_report
 from benchutil import FASTMLP, NAIVE_1, NAIVE_DEFAULT, PYTORCH, REPO, SKLEARN, run_worker
 
 
@@ -115,3 +116,16 @@ def test_predict_table_gives_rates_latency_and_ratios_and_says_why_a_peer_did_no
     assert "| PyTorch | uint8 | 100 k | 100 k–100 k | 4.0× | 20.0 | 40.0 |" in text
     assert "not run: no uint8 path" in lines[4]
     assert report.prediction_table([]) is None
+
+
+def test_text_table_gives_rates_and_ratios_and_says_why_a_peer_did_not_run():
+    bench = {"extra_info": {"suite": "text", "network": "100000-128-20", "batch_size": 128,
+                            "systems": {PYTORCH: {"skipped": "PyTorch not installed"},
+                                        SKLEARN: {"rounds": [100.0, 120.0, 110.0]},
+                                        FASTMLP: {"rounds": [1100.0, 1000.0, 1200.0]}}}}
+    text = text_report.text_table([bench], report.si, report.table)
+    lines = text.splitlines()
+    assert lines[2].startswith("| fastmlp | 100000-128-20 | 128 | 1.1 k |")
+    assert "| scikit-learn | 100000-128-20 | 128 | 110 | 100–120 | 10.0× |" in text
+    assert "not run: PyTorch not installed" in lines[3]
+    assert text_report.text_table([], report.si, report.table) is None

@@ -17,6 +17,8 @@ Tasks:
   fastest: samples/s of a round = n_samples / min).
 - ``predict``: ``predict_proba`` on the test images, all at once and one row at a
   time (``predict_worker.py``).
+- ``text``: one-epoch fits on the generated text corpus, CSR input
+  (``text_worker.py``, ``textcorpus.py``).
 - ``time_to_accuracy``: train up to ``max_epochs`` epochs with one seed and
   score the test set after each; the result holds the seconds of training
   (scoring excluded) until test accuracy >= ``target``. The same warm-up
@@ -452,6 +454,10 @@ def thread_counts(system: str) -> dict:
 def run(spec: dict) -> dict:
     """Run one spec in this process and return its result (see the module docstring)."""
     system, task = spec["system"], spec["task"]
+    if task == "text":  # the generated text corpus, not MNIST (text_worker.py)
+        import text_worker
+
+        return {**thread_counts(system), **text_worker.run(spec)}
     x, y, x_test, y_test = load_inputs(spec["input"], spec.get("n_samples"),
                                        spec.get("data", "mnist"))
     if spec.get("recipe") == "regression":
@@ -470,7 +476,7 @@ def run(spec: dict) -> dict:
         result = predict_worker.run(spec, x, y, x_test)
     else:
         raise ValueError(
-            f"task must be 'epoch', 'time_to_accuracy' or 'predict', not {task!r}")
+            f"task must be 'epoch', 'time_to_accuracy', 'predict' or 'text', not {task!r}")
     if spec.get("blas_threads") is not None:
         # threadpoolctl's limit is lifted on leaving the block: report what was timed
         result["blas_threads"] = spec["blas_threads"]

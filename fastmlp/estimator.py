@@ -219,7 +219,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     def __sklearn_tags__(self):
         # Only scikit-learn calls this, so its base class is there to extend.
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False  # dense input only; sparse X is rejected clearly
+        tags.input_tags.sparse = True  # SciPy sparse X: fastmlp.sparse
         tags.input_tags.allow_nan = False
         tags.classifier_tags.multi_label = False
         return tags

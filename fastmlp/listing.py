@@ -66,12 +66,16 @@ class Listing(NamedTuple):
 
 def allocate(
     batch_rows: int, d: int, dtype: np.dtype, shards: int = 0, by_column: bool = True,
+    entries: int | None = None,
 ) -> Listing:
     """A Listing for batches of up to ``batch_rows`` rows of d inputs; with
     ``shards``, each array gets a leading axis of that many (one per shard).
-    Without ``by_column``, the by-column arrays are empty (a listing by rows only)."""
+    Without ``by_column``, the by-column arrays are empty (a listing by rows only).
+    ``entries`` bounds a batch's non-zeros where it is known (CSR input), else
+    ``batch_rows * d``."""
     lead = (shards,) if shards else ()
-    size, columns = batch_rows * d, d if by_column else 0
+    size = batch_rows * d if entries is None else entries
+    columns = d if by_column else 0
     return Listing(
         np.empty(lead + (size,), np.int64),
         np.empty(lead + (size,), dtype),

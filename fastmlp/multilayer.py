@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from fastmlp import numeric, targets, training, validation
+from fastmlp import numeric, sparse, targets, training, validation
 from fastmlp.base import BaseEstimator
 from fastmlp.exceptions import ConvergenceWarning, compatible
 from fastmlp.fitted import FittedMLP
@@ -133,7 +133,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
             check_input=not self.early_stopping, n_epochs=self.max_iter,
             sample_weight=weights,
         )
-        self._run_epochs(epochs, X.shape[0], incremental, validation_set)
+        self._run_epochs(epochs, int(X.shape[0]), incremental, validation_set)
         return self
 
     def _check_fit_input(self, X, y, incremental, sample_weight, **target_options):
@@ -160,9 +160,8 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
                 "sample_weight is zero for every sample left for training after the "
                 "validation split; give more samples a positive weight."
             )
-        held_out = (np.ascontiguousarray(X[val]), y[val],
-                    None if weights is None else weights[val])
-        return (np.ascontiguousarray(X[train]), y[train],
+        held_out = (sparse.take(X, val), y[val], None if weights is None else weights[val])
+        return (sparse.take(X, train), y[train],
                 None if weights is None else weights[train], held_out)
 
     def _run_epochs(self, epochs, n_samples: int, incremental: bool, validation_set) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp import kernels, listing, simd, steps, threads
+from fastmlp import csr, kernels, listing, simd, sparse, steps, threads
 from fastmlp.exceptions import NonFiniteInputError
 
 PREDICT_CHUNK_ROWS = 4096
@@ -155,14 +155,17 @@ class Network:
 
         Parameters
         ----------
-        X : ndarray of shape (n, d), C-contiguous
-            uint8 (scaled by 1/255), float32 or float64.
+        X : ndarray of shape (n, d), C-contiguous, or csr.Rows
+            uint8 (scaled by 1/255), float32 or float64; CSR rows run over
+            their stored entries ([sparse.outputs][fastmlp.sparse.outputs]).
 
         Returns
         -------
         ndarray of shape (n, k), dtype F
             Softmax probabilities or logistic unit outputs.
         """
+        if isinstance(X, csr.Rows):
+            return sparse.outputs(self, X)
         n = X.shape[0]
         out = np.empty((n, self.layer_sizes[-1]), dtype=self.dtype)
         chunk = min(PREDICT_CHUNK_ROWS, max(n, 1))
@@ -331,7 +334,8 @@ class Network:
         n = rows.shape[0]
         X = inputs.X
         in_order = n == X.shape[0] and bool(np.all(rows[1:] > rows[:-1]))
-        in_place = in_order and X.dtype == self.dtype and X.flags.c_contiguous
+        in_place = (in_order and isinstance(X, np.ndarray) and X.dtype == self.dtype
+                    and X.flags.c_contiguous)
         direct = X if in_place else ws.no_direct
         chunk = steps.chunk_samples(self.params.size, ws.batch_size)
         solver, t = optimizer.compiled()
@@ -492,6 +496,8 @@ def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
     hold up to 8 of its 32 vector registers; AVX2 has 16), and X sparse enough
     for the first layer's width (``listing.listed_density``), where the listed
     products beat BLAS (``benchmarks/listing_gate_probe.py`` measures it)."""
+    if isinstance(X, csr.Rows):
+        return True  # CSR rows are stored listed: the dense alternative would gather them
     width = int(network.layer_shapes[0, 1])
     return (simd.COMPRESS_STORE
             and density(X) <= listing.listed_density(width, network.dtype.itemsize))
@@ -572,6 +578,7 @@ class Workspace:
         d = self.d = X.shape[1]
         self._gather_slots: np.ndarray | None = None
         self._nonzeros: listing.Listing | None = None
+        self._csr = X if isinstance(X, csr.Rows) else None
         self.lists_nonzeros = lists_nonzeros(network, X)
         if n_shards > 1:
             rows = -(-batch_size // n_shards)
@@ -590,9 +597,14 @@ class Workspace:
         if self._nonzeros is None:
             shards = 0 if self.shards is None else self.shards.grads.shape[0]
             rows = self.batch_size if self.shards is None else self.shards.inputs.shape[1] // self.d
-            self._nonzeros = (listing.allocate(rows, self.d, self.dtype, shards)
+            self._nonzeros = (listing.allocate(rows, self.d, self.dtype, shards,
+                                               entries=self.batch_entries(rows))
                               if self.lists_nonzeros else listing.none(self.dtype, shards))
         return self._nonzeros
+
+    def batch_entries(self, rows: int) -> int | None:
+        """The most non-zeros that ``rows`` rows of CSR X hold (None for dense X)."""
+        return None if self._csr is None else sparse.most_entries(self._csr, rows)
 
     def gather_slots(self) -> np.ndarray:
         """(2, K * d) F: the two blocks of the pipelined gather

@@ -23,7 +23,7 @@ of its arguments, and for one row dispatch is a good part of the time.
 import numpy as np
 from numba import njit
 
-from fastmlp import kernels, listing
+from fastmlp import csr, kernels, listing
 
 OUTPUTS, PROBA, LABELS = 0, 1, 2
 """What ``predict_rows`` leaves: the output units, probabilities, or class indices."""
@@ -62,8 +62,9 @@ def predict_rows(X, scale, params, meta, mode, out, labels):
 
     Parameters
     ----------
-    X : ndarray of shape (m, d), C-contiguous
-        uint8, float32 or float64.
+    X : ndarray of shape (m, d), C-contiguous, or csr.Rows
+        uint8, float32 or float64; CSR rows run the first layer over their
+        stored entries ([csr.first_layer][fastmlp.csr.first_layer]).
     scale : float
         1/255 for uint8 X, else 1; converted to F.
     params : ndarray of shape (p,), dtype F
@@ -104,7 +105,7 @@ def predict_rows(X, scale, params, meta, mode, out, labels):
             Z = units[at:at + m * n_out].reshape((m, n_out))
             at += m * n_out
         if layer == 0:
-            bad = first_layer(X, f(scale), params[w0:w0 + n_in * n_out], n_out, Z)
+            bad = csr.first_layer(X, f(scale), params[w0:w0 + n_in * n_out], n_out, Z)
             if bad >= 0:
                 return bad
         elif m * n_in * n_out <= SMALL_PRODUCT:

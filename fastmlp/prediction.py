@@ -10,6 +10,8 @@ other dtypes, wrong shapes) goes through the full
 [validate_data][fastmlp.validation.validate_data] first, which converts it or
 raises its one clear error. Either way the compiled pass checks float input
 for NaN and infinity as it reads it, instead of a separate pass over X.
+SciPy sparse input is checked in Python ([fastmlp.sparse][fastmlp.sparse]:
+one pass over its stored entries) and runs the same pass over them.
 """
 
 import functools
@@ -20,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from fastmlp import predict_kernels
+from fastmlp import csr, predict_kernels
 from fastmlp.predict_kernels import LABELS, OUTPUTS, PROBA
 
 CHUNK_ROWS = 4096
@@ -83,7 +85,8 @@ def run(model, X, mode: int) -> np.ndarray:
             _raise_non_finite(X[bad:bad + 1], bad, dtype)
         return labels if mode == LABELS else out
     parts = _parts(n)
-    calls = [(lo, predict_kernels.predict_rows, X[lo:hi], scale, network.params, meta, mode,
+    part = X.row_slice if isinstance(X, csr.Rows) else lambda lo, hi: X[lo:hi]
+    calls = [(lo, predict_kernels.predict_rows, part(lo, hi), scale, network.params, meta, mode,
               out[lo:hi], labels[lo:hi] if mode == LABELS else labels) for lo, hi in parts]
     for lo, bad in _run_all(calls):
         if bad >= 0:

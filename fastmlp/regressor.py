@@ -164,7 +164,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     def __sklearn_tags__(self):
         # Only scikit-learn calls this, so its base class is there to extend.
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False  # dense input only; sparse X is rejected clearly
+        tags.input_tags.sparse = True  # SciPy sparse X: fastmlp.sparse
         tags.input_tags.allow_nan = False
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True

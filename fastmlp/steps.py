@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from fastmlp import fpmode, kernels, listing, prefetch, simd
+from fastmlp import csr, fpmode, kernels, listing, prefetch, simd
 
 # Work per compiled call, in parameter-visits (samples x parameters): tens of
 # milliseconds, so the Python loop around the calls answers Ctrl-C promptly while
@@ -241,8 +241,9 @@ def minibatch_steps(
 
     Parameters
     ----------
-    X : ndarray of shape (n, d), C-contiguous
-        uint8, float32 or float64.
+    X : ndarray of shape (n, d), C-contiguous, or csr.Rows
+        uint8, float32 or float64; CSR rows ([fastmlp.csr][fastmlp.csr]) are
+        always listed (``nonzeros`` non-empty).
     direct : ndarray of shape (n, d) or (0, d), dtype F
         X itself when its rows can be used in place (dtype F, C-contiguous,
         ``rows`` in order), else an empty array.
@@ -442,9 +443,9 @@ def _forward_backward(
     listed = nonzeros.index.shape[0] > 0
     if listed:
         A = inputs[:0].reshape((0, d))  # the rows are not gathered
-        if not listing.list_rows(X, rows, lo, hi, scale, nonzeros, check):
+        if not csr.list_rows(X, rows, lo, hi, scale, nonzeros, check):
             return False, 0.0
-        prefetch.rows_ahead(X, rows, lo + ahead, hi + ahead)
+        csr.rows_ahead(X, rows, lo + ahead, hi + ahead)
     elif direct.shape[0] > 0:
         A = direct[lo:hi]
         if check:
@@ -453,10 +454,10 @@ def _forward_backward(
                     return False, 0.0
     else:
         A = inputs[:m * d].reshape((m, d))
-        if not _gather_checked(X, rows, lo, hi, scale, A, check):
+        if not csr.gather(X, rows, lo, hi, scale, A, check):
             return False, 0.0
         # the next batch's share of rows comes in while this one computes
-        prefetch.rows_ahead(X, rows, lo + ahead, hi + ahead)
+        csr.rows_ahead(X, rows, lo + ahead, hi + ahead)
     # forward
     prev = A
     for layer in range(n_layers):

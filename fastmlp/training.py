@@ -175,8 +175,9 @@ class Epochs:
         Trained in place.
     optimizer : StochasticOptimizer
         Its state is updated in place (and restored on divergence).
-    X : ndarray of shape (n_samples, n_features)
-        uint8 or the network's dtype, C-contiguous.
+    X : ndarray of shape (n_samples, n_features), or csr.Rows
+        uint8 or the network's dtype, C-contiguous; CSR rows train in
+        mini-batches (also of one sample) over their stored entries.
     y : ndarray of shape (n_samples,) int64, or (n_samples, k) float
         Class indices, or regression targets.
     batch_size : int
@@ -214,13 +215,14 @@ class Epochs:
         self.network, self.optimizer = network, optimizer
         self.targets = kernels.make_targets(y, sample_weight, network.dtype)
         self.n_epochs = n_epochs
-        self.check_input = check_input
+        dense = isinstance(X, np.ndarray)  # else CSR rows, checked as they were built
+        self.check_input = check_input and dense
         self.alpha, self.shuffle, self.rng = alpha, shuffle, rng
         self.n_samples = X.shape[0]
         # the per-sample steps train unweighted class labels only (weights all 1 are
         # the unweighted fit, as the mini-batch steps would compute it)
         unweighted = sample_weight is None or bool((sample_weight == 1).all())
-        self.per_sample = (batch_size == 1 and optimizer.plain and unweighted
+        self.per_sample = (dense and batch_size == 1 and optimizer.plain and unweighted
                            and y.dtype.kind != "f")
         self.workspace = None if self.per_sample else Workspace(network, batch_size, X)
         self.inputs = TrainingInput(X, network.dtype, sparse_first_layer=self.per_sample)

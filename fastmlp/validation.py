@@ -22,14 +22,13 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from fastmlp import inputscale, numeric, options
+from fastmlp import inputscale, numeric, options, sparse
 from fastmlp.exceptions import DataConversionWarning, compatible
 
 # -- constraints ---------------------------------------------------------------------------
@@ -510,15 +509,13 @@ def validate_data(
     -------
     ndarray of shape (n_samples, n_features)
         uint8, float32, float64 (the kernels convert batch by batch) or
-        ``dtype``, C-contiguous.
+        ``dtype``, C-contiguous; for a SciPy sparse X, its checked CSR rows
+        ([sparse.validate][fastmlp.sparse.validate]).
     """
     name = type(estimator).__name__
-    if _is_sparse(X):
-        raise TypeError(
-            "Sparse data was passed for X, but dense data is required: fastmlp does not "
-            "support sparse input. Use X.toarray() to convert to a dense numpy array."
-        )
     _check_feature_names(estimator, X, reset)
+    if sparse.is_sparse(X):
+        return sparse.validate(estimator, X, reset=reset, dtype=dtype)
     X = np.asarray(X)
     if X.ndim != 2 and X.ndim != 3:
         raise ValueError(
@@ -573,12 +570,6 @@ def check_all_finite(X: np.ndarray) -> None:
             f"Input X contains {what} (first at row {row}, column {column}); remove or "
             "impute those values before calling fit or predict."
         )
-
-
-def _is_sparse(X) -> bool:
-    # scipy may not be installed; if scipy.sparse was never imported, X is not one of its arrays
-    sparse = sys.modules.get("scipy.sparse")
-    return sparse is not None and sparse.issparse(X)
 
 
 def _feature_names(X) -> np.ndarray | None:
