@@ -503,6 +503,18 @@ def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
             and density(X) <= listing.listed_density(width, network.dtype.itemsize))
 
 
+def row_work(network: "Network", X) -> int:
+    """Parameters a training row visits: all of them, but for CSR rows only the
+    first layer's weights of their stored entries (sets how a batch is cut,
+    [threads.n_shards][fastmlp.threads.n_shards])."""
+    n_params = int(network.params.size)
+    if not isinstance(X, csr.Rows):
+        return n_params
+    d, width = (int(v) for v in network.layer_shapes[0])
+    entries_per_row = int(X.indptr[-1] - X.indptr[0]) / max(1, int(X.shape[0]))
+    return max(1, int(n_params - d * width + math.ceil(entries_per_row) * width))
+
+
 def density(X: np.ndarray, max_rows: int = 256) -> float:
     """Fraction of non-zero entries, estimated on evenly spaced rows.
 
@@ -573,7 +585,8 @@ class Workspace:
         self.grad_coefs, self.grad_intercepts = network.views(self.grads)
         self.no_direct = np.empty((0, X.shape[1]), dtype=dtype)
         self._views: dict[int, BatchViews] = {}
-        n_shards = threads.n_shards(batch_size, network.params.size, dtype.itemsize)
+        n_shards = threads.n_shards(batch_size, network.params.size, dtype.itemsize,
+                                    row_work(network, X))
         self.shards = None
         d = self.d = X.shape[1]
         self._gather_slots: np.ndarray | None = None

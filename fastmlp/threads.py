@@ -85,6 +85,10 @@ SHARD_WORK = 1 << 19
 MAX_SHARDS = 64
 # The shards' gradient buffers of one fit, at most (bytes); two shards always fit.
 SHARD_MEMORY = 64 << 20
+# A shard's rows must cost this many passes over the parameters at least, or writing
+# and summing its full-size gradient outweighs what the split saves (a wide, sparse
+# first layer: 100,000 inputs of which a row holds about 100).
+SUM_COST = 2
 SAFE_LAYERS = ("omp", "tbb")
 
 
@@ -93,12 +97,23 @@ def rows_per_shard(n_params: int) -> int:
     return max(MIN_SHARD_ROWS, -(-SHARD_WORK // max(1, n_params)))
 
 
-def n_shards(batch_size: int, n_params: int, itemsize: int = 4) -> int:
+def n_shards(batch_size: int, n_params: int, itemsize: int = 4,
+             work_params: int | None = None) -> int:
     """How many shards a batch is cut into (1: not cut): a power of two, so that
     2, 4, 8... threads share them evenly, of at least
     [rows_per_shard][fastmlp.threads.rows_per_shard] rows, within ``MAX_SHARDS``
-    and ``SHARD_MEMORY``. A function of the batch and the network only."""
-    most = min(batch_size // rows_per_shard(n_params), MAX_SHARDS,
+    and ``SHARD_MEMORY``. A function of the batch, the network and, for sparse
+    input, its non-zeros per row; never of the machine.
+
+    ``work_params`` is what a row costs, in parameters visited (all of them,
+    unless the first layer runs over a sparse row's few stored entries). Each
+    shard writes and sums a gradient of all ``n_params``: where a shard's rows
+    cost less than ``SUM_COST`` times that, the batch is not cut."""
+    work = n_params if work_params is None else max(1, work_params)
+    rows = rows_per_shard(work)
+    if rows * work < SUM_COST * n_params:
+        return 1
+    most = min(batch_size // rows, MAX_SHARDS,
                max(2, SHARD_MEMORY // max(1, n_params * itemsize)))
     return 1 << int(math.log2(most)) if most >= 2 else 1
 

@@ -310,7 +310,7 @@ def test_listed_wide_first_layer_matches_reference(monkeypatch, hidden, optimize
 
 def _epoch_against_reference(monkeypatch, hidden, output, loss, optimizer, alpha, batch_size,
                              dtype, tol, sharded, listed, layers):
-    monkeypatch.setattr(threads, "n_shards", lambda batch, n_params, itemsize=4:
+    monkeypatch.setattr(threads, "n_shards", lambda batch, n_params, itemsize=4, work_params=None:
                         2 if sharded and batch >= 2 else 1)
     monkeypatch.setattr(network, "lists_nonzeros", lambda net, X: listed)
     _, coefs, intercepts, X, y = make_problem(hidden, seed=3, dtype=dtype, layers=layers,

@@ -34,7 +34,7 @@ def _fit(X, y, **params):
 def test_layouts_give_the_same_fit(monkeypatch, dtype, shuffle, batch_size):
     """batch_size=128 is cut into two shards here (and the last batch, of 44 rows,
     too), as larger networks' batches are."""
-    monkeypatch.setattr(threads, "n_shards", lambda batch, n_params, itemsize=4:
+    monkeypatch.setattr(threads, "n_shards", lambda batch, n_params, itemsize=4, work_params=None:
                         2 if batch >= 128 else 1)
     X, y = _problem()
     X = X.astype(dtype)
@@ -215,7 +215,7 @@ def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(
 ):
     """Ctrl-C is answered between compiled chunks; the interrupted epoch is undone, so
     the weights, n_iter_, t_ and the optimizer's step count still belong together."""
-    monkeypatch.setattr(threads, "n_shards", lambda batch, n_params, itemsize=4:
+    monkeypatch.setattr(threads, "n_shards", lambda batch, n_params, itemsize=4, work_params=None:
                         2 if batch >= 128 else 1)
     if name == "sharded_minibatch_steps" and threads.engine_threads(2) < 2:
         name = "serial_sharded_minibatch_steps"

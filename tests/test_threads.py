@@ -144,6 +144,7 @@ def test_a_short_last_batch_with_more_shards_than_rows(monkeypatch):
 
     monkeypatch.setattr(threads, "MIN_SHARD_ROWS", 1)
     monkeypatch.setattr(threads, "SHARD_WORK", 0)
+    monkeypatch.setattr(threads, "SUM_COST", 0)
     X, y = _split_problem(n=35)
     params = dict(hidden_layer_sizes=(9,), max_iter=2, random_state=0, batch_size=16,
                   solver="sgd", dtype="float64")
@@ -157,7 +158,7 @@ def test_a_short_last_batch_with_more_shards_than_rows(monkeypatch):
         numba.set_num_threads(previous)
     np.testing.assert_array_equal(one._network.params, two._network.params)
     assert one.loss_curve_ == two.loss_curve_
-    monkeypatch.setattr(threads, "n_shards", lambda batch, n_params, itemsize=4: 1)
+    monkeypatch.setattr(threads, "n_shards", lambda *args, **kwargs: 1)
     unsplit = MLPClassifier(**params).fit(X, y)
     np.testing.assert_allclose(unsplit._network.params, two._network.params, rtol=1e-10)
 
@@ -290,3 +291,17 @@ def test_a_fit_in_a_dask_worker_runs_on_the_worker_s_one_thread():
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     assert used == 1
     np.testing.assert_array_equal(weights, split_fit()[0])
+
+
+def test_a_wide_sparse_first_layer_is_not_cut():
+    """A row whose first layer visits a few stored entries costs far less than
+    summing a shard's full-size gradient: the batch stays whole. Dense rows of
+    the same network are cut."""
+    n_params = 100_000 * 128 + 128 * 20
+    dense = threads.n_shards(1024, n_params)
+    sparse_row = 100 * 128 + 128 * 20
+    assert dense > 1
+    assert threads.n_shards(1024, n_params, work_params=sparse_row) == 1
+    # MNIST-like density keeps the split: about 150 of 784 inputs per row
+    mnist = 784 * 128 + 128 * 10
+    assert threads.n_shards(128, mnist, work_params=150 * 128 + 128 * 10) == 2
