@@ -472,7 +472,7 @@ def _check_batch_size(batch_size: int | str, n_samples: int, source: str) -> Non
 
 def _check_memory(args, params: dict, n_features: int, n_classes: int) -> None:
     """Refuse, before any download, a network whose training cannot fit in memory."""
-    from fastmlp.validation import check_memory, hidden_sizes
+    from fastmlp.parameters import check_memory, hidden_sizes
 
     hidden = hidden_sizes(params["hidden_layer_sizes"])
     try:

@@ -2,8 +2,9 @@
 
 The training loop is [BaseMultilayerPerceptron][fastmlp.multilayer.BaseMultilayerPerceptron]'s,
 shared with [MLPRegressor][fastmlp.regressor.MLPRegressor]; the classifier
-adds its parameters, class labels and probabilities. Parameter and input
-checks live in [fastmlp.validation][fastmlp.validation], the model file format
+adds its parameters, class labels and probabilities. Parameter checks live in
+[fastmlp.parameters][fastmlp.parameters], input checks in
+[fastmlp.validation][fastmlp.validation], the model file format
 in [fastmlp.persistence][fastmlp.persistence]; [load][fastmlp.estimator.load]
 reads either estimator back.
 """
@@ -12,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fastmlp import fitguard, persistence, prediction, training, validation
+from fastmlp import fitguard, persistence, prediction, targets, training, validation
 from fastmlp.base import ClassifierMixin
 from fastmlp.multilayer import BaseMultilayerPerceptron
 
@@ -357,7 +358,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return len(self.classes_)
 
     def _split(self, y, rng):
-        return validation.stratified_rows(y, self.validation_fraction, rng)
+        return targets.stratified_rows(y, self.validation_fraction, rng)
 
     def _validation_score(self, X_val, y_val, weights) -> float:
         hits = np.argmax(self._network.forward(X_val), axis=1) == y_val

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp import persistence, prediction, training, validation
+from fastmlp import modelstate, parameters, persistence, prediction, training, validation
 from fastmlp.exceptions import NotFittedError, compatible
 from fastmlp.network import Network
 
@@ -43,7 +43,7 @@ class FittedMLP:
 
     @coefs_.setter
     def coefs_(self, values: Sequence[np.ndarray]) -> None:
-        validation.assign_layers(self._fitted_network().coefs, values, "coefs_")
+        modelstate.assign_layers(self._fitted_network().coefs, values, "coefs_")
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
@@ -55,7 +55,7 @@ class FittedMLP:
 
     @intercepts_.setter
     def intercepts_(self, values: Sequence[np.ndarray]) -> None:
-        validation.assign_layers(self._fitted_network().intercepts, values, "intercepts_")
+        modelstate.assign_layers(self._fitted_network().intercepts, values, "intercepts_")
 
     @property
     def n_layers_(self) -> int:
@@ -195,18 +195,18 @@ class FittedMLP:
         network = self._fitted_network()
         params = self.get_params()
         del params["callbacks"]  # functions cannot be stored
-        if not validation.NON_NEGATIVE_INT(params["random_state"]):
+        if not parameters.NON_NEGATIVE_INT(params["random_state"]):
             params["random_state"] = None  # a RandomState or Generator object
         attributes = {
             name: getattr(self, name)
-            for name in validation.FITTED_ATTRIBUTES
+            for name in modelstate.FITTED_ATTRIBUTES
             if name in self.__dict__
         }
         if "feature_names_in_" in attributes:
             attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
         optimizer = self.__dict__.get("_optimizer")
         optimizer = None if optimizer is None else optimizer.state()
-        validation.check_finite_buffers(network.params, optimizer)  # or it would not load
+        modelstate.check_finite_buffers(network.params, optimizer)  # or it would not load
         return {
             "hyperparams": params,
             "architecture": dict(self._architecture),
@@ -221,16 +221,16 @@ class FittedMLP:
     @staticmethod
     def _check_state(state: dict) -> None:
         """Raise ValueError for a state ``_from_state`` refuses, without building the model."""
-        validation.check_fields(
-            state["hyperparams"], validation.PARAMETER_CONSTRAINTS, "hyper-parameters"
+        parameters.check_fields(
+            state["hyperparams"], parameters.PARAMETER_CONSTRAINTS, "hyper-parameters"
         )
-        validation.check_state(state)
+        modelstate.check_state(state)
 
     @classmethod
     def _from_state(cls, state: dict) -> "FittedMLP":
         """A fitted model from what ``_get_state`` returned."""
         hyperparams = dict(state["hyperparams"])
-        validation.check_fields(hyperparams, cls._parameter_constraints, "hyper-parameters")
+        parameters.check_fields(hyperparams, cls._parameter_constraints, "hyper-parameters")
         if isinstance(hyperparams.get("hidden_layer_sizes"), list):
             hyperparams["hidden_layer_sizes"] = tuple(hyperparams["hidden_layer_sizes"])
         model = cls(**hyperparams)
@@ -258,7 +258,7 @@ class FittedMLP:
 
     def _set_state(self, state: dict) -> None:
         """Restore the fitted network and attributes: only known ones, each checked."""
-        self.__dict__.update(validation.check_state(state))
+        self.__dict__.update(modelstate.check_state(state))
         params, architecture = state["params"], self._architecture
         network = Network(state["layer_sizes"], architecture["activation"],
                           architecture["output_activation"], architecture["loss"], params.dtype)

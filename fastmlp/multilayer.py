@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from fastmlp import numeric, targets, training, validation
+from fastmlp import numeric, parameters, targets, training
 from fastmlp.base import BaseEstimator
 from fastmlp.exceptions import ConvergenceWarning, compatible
 from fastmlp.fitted import FittedMLP
@@ -43,7 +43,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
     ``_n_outputs``, ``_split``, ``_validation_score`` and ``_chance_loss``.
     """
 
-    _parameter_constraints: dict = validation.PARAMETER_CONSTRAINTS
+    _parameter_constraints: dict = parameters.PARAMETER_CONSTRAINTS
 
     # -- metadata routing: which methods take sample_weight -------------------------------
 
@@ -98,7 +98,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
     # -- training loop ------------------------------------------------------------------
 
     def _validate_params(self) -> None:
-        validation.check_fields(self.get_params(), self._parameter_constraints, "parameters")
+        parameters.check_fields(self.get_params(), self._parameter_constraints, "parameters")
 
     def _fit(self, X, y, incremental, sample_weight=None, coef_init=None, intercept_init=None,
              **target_options):
@@ -122,7 +122,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
         validation_set = None
         if self.early_stopping:  # partial_fit refuses early_stopping=True
             X, y, weights, validation_set = self._hold_out(X, y, weights, rng)
-        batch_size = validation.check_batch_size(self.batch_size, X.shape[0])
+        batch_size = parameters.check_batch_size(self.batch_size, X.shape[0])
         epochs = training.Epochs(
             self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng,
             check_input=not self.early_stopping, n_epochs=self.max_iter,
@@ -136,7 +136,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
         self._validate_params()
         reset = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
         if not reset:
-            validation.check_same_architecture(self, self._fitted_architecture(), incremental)
+            parameters.check_same_architecture(self, self._fitted_architecture(), incremental)
         # Without a validation split, the first epoch checks X for NaN and infinity
         # as it reads each batch, instead of a separate pass over all of X.
         X = self._validate_X(X, reset=reset, check_finite=self.early_stopping)
@@ -144,7 +144,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
         weights = targets.check_sample_weight(sample_weight, X.shape[0], dtype)
         y = self._encode_targets(y, X.shape[0], dtype, reset=reset, incremental=incremental,
                                  **target_options)
-        return X, y, weights, validation.check_random_state(self.random_state)
+        return X, y, weights, parameters.check_random_state(self.random_state)
 
     def _hold_out(self, X, y, weights, rng):
         """Split off the validation set of early stopping: (X, y, weights) to train on,
@@ -226,10 +226,10 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
     # -- setup ------------------------------------------------------------------------
 
     def _initialize(self, X: np.ndarray, rng: np.random.Generator, n_outputs: int) -> None:
-        hidden = validation.hidden_sizes(self.hidden_layer_sizes)
+        hidden = parameters.hidden_sizes(self.hidden_layer_sizes)
         layer_sizes = (X.shape[1], *hidden, n_outputs)
         dtype = numeric.float_dtype(self.dtype, X)
-        validation.check_memory(self.hidden_layer_sizes, layer_sizes, dtype, self.solver)
+        parameters.check_memory(self.hidden_layer_sizes, layer_sizes, dtype, self.solver)
         shaping = self._shaping()
         try:
             network = Network(

@@ -19,8 +19,8 @@ import numpy as np
 
 from fastmlp import npyfile
 from fastmlp.exceptions import DamagedFileError, DatasetError, SpecialFileError
+from fastmlp.memory import physical_memory
 from fastmlp.npyfile import open_regular
-from fastmlp.validation import physical_memory
 
 __all__ = ["KEYS", "load_npz", "read_npz_headers"]
 

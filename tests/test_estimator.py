@@ -545,16 +545,16 @@ def test_out_of_range_numbers_name_the_argument(name, value, blobs):
 
 
 def test_every_parameter_has_a_constraint_and_the_defaults_meet_them():
-    from fastmlp import options, validation
+    from fastmlp import options, parameters
 
-    assert set(validation.PARAMETER_CONSTRAINTS) == set(MLPClassifier._get_param_names())
-    validation.validate_params(MLPClassifier().get_params())
+    assert set(parameters.PARAMETER_CONSTRAINTS) == set(MLPClassifier._get_param_names())
+    parameters.validate_params(MLPClassifier().get_params())
     # the string choices are the option table's, not a copy
     choices = {
         name: constraint.values
-        for name, constraints in validation.PARAMETER_CONSTRAINTS.items()
+        for name, constraints in parameters.PARAMETER_CONSTRAINTS.items()
         for constraint in constraints
-        if isinstance(constraint, validation.Options) and constraint.values != ("auto",)
+        if isinstance(constraint, parameters.Options) and constraint.values != ("auto",)
     }
     assert choices == {
         "activation": options.ACTIVATIONS, "solver": options.SOLVERS,
@@ -669,9 +669,9 @@ def test_absurd_layer_sizes_name_the_parameter_before_allocating(blobs, hidden):
 def test_memory_check_counts_the_training_buffers(blobs, monkeypatch, solver, fits):
     """784-1000-3 float64: 0.8 M parameters, 6.3 MB each copy; SGD keeps 5 copies
     (31 MB), Adam 7 (44 MB). With 40 MB of memory, SGD fits and Adam does not."""
-    from fastmlp import validation
+    from fastmlp import memory
 
-    monkeypatch.setattr(validation, "physical_memory", lambda: 40_000_000)
+    monkeypatch.setattr(memory, "physical_memory", lambda: 40_000_000)
     X, y = blobs(n=30, n_features=784)
     model = MLPClassifier(hidden_layer_sizes=(1000,), max_iter=1, solver=solver,
                           dtype="float64")

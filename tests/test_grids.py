@@ -96,9 +96,9 @@ def test_cli_refuses_a_huge_layer_at_once_and_names_it(monkeypatch, capsys):
 
 def test_the_memory_check_uses_the_float_type_fit_would_pick(monkeypatch):
     """uint8 data trains float32 models with dtype=None: half the bytes of float64."""
-    from fastmlp import validation
+    from fastmlp import memory
 
-    monkeypatch.setattr(validation, "physical_memory", lambda: 10**9)
+    monkeypatch.setattr(memory, "physical_memory", lambda: 10**9)
     grid = {"hidden_layer_sizes": [(40_000,)]}  # 31.8 million parameters, Adam: 7 copies
     assert grids.check_grid(grid, {}, 784, 10, data_dtype="uint8") == 1  # 0.9 GB
     with pytest.raises(ValueError, match=r"needs about 1\.8 GB, more than this machine's 1\.0"):
