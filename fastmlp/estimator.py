@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fastmlp import fitguard, persistence, prediction, targets, training, validation
+from fastmlp import fitguard, persistence, targets, validation
 from fastmlp.base import ClassifierMixin
+from fastmlp.engine import prediction, training
 from fastmlp.multilayer import BaseMultilayerPerceptron
 
 

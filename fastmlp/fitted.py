@@ -15,9 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp import modelstate, parameters, persistence, prediction, training, validation
+from fastmlp import modelstate, parameters, persistence, validation
+from fastmlp.engine import prediction, training
+from fastmlp.engine.network import Network
 from fastmlp.exceptions import NotFittedError, compatible
-from fastmlp.network import Network
 
 
 class FittedMLP:

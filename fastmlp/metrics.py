@@ -39,7 +39,7 @@ def confusion_matrix(y_true, y_pred) -> tuple:
 
 
 def format_confusion_matrix(labels, matrix, names=None) -> str:
-    """The matrix of [confusion_matrix][fastmlp.confusion.confusion_matrix] as aligned text.
+    """The matrix of [confusion_matrix][fastmlp.metrics.confusion_matrix] as aligned text.
 
     A header row of labels, then one row per true class. With ``names`` (what
     integer labels stand for, e.g. Fashion-MNIST's "Trouser" for 1) each row

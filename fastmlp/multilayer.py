@@ -4,7 +4,7 @@
 orchestrates a fit: it checks the parameters, the input and the sample
 weights, initializes the network, runs the epoch loop (shuffling, early
 stopping, learning-rate schedules, divergence guard, callbacks) and hands
-every numerical pass to [Network][fastmlp.network.Network]. The two estimators
+every numerical pass to [Network][fastmlp.engine.network.Network]. The two estimators
 are thin: each says what its targets are, how they are encoded and split, and
 how a validation split is scored (accuracy or R²), as scikit-learn's
 ``BaseMultilayerPerceptron`` leaves to its two subclasses.
@@ -15,11 +15,12 @@ import warnings
 
 import numpy as np
 
-from fastmlp import numeric, parameters, targets, training
+from fastmlp import numeric, parameters, targets
 from fastmlp.base import BaseEstimator
+from fastmlp.engine import training
+from fastmlp.engine.network import Network
 from fastmlp.exceptions import ConvergenceWarning, compatible
 from fastmlp.fitted import FittedMLP
-from fastmlp.network import Network
 
 UNCHANGED = "$UNCHANGED$"  # scikit-learn's marker for "keep this request as it is"
 

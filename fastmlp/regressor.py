@@ -10,8 +10,9 @@ over samples and outputs.
 
 from collections.abc import Callable, Sequence
 
-from fastmlp import fitguard, parameters, targets, training
+from fastmlp import fitguard, parameters, targets
 from fastmlp.base import RegressorMixin
+from fastmlp.engine import training
 from fastmlp.multilayer import BaseMultilayerPerceptron
 
 _CONSTRAINTS = {

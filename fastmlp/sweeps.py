@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from fastmlp import cluster, extras, grids, threads
+from fastmlp import cluster, extras, grids
+from fastmlp.engine import threads
 from fastmlp.exceptions import SchedulerError
 from fastmlp.presets import PRESETS
 

@@ -144,7 +144,7 @@ def _doctests() -> list:
 
     finder = doctest.DocTestFinder(exclude_empty=True)
     params = []
-    for info in pkgutil.iter_modules(fastmlp.__path__, "fastmlp."):
+    for info in pkgutil.walk_packages(fastmlp.__path__, "fastmlp."):
         module = importlib.import_module(info.name)
         for test in finder.find(module, info.name):
             if test.examples:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import fastmlp
+from fastmlp.engine.network import Network
 from fastmlp.estimator import MLPClassifier
-from fastmlp.network import Network
 
 FAST = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
 
@@ -925,7 +925,7 @@ def test_ordinary_runs_end_far_below_the_blow_up_threshold(blobs, kwargs, n_clas
     """The threshold is 10 uniform guesses at the end of a run; ordinary runs, with
     20 % label noise, unscaled features and step sizes near the edge of stability,
     end below 1, and the check passes where an epoch on the way spiked above 10."""
-    from fastmlp.training import chance_loss
+    from fastmlp.engine.training import chance_loss
 
     X, y = blobs(n=300, n_features=12, n_classes=n_classes, spread=2.0)
     y = np.where(np.random.default_rng(1).random(len(y)) < 0.2, 0, y)  # 20 % label noise
@@ -939,8 +939,8 @@ def test_ordinary_runs_end_far_below_the_blow_up_threshold(blobs, kwargs, n_clas
 
 def test_blow_up_threshold_on_mnist_presets(mnist_slice):
     """The two presets, two epochs each, stay far below the threshold on real data."""
+    from fastmlp.engine.training import chance_loss
     from fastmlp.presets import PRESETS
-    from fastmlp.training import chance_loss
 
     x8, y = mnist_slice
     for name, params in PRESETS.items():

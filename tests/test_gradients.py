@@ -1,6 +1,6 @@
 """Gradients and optimizer steps of the engine against independent references.
 
-Three references, none of which shares code with :mod:`fastmlp.network`:
+Three references, none of which shares code with :mod:`fastmlp.engine.network`:
 
 * central finite differences of ``Network.loss``;
 * a forward/backward pass and scikit-learn's SGD/Adam update formulas written
@@ -13,9 +13,9 @@ import itertools
 import numpy as np
 import pytest
 
-from fastmlp import network, threads
-from fastmlp.network import Network, TrainingInput, Workspace
-from fastmlp.solvers import AdamOptimizer, SGDOptimizer
+from fastmlp.engine import network, threads
+from fastmlp.engine.network import Network, TrainingInput, Workspace
+from fastmlp.engine.optimizers import AdamOptimizer, SGDOptimizer
 
 HIDDEN = ("identity", "logistic", "tanh", "relu")
 OUTPUT = ("logistic", "softmax")
@@ -377,7 +377,7 @@ def test_train_batches_with_uint8_input_matches_float_input(dtype):
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
 def test_per_sample_kernel_matches_minibatch_of_one(hidden, output, loss, alpha, layers):
     """train_per_sample (dense and zero-skipping) == train_batches with batch size 1.
-    First layers of 20 and 32 units run the vector loops (fastmlp.simd) on blocks
+    First layers of 20 and 32 units run the vector loops (fastmlp.engine.simd) on blocks
     of 16 units, 20 with a remainder of 4."""
     rng = np.random.default_rng(6)
     n = 25

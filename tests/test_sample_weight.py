@@ -190,8 +190,8 @@ def test_weighted_gradients_match_finite_differences(output, loss):
     """Network.gradients with weights: the gradient of the weighted mean loss plus
     0.5 * alpha * ||W||^2 / sum(w). For the identity output the loss reported averages
     the k outputs while the gradient is that of their sum, as scikit-learn's."""
-    from fastmlp import training
-    from fastmlp.network import Network
+    from fastmlp.engine import training
+    from fastmlp.engine.network import Network
 
     rng = np.random.default_rng(0)
     k = 3

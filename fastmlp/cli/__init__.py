@@ -23,8 +23,8 @@ import numpy as np
 
 import fastmlp
 from fastmlp import options
-from fastmlp.confusion import confusion_matrix, format_confusion_matrix
 from fastmlp.exceptions import CommandError
+from fastmlp.metrics import confusion_matrix, format_confusion_matrix
 from fastmlp.presets import PRESETS
 
 # Exit codes: 0 success, 1 a fastmlp error (bad data, divergence, bad input),
@@ -540,7 +540,7 @@ def _reason(error: OSError) -> str:
 
 
 def _read_data_file(path: str, keys: tuple[str, ...]) -> dict:
-    from fastmlp.npzdata import load_npz
+    from fastmlp.data.npzdata import load_npz
 
     try:
         return load_npz(path, keys)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fastmlp import npyfile
+from fastmlp.data import npyfile
+from fastmlp.data.npyfile import open_regular
 from fastmlp.exceptions import DamagedFileError, DatasetError, SpecialFileError
 from fastmlp.memory import physical_memory
-from fastmlp.npyfile import open_regular
 
 __all__ = ["KEYS", "load_npz", "read_npz_headers"]
 
@@ -127,7 +127,7 @@ def load_npz(
     Examples
     --------
     >>> import numpy as np
-    >>> from fastmlp.npzdata import load_npz
+    >>> from fastmlp.data.npzdata import load_npz
     >>> rng = np.random.default_rng(0)
     >>> np.savez("blobs.npz", x_train=rng.random((80, 4)), y_train=np.arange(80) % 2,
     ...          x_test=rng.random((20, 4)), y_test=np.arange(20) % 2)

@@ -5,12 +5,12 @@ first, each layer's ``(n_in, n_out)`` matrix row-major, then the biases);
 ``coefs`` and ``intercepts`` are views into it. Gradients use the same layout,
 so one kernel call updates the whole network and a snapshot is one copy.
 
-Training runs compiled: [Network.train_batches][fastmlp.network.Network.train_batches]
-and [Network.train_per_sample][fastmlp.network.Network.train_per_sample] hand
-whole runs of steps to [fastmlp.steps][fastmlp.steps] (forward, backward and
+Training runs compiled: [Network.train_batches][fastmlp.engine.network.Network.train_batches]
+and [Network.train_per_sample][fastmlp.engine.network.Network.train_per_sample] hand
+whole runs of steps to [fastmlp.engine.steps][fastmlp.engine.steps] (forward, backward and
 update with no Python in between), in buffers allocated once per fit
-([Workspace][fastmlp.network.Workspace]). Prediction is compiled the same way
-([steps.forward_rows][fastmlp.steps.forward_rows], on the same BLAS); only the
+([Workspace][fastmlp.engine.network.Workspace]). Prediction is compiled the same way
+([steps.forward_rows][fastmlp.engine.steps.forward_rows], on the same BLAS); only the
 gradient checks (``Network.gradients``) run the kernels from Python.
 
 Shapes below: B rows in a batch, d input features, n units of a layer, k
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp import kernels, listing, simd, steps, threads
+from fastmlp.engine import kernels, listing, simd, steps, threads
 from fastmlp.exceptions import NonFiniteInputError
 
 PREDICT_CHUNK_ROWS = 4096
@@ -150,7 +150,7 @@ class Network:
         """Output activations for every row of X, in chunks to bound memory.
 
         Runs 4096 rows at a time through
-        [steps.forward_rows][fastmlp.steps.forward_rows], compiled and on the
+        [steps.forward_rows][fastmlp.engine.steps.forward_rows], compiled and on the
         same BLAS as training; uint8 input is never converted as a whole.
 
         Parameters
@@ -280,12 +280,12 @@ class Network:
     ) -> float:
         """One epoch of mini-batch steps over the rows of inputs, compiled.
 
-        Runs [steps.minibatch_steps][fastmlp.steps.minibatch_steps] (or, for
+        Runs [steps.minibatch_steps][fastmlp.engine.steps.minibatch_steps] (or, for
         batches cut into shards,
-        [steps.sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps] on
-        the threads [threads.engine_threads][fastmlp.threads.engine_threads]
+        [steps.sharded_minibatch_steps][fastmlp.engine.steps.sharded_minibatch_steps] on
+        the threads [threads.engine_threads][fastmlp.engine.threads.engine_threads]
         allows, its serial twin on one) on chunks of samples
-        ([steps.chunk_samples][fastmlp.steps.chunk_samples]), BLAS on one thread
+        ([steps.chunk_samples][fastmlp.engine.steps.chunk_samples]), BLAS on one thread
         throughout; between chunks Python can answer Ctrl-C, and the optimizer's
         step count always matches the weights. ``engine_threads`` records the
         threads the epoch was given.
@@ -298,7 +298,7 @@ class Network:
             The training matrix, (n, d), in its own dtype.
         y : kernels.Targets, or ndarray of shape (n,) int64
             Class indices or target values, and sample weights, in the order of
-            the input rows ([Targets][fastmlp.kernels.Targets]); bare class
+            the input rows ([Targets][fastmlp.engine.kernels.Targets]); bare class
             indices are unweighted labels.
         rows : ndarray of shape (n,), int64
             The epoch's sample order.
@@ -384,11 +384,11 @@ class Network:
         """One epoch of plain SGD with batch size 1, compiled.
 
         The notebook's regime: each sample updates the weights before the next
-        is seen. Runs [steps.per_sample_steps][fastmlp.steps.per_sample_steps]
-        on chunks of samples ([steps.chunk_samples][fastmlp.steps.chunk_samples]; Ctrl-C is answered
-        between them), skipping zero inputs when ``inputs.skip_zeros``; then,
-        given a second thread ([threads.can_pipeline][fastmlp.threads.can_pipeline]),
-        [steps.pipelined_per_sample_steps][fastmlp.steps.pipelined_per_sample_steps]
+        is seen. Runs [steps.per_sample_steps][fastmlp.engine.steps.per_sample_steps]
+        on chunks of samples ([steps.chunk_samples][fastmlp.engine.steps.chunk_samples];
+        Ctrl-C is answered between them), skipping zero inputs when ``inputs.skip_zeros``; then,
+        given a second thread ([threads.can_pipeline][fastmlp.engine.threads.can_pipeline]),
+        [steps.pipelined_per_sample_steps][fastmlp.engine.steps.pipelined_per_sample_steps]
         lists the inputs' non-zeros on it, the same steps bit for bit.
 
         Parameters
@@ -458,7 +458,7 @@ class TrainingInput:
     ``SPARSE_DENSITY`` of the entries are non-zero, the first layer skips the
     zero inputs of each sample (``skip_zeros``): on MNIST, about 150 of 784
     pixels per image are non-zero. Mini-batches decide for themselves, with a
-    stricter threshold ([lists_nonzeros][fastmlp.network.lists_nonzeros]).
+    stricter threshold ([lists_nonzeros][fastmlp.engine.network.lists_nonzeros]).
 
     Parameters
     ----------
@@ -474,7 +474,7 @@ class TrainingInput:
     X : ndarray of shape (n, d)
         The input, not copied.
     scale : numpy scalar of type F
-        From [input_scale][fastmlp.network.input_scale].
+        From [input_scale][fastmlp.engine.network.input_scale].
     skip_zeros : bool
         The per-sample path lists each sample's non-zero inputs and runs the
         first layer over them only.
@@ -488,7 +488,7 @@ class TrainingInput:
 
 def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
     """Whether mini-batches of X run the first layer over their non-zero inputs
-    ([fastmlp.listing][fastmlp.listing]): a processor with AVX-512 (the loops
+    ([fastmlp.engine.listing][fastmlp.engine.listing]): a processor with AVX-512 (the loops
     hold up to 8 of its 32 vector registers; AVX2 has 16), and X sparse enough
     for the first layer's width (``listing.listed_density``), where the listed
     products beat BLAS (``benchmarks/listing_gate_probe.py`` measures it)."""
@@ -524,10 +524,10 @@ class Workspace:
     """Per-fit batch buffers: inputs, activations, deltas and the flat gradient.
 
     Allocated once for a batch size, as flat arrays
-    ([steps.Buffers][fastmlp.steps.Buffers]) that the compiled steps carve
+    ([steps.Buffers][fastmlp.engine.steps.Buffers]) that the compiled steps carve
     into ``(m, n)`` blocks per layer, for any batch length ``m``. The Python
     passes (``Network.gradients``) read the same blocks through
-    [batch][fastmlp.network.Workspace.batch].
+    [batch][fastmlp.engine.network.Workspace.batch].
 
     Parameters
     ----------
@@ -537,7 +537,7 @@ class Workspace:
         B, the largest batch.
     X : ndarray of shape (n, d)
         The training input; its width and density are used (the listing of
-        non-zeros, [lists_nonzeros][fastmlp.network.lists_nonzeros]).
+        non-zeros, [lists_nonzeros][fastmlp.engine.network.lists_nonzeros]).
 
     Attributes
     ----------
@@ -596,7 +596,7 @@ class Workspace:
 
     def gather_slots(self) -> np.ndarray:
         """(2, K * d) F: the two blocks of the pipelined gather
-        ([steps.pipelined_minibatch_steps][fastmlp.steps.pipelined_minibatch_steps]),
+        ([steps.pipelined_minibatch_steps][fastmlp.engine.steps.pipelined_minibatch_steps]),
         K about ``steps.GATHER_BLOCK`` rows, whole batches; allocated on first use."""
         if self._gather_slots is None:
             self._gather_slots = np.empty((2, self.gather_rows * self.d), dtype=self.dtype)

@@ -2,8 +2,8 @@
 
 An optimizer owns its state (velocities, moments) as flat buffers shaped like
 the network's flat parameter buffer; the compiled training steps
-([fastmlp.steps][fastmlp.steps]) update parameters and state in one kernel
-call per step, from what [compiled][fastmlp.solvers.StochasticOptimizer.compiled]
+([fastmlp.engine.steps][fastmlp.engine.steps]) update parameters and state in one kernel
+call per step, from what [compiled][fastmlp.engine.optimizers.StochasticOptimizer.compiled]
 hands them. Learning-rate schedules and the "should we stop" decision follow
 ``sklearn.neural_network._stochastic_optimizers`` so that hyper-parameters mean
 the same thing in both libraries.
@@ -14,7 +14,8 @@ import numbers
 
 import numpy as np
 
-from fastmlp import options, steps
+from fastmlp import options
+from fastmlp.engine import steps
 
 
 def _empty(dtype: np.dtype) -> np.ndarray:
@@ -26,7 +27,7 @@ class StochasticOptimizer:
     """What the training loop asks of an optimizer; the shared parts of both.
 
     Subclasses implement ``compiled``, the settings and state buffers that the
-    compiled steps ([fastmlp.steps][fastmlp.steps]) update, and may override the
+    compiled steps ([fastmlp.engine.steps][fastmlp.engine.steps]) update, and may override the
     schedule (``iteration_ends``) and ``trigger_stopping``.
     """
 
@@ -67,7 +68,7 @@ class StochasticOptimizer:
         return state
 
     def load_state(self, state: dict) -> None:
-        """Restore what [state][fastmlp.solvers.StochasticOptimizer.state] returned.
+        """Restore what [state][fastmlp.engine.optimizers.StochasticOptimizer.state] returned.
 
         Only the known entries are read, each checked, so that a damaged model
         file cannot set arbitrary attributes. The settings (``learning_rate_init``,

@@ -14,10 +14,11 @@ import math
 
 import numpy as np
 
-from fastmlp import kernels, validation
+from fastmlp import validation
+from fastmlp.engine import kernels
+from fastmlp.engine.network import Network, TrainingInput, Workspace
+from fastmlp.engine.optimizers import AdamOptimizer, SGDOptimizer, StochasticOptimizer
 from fastmlp.exceptions import DivergenceError, NonFiniteInputError
-from fastmlp.network import Network, TrainingInput, Workspace
-from fastmlp.solvers import AdamOptimizer, SGDOptimizer, StochasticOptimizer
 
 
 def initialize_weights(
@@ -102,7 +103,7 @@ def check_blowup(loss: float, chance: float, learning_rate_init: float) -> None:
     loss : float
         The loss the fit ended with (see ``BLOWUP_FACTOR``).
     chance : float
-        A uniform guess's loss ([chance_loss][fastmlp.training.chance_loss]).
+        A uniform guess's loss ([chance_loss][fastmlp.engine.training.chance_loss]).
     learning_rate_init : float
         The model's setting, for the advice.
     """
