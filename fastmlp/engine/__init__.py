@@ -24,7 +24,7 @@ Which path runs when:
 - ``predict`` and ``predict_proba``: [prediction][fastmlp.engine.prediction]
   checks the input and runs one compiled call per chunk
   ([predict_kernels][fastmlp.engine.predict_kernels]).
-- Tests and ``Network.gradients``: the plain-NumPy specification
+- Tests and gradient checks: the plain-NumPy specification
   ([reference][fastmlp.engine.reference]) and the kernels called from Python.
 
 The elementwise arithmetic is in [kernels][fastmlp.engine.kernels] (with

@@ -6,7 +6,7 @@ as pure functions on arrays, fused so that each pass over memory does as
 much work as it can, with the vectorizable ``exp`` of
 [fastmlp.engine.vmath][fastmlp.engine.vmath]. The compiled training loops of
 [fastmlp.engine.steps][fastmlp.engine.steps] call these kernels, for training and
-prediction alike; only the gradient checks (``Network.gradients``) call them
+prediction alike; only the gradient checks (``reference.gradients``) call them
 from Python.
 
 Every kernel is single-threaded (a ``prange`` inside a kernel measured

@@ -11,7 +11,7 @@ whole runs of steps to [fastmlp.engine.steps][fastmlp.engine.steps] (forward, ba
 update with no Python in between), in buffers allocated once per fit
 ([Workspace][fastmlp.engine.network.Workspace]). Prediction is compiled the same way
 ([steps.forward_rows][fastmlp.engine.steps.forward_rows], on the same BLAS); only the
-gradient checks (``Network.gradients``) run the kernels from Python.
+gradient checks (``reference.gradients``) run the kernels from Python.
 
 Shapes below: B rows in a batch, d input features, n units of a layer, k
 output units (classes); F is the network's float dtype, float32 or float64.
@@ -177,96 +177,7 @@ class Network:
             )
         return out
 
-    def loss(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0,
-             sample_weight: np.ndarray | None = None) -> float:
-        """Mean loss over (X, y) plus the L2 term, without changing parameters.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n, d), C-contiguous
-            uint8, float32 or float64.
-        y : ndarray of shape (n,) int64, or (n, k) float
-            Class indices (output columns), or regression targets.
-        alpha : float, default=0.0
-            L2 strength; adds ``0.5 * alpha * ||W||^2 / n`` (n: the sum of weights).
-        sample_weight : ndarray of shape (n,), optional
-            Weights of the samples in the mean.
-
-        Returns
-        -------
-        float
-        """
-        return self.gradients(X, y, alpha, sample_weight)[0]
-
-    def gradients(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0,
-                  sample_weight: np.ndarray | None = None):
-        """Mean loss and its gradient over all of (X, y) taken as one batch.
-
-        For gradient checks and tests; training never materializes a
-        full-data batch.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n, d), C-contiguous
-            uint8, float32 or float64.
-        y : ndarray of shape (n,) int64, or (n, k) float
-            Class indices, or regression targets.
-        alpha : float, default=0.0
-            L2 strength, as scikit-learn applies it.
-        sample_weight : ndarray of shape (n,), optional
-            Weights of the samples; the mean is over their sum, as scikit-learn's.
-
-        Returns
-        -------
-        loss : float
-            Mean loss plus ``0.5 * alpha * ||W||^2 / n`` (n: the sum of weights).
-        grads : ndarray of shape (n_params,), dtype F
-            A new flat array laid out like ``params``.
-        """
-        inputs = TrainingInput(X, self.dtype)
-        n = X.shape[0]
-        total = float(n if sample_weight is None else np.sum(sample_weight, dtype=np.float64))
-        ws = Workspace(self, n, X)
-        rows = np.arange(n, dtype=np.int64)
-        targets = kernels.make_targets(y, sample_weight, self.dtype)
-        loss = self._forward_loss(ws, inputs, rows, targets, 0, n, self.dtype.type(1 / total))
-        self._backward(ws, n)
-        grads = ws.grads.copy()
-        if alpha:
-            loss += 0.5 * alpha * self.weights_squared_norm()
-            grads[: self.n_weights] += alpha / total * self.params[: self.n_weights]
-        return loss / total, grads
-
     # -- training ----------------------------------------------------------------------
-
-    def _forward_loss(self, ws, inputs, rows, targets, start, stop, mean) -> float:
-        """Forward pass of one batch into ws, ending with the output delta (each row's
-        scaled by ``mean`` and its weight); returns the summed loss of the batch."""
-        batch = ws.batch(stop - start)
-        A = batch.inputs
-        kernels.gather_rows(inputs.X, rows, start, stop, inputs.scale, A)
-        for layer in range(self.n_layers):
-            Z = batch.activations[layer]
-            np.matmul(A, self.coefs[layer], out=Z)
-            if layer < self.n_layers - 1:
-                kernels.bias_activation(Z, self.intercepts[layer], self.hidden_kind)
-            A = Z
-        return kernels.output_delta(
-            Z, self.intercepts[-1], targets, rows[start:stop], self.output_kind, self.loss_kind,
-            mean, batch.deltas[-1], ws.grad_intercepts[-1],
-        )
-
-    def _backward(self, ws, m: int) -> None:
-        """Gradients of the m-row batch whose forward pass is in ws, into ws.grads."""
-        batch = ws.batch(m)
-        for layer in range(self.n_layers - 1, -1, -1):
-            delta = batch.deltas[layer]
-            prev = batch.inputs if layer == 0 else batch.activations[layer - 1]
-            np.matmul(prev.T, delta, out=ws.grad_coefs[layer])
-            if layer > 0:
-                below = batch.deltas[layer - 1]
-                np.matmul(delta, self.coefs[layer].T, out=below)
-                kernels.hidden_delta(below, prev, self.hidden_kind, ws.grad_intercepts[layer - 1])
 
     def train_batches(
         self,
@@ -526,7 +437,7 @@ class Workspace:
     Allocated once for a batch size, as flat arrays
     ([steps.Buffers][fastmlp.engine.steps.Buffers]) that the compiled steps carve
     into ``(m, n)`` blocks per layer, for any batch length ``m``. The Python
-    passes (``Network.gradients``) read the same blocks through
+    passes (``reference.gradients``) read the same blocks through
     [batch][fastmlp.engine.network.Workspace.batch].
 
     Parameters
