@@ -19,12 +19,10 @@ that need it, so ``import fastmlp`` and training never load it.
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
 import math
 import os
 import time
-import types
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -170,129 +168,6 @@ def expand_grid(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Sequence]])
         for combination in itertools.product(*(one[name] for name in names)):
             points.append(dict(zip(names, combination, strict=True)))
     return points
-
-
-def parse_grid(specs: Sequence[str]) -> dict[str, list]:
-    """A grid from command-line strings ``"name=value,value,..."``.
-
-    Each value is parsed by the parameter's type: integers, floats,
-    ``true``/``false``, strings as they are, ``none`` where None is allowed,
-    and layer sizes as ``256x128`` (two hidden layers) or ``64``.
-
-    Parameters
-    ----------
-    specs : sequence of str
-        For example ``["hidden_layer_sizes=16,64x32", "learning_rate_init=1e-3,3e-3"]``.
-
-    Returns
-    -------
-    dict
-        Parameter name to the list of parsed values.
-
-    Raises
-    ------
-    ValueError
-        A spec without ``=``, a name given twice or unknown (the message lists
-        the allowed names), a value that does not parse as the parameter's type,
-        or more than ``grids.MAX_POINTS`` points (counted before any is parsed).
-    """
-    texts: dict[str, list[str]] = {}
-    for spec in specs:
-        name, sep, text = spec.partition("=")
-        name = name.strip()
-        if not sep or not name or not text.strip():
-            raise ValueError(
-                f"--grid {spec!r}: expected NAME=VALUE[,VALUE...], e.g. "
-                "hidden_layer_sizes=16,64 or learning_rate_init=1e-3,3e-3"
-            )
-        if name in texts:
-            raise ValueError(f"--grid {name} is given twice; list all its values in one --grid")
-        texts[name] = text.split(",")
-    grids.check_count(math.prod(len(items) for items in texts.values()))  # before parsing
-    return {name: [parse_value(name, item.strip()) for item in items]
-            for name, items in texts.items()}
-
-
-def parse_value(name: str, text: str) -> Any:
-    """One command-line value of estimator parameter ``name``, parsed by its type.
-
-    The type is read off ``MLPClassifier``'s default for the parameter, with
-    ``hidden_layer_sizes``, ``batch_size`` (``auto`` or an integer),
-    ``random_state`` and ``dtype`` (each may be ``none``) handled by name.
-
-    Parameters
-    ----------
-    name : str
-        A parameter of ``MLPClassifier``.
-    text : str
-        The value as typed.
-
-    Returns
-    -------
-    object
-        The value ``MLPClassifier`` takes.
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is unknown (the message lists the allowed names) or ``text`` does not parse.
-    """
-    defaults = _estimator_defaults()
-    allowed = sorted(set(defaults) - set(NOT_SWEEPABLE))
-    if name not in allowed:
-        hint = " (it cannot be set from the command line)" if name in NOT_SWEEPABLE else ""
-        raise ValueError(
-            f"unknown parameter {name!r}{hint}; the parameters that can be swept are: "
-            f"{', '.join(allowed)}"
-        )
-    lowered = text.lower()
-    try:
-        if name == "hidden_layer_sizes":
-            return tuple(int(size) for size in lowered.split(LAYER_SEPARATOR))
-        if name == "batch_size" and lowered == "auto":
-            return "auto"
-        if name in ("random_state", "dtype") and lowered == "none":
-            return None
-        if name in ("batch_size", "random_state"):
-            return int(text)
-        if name == "dtype":
-            return text
-        default = defaults[name]
-        if isinstance(default, bool):
-            if lowered in ("true", "1", "yes"):
-                return True
-            if lowered in ("false", "0", "no"):
-                return False
-            raise ValueError
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            return float(text)
-        return text
-    except ValueError:
-        raise ValueError(
-            f"--grid {name}: cannot read {text!r} as {_type_name(name, defaults[name])}"
-        ) from None
-
-
-def _type_name(name: str, default: Any) -> str:
-    if name == "hidden_layer_sizes":
-        return f"layer sizes such as 128 or 256{LAYER_SEPARATOR}128"
-    if name == "batch_size":
-        return "an integer or auto"
-    if name == "random_state":
-        return "an integer or none"
-    if isinstance(default, bool):
-        return "true or false"
-    return {int: "an integer", float: "a number"}.get(type(default), "a string")
-
-
-@functools.cache
-def _estimator_defaults() -> Mapping[str, Any]:
-    from fastmlp import MLPClassifier
-
-    # read once: a grid of thousands of values would otherwise inspect the signature per value
-    return types.MappingProxyType(MLPClassifier().get_params())
 
 
 def base_params(params: Mapping[str, Any] | str | None) -> dict:

@@ -9,6 +9,7 @@ import tracemalloc
 import pytest
 
 from fastmlp import cli, grids, sweeps
+from fastmlp.cli import sweep as cli_sweep
 
 BASE = dict(hidden_layer_sizes=(16,), max_iter=1, random_state=0)
 FAST = 0.5  # seconds a refusal may take (it is milliseconds)
@@ -17,7 +18,7 @@ SMALL = 20 * 2**20  # bytes a refusal may allocate (it is kilobytes)
 
 def _measured(call) -> tuple[BaseException, float, int]:
     """The error ``call`` raises, the seconds it took and the peak bytes it allocated."""
-    sweeps._estimator_defaults()  # loads the estimator, once per process, outside the measure
+    cli_sweep._estimator_defaults()  # loads the estimator, once per process, outside the measure
     tracemalloc.start()
     started = time.perf_counter()
     try:
@@ -67,7 +68,7 @@ def test_cli_counts_the_grid_before_parsing_a_value(monkeypatch, capsys):
     def no_work(*args, **kwargs):
         raise AssertionError("a value was parsed or data loaded before the grid was counted")
 
-    monkeypatch.setattr(sweeps, "parse_value", no_work)
+    monkeypatch.setattr(cli_sweep, "parse_value", no_work)
     monkeypatch.setattr("fastmlp.datasets.load_dataset", no_work)
     values = ",".join(str(i) for i in range(1000))
     argv = ["sweep", "--grid", f"alpha={values}", "--grid", f"tol={values}",
@@ -85,7 +86,7 @@ def test_cli_refuses_a_huge_layer_at_once_and_names_it(monkeypatch, capsys):
         raise AssertionError("the data was loaded before the grid was checked")
 
     monkeypatch.setattr("fastmlp.datasets.load_dataset", no_work)
-    sweeps._estimator_defaults()
+    cli_sweep._estimator_defaults()
     started = time.perf_counter()
     assert cli.main(["sweep", "--grid", "hidden_layer_sizes=30000000"]) == 1
     assert time.perf_counter() - started < FAST
