@@ -171,11 +171,12 @@ def reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def read_data_file(path: str, keys: tuple[str, ...]) -> dict:
+def read_data_file(path: str, keys: tuple[str, ...], targets: str = "labels") -> dict:
+    """``load_npz``'s arrays; its errors name the ``--data`` flag."""
     from fastmlp.data.npzdata import load_npz
 
     try:
-        return load_npz(path, keys)
+        return load_npz(path, keys, targets)
     except fastmlp.DatasetError as error:
         raise CommandError(f"--data {error}") from None
 

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 def test_data(args: argparse.Namespace, model, metadata: dict) -> tuple:
     """x_test, y_test, the built-in data set's name (None for a file) and how to say them."""
     if args.data:
-        arrays = common.read_data_file(args.data, ("x_test", "y_test"))
+        targets = "labels" if hasattr(model, "classes_") else "values"
+        arrays = common.read_data_file(args.data, ("x_test", "y_test"), targets)
         x_test, y_test = arrays["x_test"], arrays["y_test"]
         n_features = int(np.prod(x_test.shape[1:]))
         if n_features != model.n_features_in_:

@@ -200,7 +200,8 @@ def training_data(args: argparse.Namespace, params: dict) -> TrainingData:
     """The four arrays, after the batch size and the memory were checked against their
     shapes (for a built-in data set, before it is downloaded)."""
     if args.data:
-        arrays = common.read_data_file(args.data, DATA_KEYS)
+        targets = {"auto": "auto", "classification": "labels", "regression": "values"}
+        arrays = common.read_data_file(args.data, DATA_KEYS, targets[args.task])
         task = task_of(args, arrays["y_train"])
         data = TrainingData(**arrays, source=Path(args.data).name, task=task)
         n_samples, n_features = len(data.x_train), int(np.prod(data.x_train.shape[1:]))
