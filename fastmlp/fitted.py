@@ -2,7 +2,8 @@
 
 Everything here works on a fitted model and never trains it: the fitted
 attributes that are views of the network (``coefs_``, ``intercepts_``, ...),
-the output layer's activations for new X, the one fitted-state test, ``save``,
+the output layer's activations for new X, the one fitted-state test, ``save``
+and [load][fastmlp.fitted.load],
 and the state API that model files go through (``_get_state``, ``_from_state``,
 ``_set_state``: private, as the state's layout is the file format's business).
 [MLPClassifier][fastmlp.estimator.MLPClassifier] and
@@ -118,7 +119,7 @@ class FittedMLP:
     def save(self, path, metadata: dict | None = None) -> None:
         """Write the fitted model to one ``.npz`` file.
 
-        Read it back with [fastmlp.load][fastmlp.estimator.load]. The file
+        Read it back with [fastmlp.load][fastmlp.fitted.load]. The file
         holds the parameters, the hyper-parameters (without ``callbacks``),
         ``classes_``, the fitted attributes and the optimizer state: what
         ``predict``, ``score``, ``warm_start`` and ``partial_fit`` need (format:
@@ -138,7 +139,7 @@ class FittedMLP:
             device or socket, each left untouched.
         metadata : dict, optional
             JSON-serializable values stored alongside, returned by
-            [load_with_metadata][fastmlp.estimator.load_with_metadata].
+            [load_with_metadata][fastmlp.fitted.load_with_metadata].
 
         Raises
         ------
@@ -273,3 +274,68 @@ class FittedMLP:
             params = {**self.get_params(), "solver": optimizer["kind"]}
             self._optimizer = training.make_optimizer(params, network)
             self._optimizer.load_state(optimizer)
+
+
+# -- reading a model file back: the other half of save ----------------------------------
+
+
+def load(path) -> FittedMLP:
+    """Read a model written by [MLPClassifier.save][fastmlp.estimator.MLPClassifier.save]
+    or ``MLPRegressor.save``: the estimator that was saved.
+
+    Available as ``fastmlp.load``. The file is read with ``allow_pickle=False``
+    (format: [fastmlp.persistence][fastmlp.persistence]).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    MLPClassifier or MLPRegressor
+        The fitted model, with its optimizer state (``callbacks`` is None).
+
+    Raises
+    ------
+    ModelFileError
+        A ``ValueError`` naming the file: it is corrupt, truncated, not a
+        fastmlp model, inconsistent or of a newer format.
+    FileNotFoundError
+        ``path`` does not exist.
+
+    Examples
+    --------
+    >>> import fastmlp
+    >>> (x_train, y_train), (x_test, y_test) = fastmlp.load_mnist()
+    >>> model = fastmlp.MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    >>> model.fit(x_train[:2_000], y_train[:2_000]).save("digits.npz")
+    >>> restored = fastmlp.load("digits.npz")
+    >>> restored
+    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    >>> bool((restored.predict(x_test) == model.predict(x_test)).all())
+    True
+    """
+    return load_with_metadata(path)[0]
+
+
+def load_with_metadata(path) -> tuple[FittedMLP, dict]:
+    """[load][fastmlp.fitted.load], also returning the metadata given at save time.
+
+    Returns
+    -------
+    model : MLPClassifier or MLPRegressor
+        As from [load][fastmlp.fitted.load].
+    metadata : dict
+        The ``metadata`` dict passed to ``save`` (empty if none was).
+    """
+    return persistence.read(path, _restore)
+
+
+def _restore(state: dict) -> FittedMLP:
+    """The saved estimator's class, restored from ``state``."""
+    from fastmlp.estimator import MLPClassifier
+    from fastmlp.regressor import MLPRegressor
+
+    kind = MLPRegressor if state["estimator"] == "MLPRegressor" else MLPClassifier
+    return kind._from_state(state)

@@ -81,6 +81,7 @@ from fastmlp.atomic import atomic_write
 from fastmlp.data import npyfile
 from fastmlp.data.npyfile import open_regular
 from fastmlp.exceptions import DamagedFileError, ModelFileError, SpecialFileError
+from fastmlp.parameters import n_parameters
 
 FORMAT = "fastmlp-model"
 FORMAT_VERSION = 3
@@ -354,11 +355,6 @@ def _check_layers(sizes: np.ndarray) -> tuple[int, ...]:
     if sizes.ndim != 1 or sizes.size < 2 or (sizes < 1).any():
         raise _Damaged(f"layer_sizes {sizes.tolist()[:8]} are not 2 or more sizes >= 1")
     return tuple(int(n) for n in sizes.tolist())
-
-
-def n_parameters(layer_sizes: tuple[int, ...]) -> int:
-    """Weights and biases of a network of ``layer_sizes``, as a Python int."""
-    return sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
 
 
 def _decode(arrays: dict, version: int) -> tuple[dict, dict]:

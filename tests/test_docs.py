@@ -173,5 +173,5 @@ def test_public_docstrings_have_examples() -> None:
     names = {case.values[0].name for case in _doctests()}
     for name in ("fastmlp.estimator.MLPClassifier", "fastmlp.regressor.MLPRegressor",
                  "fastmlp.datasets.load_dataset",
-                 "fastmlp.estimator.load", "fastmlp.sweeps.sweep"):
+                 "fastmlp.fitted.load", "fastmlp.sweeps.sweep"):
         assert name in names, f"{name} has no Examples section"

@@ -194,7 +194,7 @@ def save(model, path: str, metadata: dict) -> None:
 
 def load_model(path: str):
     """load_with_metadata, with any failure to read the file reported as one line."""
-    from fastmlp.estimator import load_with_metadata
+    from fastmlp.fitted import load_with_metadata
 
     try:
         return load_with_metadata(path)
