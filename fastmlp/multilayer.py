@@ -124,10 +124,10 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
         if self.early_stopping:  # partial_fit refuses early_stopping=True
             X, y, weights, validation_set = self._hold_out(X, y, weights, rng)
         batch_size = parameters.check_batch_size(self.batch_size, X.shape[0])
+        settings = training.EpochSettings(batch_size, self.alpha, self.shuffle, self.max_iter)
         epochs = training.Epochs(
-            self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng,
-            check_input=not self.early_stopping, n_epochs=self.max_iter,
-            sample_weight=weights,
+            self._network, self._optimizer, X, y, settings, rng,
+            check_input=not self.early_stopping, sample_weight=weights,
         )
         self._run_epochs(epochs, X.shape[0], incremental, validation_set)
         return self

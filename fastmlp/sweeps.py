@@ -22,7 +22,6 @@ import copy
 import itertools
 import math
 import os
-import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,20 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from fastmlp import cluster, extras, grids
-from fastmlp.engine import threads
+from fastmlp import cluster, extras, grids, sweeptask
 from fastmlp.exceptions import SchedulerError
 from fastmlp.presets import PRESETS
 
 VALIDATION_SIZE = 10_000
 """Training samples held out for validation when no validation set is given: the last 10,000
 (the last sixth of smaller training sets)."""
-
-LAYER_SEPARATOR = "x"
-"""Separates layer sizes on the command line: ``256x128`` is ``hidden_layer_sizes=(256, 128)``."""
-
-NOT_SWEEPABLE = ("callbacks",)
-"""Estimator parameters that cannot take values from the command line."""
 
 
 @dataclass
@@ -543,7 +535,7 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
     # Load the estimator and its compiled kernels on every worker now, in parallel, so
     # that the first point of each worker does not count that second as fit time. A
     # worker that cannot (no fastmlp installed) fails each of its points with the reason.
-    client.run(_warm_up, {**base, **points[0]}, on_error="ignore")
+    client.run(sweeptask.warm_up, {**base, **points[0]}, on_error="ignore")
     # broadcast: one copy per worker, sent once; tasks then find the data where they run
     # (a worker that joins later fetches it from a peer once, not per task). Keys of our
     # own, named after the sweep: no time spent hashing the data, cancelling them at the
@@ -555,7 +547,7 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
     shared = [scattered[name] for name in names]
     futures = {
         client.submit(
-            _fit_point, {**base, **point}, *shared, key=f"fastmlp-sweep-{run}-{index}",
+            sweeptask.fit_point, {**base, **point}, *shared, key=f"fastmlp-sweep-{run}-{index}",
         ): index
         for index, point in enumerate(points)
     }
@@ -570,7 +562,7 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
             except CancelledError as error:  # we cancel only after this loop
                 raise _data_lost(error, results, client) from None
             except Exception as error:
-                outcome = {"error": _describe(error)}
+                outcome = {"error": sweeptask.describe(error)}
             result = SweepResult(index=index, params=points[index], **outcome)
             results[index] = result
             if callback is not None:
@@ -592,88 +584,6 @@ def _data_lost(error: BaseException, results: list, client) -> Exception:
         f"points, and Dask cancelled the rest ({getattr(error, 'reason', error)}); run the "
         "sweep again on workers that stay up"
     )
-
-
-def _describe(error: BaseException) -> str:
-    message = " ".join(str(error).split())
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
-
-
-def _fit_point(params: dict, X, y, X_val, y_val) -> dict:
-    """The task: fit one point on the worker it runs on and score it on the validation set.
-
-    Returns the fields of a ``SweepResult`` other than ``index`` and ``params``;
-    an exception of the fit is caught and returned as ``error``.
-    """
-    from fastmlp import MLPClassifier
-    from fastmlp.exceptions import ConvergenceWarning
-
-    worker = _worker_address()
-    epoch_seconds: list[float] = []
-    user_callbacks = params.get("callbacks")
-
-    def time_epoch(model, info: dict) -> None:
-        epoch_seconds.append(info["seconds"])
-
-    model = MLPClassifier(**{**params, "callbacks": [*(user_callbacks or ()), time_epoch]})
-    started = time.perf_counter()
-    try:
-        with _one_thread_per_fit(), warnings.catch_warnings():
-            # a fixed epoch budget is the point of a sweep; not converging is expected
-            warnings.simplefilter("ignore", category=ConvergenceWarning)
-            # overflow warnings of a diverging point would only repeat its recorded error
-            warnings.simplefilter("ignore", category=RuntimeWarning)
-            model.fit(X, y)
-            seconds = time.perf_counter() - started
-            accuracy = float(model.score(X_val, y_val))
-    except Exception as error:
-        return {
-            "error": _describe(error), "worker": worker,
-            "seconds": time.perf_counter() - started,
-            "loss_curve": [float(loss) for loss in getattr(model, "loss_curve_", [])],
-        }
-    model.set_params(callbacks=user_callbacks)  # the timer is ours, and not picklable
-    return {
-        "validation_accuracy": accuracy, "seconds": seconds,
-        "samples_per_s": model.t_ / sum(epoch_seconds) if sum(epoch_seconds) > 0 else None,
-        "loss_curve": [float(loss) for loss in model.loss_curve_], "worker": worker,
-        "model": model,
-    }
-
-
-def _worker_address() -> str | None:
-    from distributed import get_worker
-
-    try:
-        return get_worker().address
-    except ValueError:  # not on a worker
-        return None
-
-
-@contextmanager
-def _one_thread_per_fit() -> Iterator[None]:
-    """BLAS and Numba run single-threaded for the task.
-
-    A worker of n threads runs n fits at once, so one thread each fills its
-    cores exactly; more would oversubscribe them (two single-threaded workers
-    on two cores, each fit spawning a second BLAS thread, run slower).
-    """
-    import numba
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with threads.thread_pools().limit(limits=1):
-            yield
-    finally:
-        numba.set_num_threads(previous)
-
-
-def _warm_up(params: dict) -> None:
-    """Run on every worker before the points: loads the estimator, its kernels and threadpoolctl."""
-    check_params(params)  # loads the estimator and its kernels
-    with _one_thread_per_fit():
-        pass
 
 
 def _json_value(value: Any) -> Any:

@@ -17,6 +17,12 @@ from fastmlp.cli import common, plots
 from fastmlp.exceptions import CommandError
 from fastmlp.presets import PRESETS
 
+LAYER_SEPARATOR = "x"
+"""Separates layer sizes on the command line: ``256x128`` is ``hidden_layer_sizes=(256, 128)``."""
+
+NOT_SWEEPABLE = ("callbacks",)
+"""Estimator parameters that cannot take values from the command line."""
+
 
 def add_parser(commands) -> None:
     """The ``sweep`` subcommand's options."""
@@ -148,10 +154,9 @@ def _sweep_client(args: argparse.Namespace):
 
 
 def _sweep_value(value) -> str:
-    from fastmlp import sweeps
 
     if isinstance(value, tuple):
-        return sweeps.LAYER_SEPARATOR.join(str(size) for size in value)
+        return LAYER_SEPARATOR.join(str(size) for size in value)
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -272,12 +277,11 @@ def parse_value(name: str, text: str) -> Any:
     ValueError
         If ``name`` is unknown (the message lists the allowed names) or ``text`` does not parse.
     """
-    from fastmlp import sweeps
 
     defaults = _estimator_defaults()
-    allowed = sorted(set(defaults) - set(sweeps.NOT_SWEEPABLE))
+    allowed = sorted(set(defaults) - set(NOT_SWEEPABLE))
     if name not in allowed:
-        hint = " (it cannot be set from the command line)" if name in sweeps.NOT_SWEEPABLE else ""
+        hint = " (it cannot be set from the command line)" if name in NOT_SWEEPABLE else ""
         raise ValueError(
             f"unknown parameter {name!r}{hint}; the parameters that can be swept are: "
             f"{', '.join(allowed)}"
@@ -285,7 +289,7 @@ def parse_value(name: str, text: str) -> Any:
     lowered = text.lower()
     try:
         if name == "hidden_layer_sizes":
-            return tuple(int(size) for size in lowered.split(sweeps.LAYER_SEPARATOR))
+            return tuple(int(size) for size in lowered.split(LAYER_SEPARATOR))
         if name == "batch_size" and lowered == "auto":
             return "auto"
         if name in ("random_state", "dtype") and lowered == "none":
@@ -313,10 +317,9 @@ def parse_value(name: str, text: str) -> Any:
 
 
 def _type_name(name: str, default: Any) -> str:
-    from fastmlp import sweeps
 
     if name == "hidden_layer_sizes":
-        return f"layer sizes such as 128 or 256{sweeps.LAYER_SEPARATOR}128"
+        return f"layer sizes such as 128 or 256{LAYER_SEPARATOR}128"
     if name == "batch_size":
         return "an integer or auto"
     if name == "random_state":

@@ -11,6 +11,7 @@ mini-batches, the batch buffers, the divergence guard).
 import contextlib
 import copy
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -160,6 +161,19 @@ def make_optimizer(params: dict, network: Network) -> StochasticOptimizer:
     )
 
 
+class EpochSettings(NamedTuple):
+    """The estimator's settings an epoch follows."""
+
+    batch_size: int
+    """Samples per step, at most ``n_samples``."""
+    alpha: float
+    """L2 strength."""
+    shuffle: bool
+    """Visit the rows in a new random order every epoch."""
+    n_epochs: int
+    """The fit's ``max_iter``, the horizon of the ``"cosine"`` schedule."""
+
+
 class Epochs:
     """The epochs of one fit: one shuffled pass over (X, y) per call, guarded.
 
@@ -180,16 +194,10 @@ class Epochs:
         uint8 or the network's dtype, C-contiguous.
     y : ndarray of shape (n_samples,) int64, or (n_samples, k) float
         Class indices, or regression targets.
-    batch_size : int
-        Samples per step, at most ``n_samples``.
-    alpha : float
-        L2 strength.
-    shuffle : bool
-        Visit the rows in a new random order every epoch.
+    settings : EpochSettings
+        The batch size, L2 strength, shuffling and number of epochs.
     rng : numpy.random.Generator
         Draws the orders.
-    n_epochs : int
-        The fit's ``max_iter``, the horizon of the ``"cosine"`` schedule.
     check_input : bool, default=False
         X has not been checked for NaN and infinity yet: the first epoch checks
         each batch as it reads it (raising ValueError, weights untouched).
@@ -203,20 +211,17 @@ class Epochs:
         optimizer: StochasticOptimizer,
         X: np.ndarray,
         y: np.ndarray,
-        batch_size: int,
-        alpha: float,
-        shuffle: bool,
+        settings: "EpochSettings",
         rng: np.random.Generator,
         *,
-        n_epochs: int,
         check_input: bool = False,
         sample_weight: np.ndarray | None = None,
     ) -> None:
         self.network, self.optimizer = network, optimizer
         self.targets = kernels.make_targets(y, sample_weight, network.dtype)
-        self.n_epochs = n_epochs
+        batch_size, self.alpha, self.shuffle, self.n_epochs = settings
         self.check_input = check_input
-        self.alpha, self.shuffle, self.rng = alpha, shuffle, rng
+        self.rng = rng
         self.n_samples = X.shape[0]
         # the per-sample steps train unweighted class labels only (weights all 1 are
         # the unweighted fit, as the mini-batch steps would compute it)
