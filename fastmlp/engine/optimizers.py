@@ -7,6 +7,15 @@ call per step, from what [compiled][fastmlp.engine.optimizers.StochasticOptimize
 hands them. Learning-rate schedules and the "should we stop" decision follow
 ``sklearn.neural_network._stochastic_optimizers`` so that hyper-parameters mean
 the same thing in both libraries.
+
+Not all of the update lives here yet: the compiled arithmetic is
+``kernels.sgd_update`` and ``kernels.adam_update``, Adam's bias-corrected step
+size (``lr_t``) is computed in ``steps._update``, the batch-1 SGD step is
+written inline in ``steps._sample_step``, and the ``Solver`` tuple with the
+``SGD``/``ADAM`` codes is defined in ``steps``. Moving them here changes the
+compiled steps' bodies and signatures, which is issue 29 item 3's work (the
+named tuples of the compiled entry points); the plain-NumPy specification of
+both updates is [fastmlp.engine.reference][fastmlp.engine.reference].
 """
 
 import math
