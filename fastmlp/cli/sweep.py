@@ -61,19 +61,39 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the flags and the grid, fit every point on the cluster, rank and report."""
-    import importlib.util
-
-    from fastmlp import extras
-
-    if importlib.util.find_spec("distributed") is None:
-        raise CommandError(extras.missing_message("distributed", "fastmlp sweep"))
     from tqdm.auto import tqdm
 
     from fastmlp import sweeps
     from fastmlp.datasets import load_dataset
 
-    # Everything the user typed is checked before the data is loaded or a cluster starts,
-    # the cheap flags first; the grid on its description before any point exists.
+    grid, params, points = checked(args)
+    # the cluster first: an unreachable scheduler fails before the data loads, and an
+    # embedded cluster's workers start while it does
+    with _sweep_client(args) as client:
+        (x_train, y_train), test = load_dataset(
+            args.dataset, data_home=args.data_home, mirror=args.mirror
+        )
+        progress = tqdm(total=len(points), unit="point", desc=f"sweep on {args.dataset}",
+                        disable=None, leave=False)
+        started = time.perf_counter()
+        results = sweeps.sweep(grid, x_train, y_train, params=params, client=client,
+                               callback=lambda result: progress.update())
+        seconds = time.perf_counter() - started
+        progress.close()
+    report(args, results, list(grid), seconds, len(x_train), test)
+    return 0
+
+
+def checked(args: argparse.Namespace) -> tuple[dict, dict, list]:
+    """The grid, the shared parameters and the points, every flag checked before the data
+    is loaded or a cluster starts: the cheap flags first, the grid on its description
+    before any point exists."""
+    import importlib.util
+
+    from fastmlp import extras, sweeps
+
+    if importlib.util.find_spec("distributed") is None:
+        raise CommandError(extras.missing_message("distributed", "fastmlp sweep"))
     if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers must be at least 1; got {args.workers}.")
     if not args.connect_timeout > 0:
@@ -88,30 +108,22 @@ def run(args: argparse.Namespace) -> int:
         common.check_output_path("--out", args.out)
     if args.plot:
         common.check_plot_path(args.plot)
+    return grid, params, points
 
-    # the cluster first: an unreachable scheduler fails before the data loads, and an
-    # embedded cluster's workers start while it does
-    with _sweep_client(args) as client:
-        (x_train, y_train), (x_test, y_test) = load_dataset(
-            args.dataset, data_home=args.data_home, mirror=args.mirror
-        )
-        progress = tqdm(total=len(points), unit="point", desc=f"sweep on {args.dataset}",
-                        disable=None, leave=False)
-        started = time.perf_counter()
-        results = sweeps.sweep(grid, x_train, y_train, params=params, client=client,
-                               callback=lambda result: progress.update())
-        seconds = time.perf_counter() - started
-        progress.close()
 
+def report(args, results, names: list[str], seconds: float, n_train: int, test) -> None:
+    """The CSV and plot asked for, the best point's test accuracy, and the table or JSON."""
+    from fastmlp import sweeps
+
+    x_test, y_test = test
     ranking = sweeps.ranked(results)
-    names = list(grid)
     if args.out:
         _write_sweep_csv(args.out, ranking, names)
     if args.plot:
         plots.plot_sweep(args.plot, results, names, args.dataset, _sweep_value)
     best = sweeps.best(results)  # ValueError, exit 1, if every point failed
     test_accuracy = best.model.score(x_test, y_test)  # the test set's only use
-    n_val = sweeps.default_validation_size(len(x_train))
+    n_val = sweeps.default_validation_size(n_train)
     workers = sorted({result.worker for result in results if result.worker})
     if args.json:
         print(json.dumps({
@@ -120,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             "test_accuracy": test_accuracy, "n_validation": n_val, "n_test": len(y_test),
             "seconds": seconds, "workers": workers, "out": args.out, "plot": args.plot,
         }))
-        return 0
+        return
     print(_format_sweep_table(ranking, names))
     failed = sum(not result.ok for result in results)
     print()
@@ -134,7 +146,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"results      {args.out}")
     if args.plot:
         print(f"plot         {args.plot}")
-    return 0
 
 
 def _sweep_client(args: argparse.Namespace):
