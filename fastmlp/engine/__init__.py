@@ -1,9 +1,11 @@
 """The engine: the flat parameter buffer, the optimizers and the compiled training
 and prediction steps, with the processor and threading settings they run under.
 
-Nothing here checks user input; the estimators ([fastmlp.multilayer][fastmlp.multilayer])
-hand it checked arrays. Importing this package imports no submodule, so
-``import fastmlp`` stays free of Numba.
+The estimators ([fastmlp.multilayer][fastmlp.multilayer]) hand it checked
+arrays; where the engine meets raw input (a NaN found mid-epoch, prediction's
+fast path), it calls back into [fastmlp.validation][fastmlp.validation] for the
+message. Importing this package imports no submodule, so ``import fastmlp``
+stays free of Numba.
 
 Which path runs when:
 
