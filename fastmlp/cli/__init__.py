@@ -1,10 +1,9 @@
 """The ``fastmlp`` command: train, save and evaluate models on MNIST-style data or your own.
 
-One module per subcommand: [train][fastmlp.cli.train] (a classifier, or a
-regressor on float targets), [evaluate][fastmlp.cli.evaluate],
-[download][fastmlp.cli.download] and [sweep][fastmlp.cli.sweep] (a grid of fits
-on a Dask cluster, [fastmlp.sweeps][fastmlp.sweeps]); what they share is in
-[common][fastmlp.cli.common] and their figures in [plots][fastmlp.cli.plots].
+One module per subcommand: ``train`` (a classifier, or a regressor on float
+targets), ``evaluate``, ``download`` and ``sweep`` (a grid of fits on a Dask
+cluster, [fastmlp.sweeps][fastmlp.sweeps]); what they share is in ``common``
+and their figures in ``plots``.
 Every flag and path is checked before any download or training starts. Errors
 reach the user as one line on stderr naming the flag or file and the fix, with
 a non-zero exit code; ``--debug`` shows the traceback instead. Exit codes: 0
