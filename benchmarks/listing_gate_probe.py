@@ -9,7 +9,7 @@ shard size of split batches) both ways:
 - ``dense``: gather and scale the rows, then the forward product and the
   weight gradient through Numba's ``np.dot`` (BLAS on one thread, as shards run it);
 - ``listed``: ``listing.list_rows``, ``listing.forward`` and
-  ``listing.weight_gradient``, the path of [fastmlp.listing][fastmlp.listing].
+  ``listing.weight_gradient``, the path of [fastmlp.engine.listing][fastmlp.engine.listing].
 
 It prints microseconds per shard (best of 7 repeats over 20,000 rows) and
 dense / listed: above 1, listing pays. ``network.lists_nonzeros`` gates on
@@ -26,7 +26,7 @@ import time
 import numpy as np
 from numba import njit
 
-from fastmlp import listing, threads
+from fastmlp.engine import listing, threads
 
 WIDTHS = (16, 32, 64, 100, 128, 256)
 DENSITIES = (0.05, 0.1, 0.19, 0.3, 0.5)

@@ -51,7 +51,8 @@ def _best(call, n: int = 10) -> tuple[float, float]:
 
 
 def main() -> None:
-    from fastmlp import MLPClassifier, load_mnist, predict_kernels
+    from fastmlp import MLPClassifier, load_mnist
+    from fastmlp.engine import predict_kernels
 
     (x_train, y_train), (x_test, _) = load_mnist()
     x8 = x_test.reshape(len(x_test), -1)

@@ -36,8 +36,8 @@ import time
 import numpy as np
 from numba import njit
 
-from fastmlp import listing, threads
-from fastmlp.listing import list_nonzero
+from fastmlp.engine import listing, threads
+from fastmlp.engine.listing import list_nonzero
 
 VARIANTS = ("dense", "dense, 1 BLAS thread", "sparse", "sparse, lists ready", "listed")
 SHAPES = ((16, 128), (128, 64), (128, 128), (128, 1024))  # (hidden units, batch)
@@ -86,7 +86,7 @@ def sparse_products(X, rows, W, D, Z, G, index, value, counts, repeats, list_onc
 
 @njit(cache=True, error_model="numpy")
 def listed_products(X, rows, W, D, Z, G, nonzeros, repeats):
-    """The same Z and G through fastmlp.listing, as the engine runs them."""
+    """The same Z and G through fastmlp.engine.listing, as the engine runs them."""
     scale = np.float32(1 / 255)
     m = rows.shape[0]
     for _ in range(repeats):

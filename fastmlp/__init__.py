@@ -19,8 +19,8 @@ _LAZY = {
     "DatasetError": "fastmlp.exceptions",
     "ModelFileError": "fastmlp.exceptions",
     "ConcurrentFitError": "fastmlp.exceptions",
-    "load": "fastmlp.estimator",
-    "load_with_metadata": "fastmlp.estimator",
+    "load": "fastmlp.fitted",
+    "load_with_metadata": "fastmlp.fitted",
     "sweep": "fastmlp.sweeps",
 }
 

@@ -3,14 +3,14 @@
 The files are the publishers' original gzip-compressed IDX files, fetched from a
 list of mirrors tried in order and pinned by sha256 and size, so no mirror can
 feed us different data, nor more of it than the file holds
-([`fastmlp.downloads`][fastmlp.downloads] bounds every download in size and time).
+([`fastmlp.data.downloads`][fastmlp.data.downloads] bounds every download in size and time).
 They are kept in ``<cache>/<data set>/<original file name>``, where the cache is
 ``data_home=``, else ``$FASTMLP_DATA_DIR``, else ``pooch.os_cache("fastmlp")``.
 ``mirror=`` or ``$FASTMLP_MIRROR`` names a base URL (or local folder) laid out
 the same way, tried before the publishers' mirrors.
 
 Parsed arrays are also cached as ``.npy`` beside the raw files, with a digest
-checked on every load ([`fastmlp.cache`][fastmlp.cache]): decompressing the
+checked on every load ([`fastmlp.data.cache`][fastmlp.data.cache]): decompressing the
 training images takes about 0.3 s, loading the ``.npy`` a tenth of that.
 Processes filling one cache take turns through a file lock, and every file is
 written atomically with the permissions the umask allows.
@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fastmlp import cache, downloads
 from fastmlp.atomic import file_kind, new_file_mode
+from fastmlp.data import cache, downloads
+from fastmlp.data.idx import read_idx
 from fastmlp.exceptions import DatasetError, SpecialFileError
-from fastmlp.idx import read_idx
 
 __all__ = [
     "DATASETS",
@@ -80,7 +80,7 @@ class DatasetSpec:
         train labels, test images, test labels.
     sizes : tuple of int
         Each file's size in bytes, in the same order; no download may exceed it
-        by more than [`DownloadLimits.size_margin`][fastmlp.downloads.DownloadLimits].
+        by more than [`DownloadLimits.size_margin`][fastmlp.data.downloads.DownloadLimits].
     """
 
     name: str

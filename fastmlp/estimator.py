@@ -2,9 +2,10 @@
 
 The training loop is [BaseMultilayerPerceptron][fastmlp.multilayer.BaseMultilayerPerceptron]'s,
 shared with [MLPRegressor][fastmlp.regressor.MLPRegressor]; the classifier
-adds its parameters, class labels and probabilities. Parameter and input
-checks live in [fastmlp.validation][fastmlp.validation], the model file format
-in [fastmlp.persistence][fastmlp.persistence]; [load][fastmlp.estimator.load]
+adds its parameters, class labels and probabilities. Parameter checks live in
+[fastmlp.parameters][fastmlp.parameters], input checks in
+[fastmlp.validation][fastmlp.validation], the model file format
+in [fastmlp.persistence][fastmlp.persistence]; [load][fastmlp.fitted.load]
 reads either estimator back.
 """
 
@@ -12,8 +13,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fastmlp import fitguard, persistence, prediction, training, validation
+from fastmlp import fitguard, targets, validation
 from fastmlp.base import ClassifierMixin
+from fastmlp.engine import prediction, training
 from fastmlp.multilayer import BaseMultilayerPerceptron
 
 
@@ -357,7 +359,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return len(self.classes_)
 
     def _split(self, y, rng):
-        return validation.stratified_rows(y, self.validation_fraction, rng)
+        return targets.stratified_rows(y, self.validation_fraction, rng)
 
     def _validation_score(self, X_val, y_val, weights) -> float:
         hits = np.argmax(self._network.forward(X_val), axis=1) == y_val
@@ -369,62 +371,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         )
 
 
-def load(path) -> BaseMultilayerPerceptron:
-    """Read a model written by [MLPClassifier.save][fastmlp.estimator.MLPClassifier.save]
-    or ``MLPRegressor.save``: the estimator that was saved.
+# ``fastmlp.estimator.load`` was the reader's path before it moved beside ``save``.
+from fastmlp.fitted import load, load_with_metadata  # noqa: E402
 
-    Available as ``fastmlp.load``. The file is read with ``allow_pickle=False``
-    (format: [fastmlp.persistence][fastmlp.persistence]).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The model file.
-
-    Returns
-    -------
-    MLPClassifier or MLPRegressor
-        The fitted model, with its optimizer state (``callbacks`` is None).
-
-    Raises
-    ------
-    ModelFileError
-        A ``ValueError`` naming the file: it is corrupt, truncated, not a
-        fastmlp model, inconsistent or of a newer format.
-    FileNotFoundError
-        ``path`` does not exist.
-
-    Examples
-    --------
-    >>> import fastmlp
-    >>> (x_train, y_train), (x_test, y_test) = fastmlp.load_mnist()
-    >>> model = fastmlp.MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
-    >>> model.fit(x_train[:2_000], y_train[:2_000]).save("digits.npz")
-    >>> restored = fastmlp.load("digits.npz")
-    >>> restored
-    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
-    >>> bool((restored.predict(x_test) == model.predict(x_test)).all())
-    True
-    """
-    return load_with_metadata(path)[0]
-
-
-def load_with_metadata(path) -> tuple[BaseMultilayerPerceptron, dict]:
-    """[load][fastmlp.estimator.load], also returning the metadata given at save time.
-
-    Returns
-    -------
-    model : MLPClassifier or MLPRegressor
-        As from [load][fastmlp.estimator.load].
-    metadata : dict
-        The ``metadata`` dict passed to ``save`` (empty if none was).
-    """
-    return persistence.read(path, _restore)
-
-
-def _restore(state: dict) -> BaseMultilayerPerceptron:
-    """The saved estimator's class, restored from ``state``."""
-    from fastmlp.regressor import MLPRegressor
-
-    kind = MLPRegressor if state["estimator"] == "MLPRegressor" else MLPClassifier
-    return kind._from_state(state)
+__all__ = ["MLPClassifier", "load", "load_with_metadata"]

@@ -2,7 +2,8 @@
 
 Everything here works on a fitted model and never trains it: the fitted
 attributes that are views of the network (``coefs_``, ``intercepts_``, ...),
-the output layer's activations for new X, the one fitted-state test, ``save``,
+the output layer's activations for new X, the one fitted-state test, ``save``
+and [load][fastmlp.fitted.load],
 and the state API that model files go through (``_get_state``, ``_from_state``,
 ``_set_state``: private, as the state's layout is the file format's business).
 [MLPClassifier][fastmlp.estimator.MLPClassifier] and
@@ -15,9 +16,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp import persistence, prediction, training, validation
+from fastmlp import modelstate, parameters, persistence, validation
+from fastmlp.engine import prediction, training
+from fastmlp.engine.network import Network
 from fastmlp.exceptions import NotFittedError, compatible
-from fastmlp.network import Network
 
 
 class FittedMLP:
@@ -43,7 +45,7 @@ class FittedMLP:
 
     @coefs_.setter
     def coefs_(self, values: Sequence[np.ndarray]) -> None:
-        validation.assign_layers(self._fitted_network().coefs, values, "coefs_")
+        modelstate.assign_layers(self._fitted_network().coefs, values, "coefs_")
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
@@ -55,7 +57,7 @@ class FittedMLP:
 
     @intercepts_.setter
     def intercepts_(self, values: Sequence[np.ndarray]) -> None:
-        validation.assign_layers(self._fitted_network().intercepts, values, "intercepts_")
+        modelstate.assign_layers(self._fitted_network().intercepts, values, "intercepts_")
 
     @property
     def n_layers_(self) -> int:
@@ -117,7 +119,7 @@ class FittedMLP:
     def save(self, path, metadata: dict | None = None) -> None:
         """Write the fitted model to one ``.npz`` file.
 
-        Read it back with [fastmlp.load][fastmlp.estimator.load]. The file
+        Read it back with [fastmlp.load][fastmlp.fitted.load]. The file
         holds the parameters, the hyper-parameters (without ``callbacks``),
         ``classes_``, the fitted attributes and the optimizer state: what
         ``predict``, ``score``, ``warm_start`` and ``partial_fit`` need (format:
@@ -137,7 +139,7 @@ class FittedMLP:
             device or socket, each left untouched.
         metadata : dict, optional
             JSON-serializable values stored alongside, returned by
-            [load_with_metadata][fastmlp.estimator.load_with_metadata].
+            [load_with_metadata][fastmlp.fitted.load_with_metadata].
 
         Raises
         ------
@@ -195,18 +197,18 @@ class FittedMLP:
         network = self._fitted_network()
         params = self.get_params()
         del params["callbacks"]  # functions cannot be stored
-        if not validation.NON_NEGATIVE_INT(params["random_state"]):
+        if not parameters.NON_NEGATIVE_INT(params["random_state"]):
             params["random_state"] = None  # a RandomState or Generator object
         attributes = {
             name: getattr(self, name)
-            for name in validation.FITTED_ATTRIBUTES
+            for name in modelstate.FITTED_ATTRIBUTES
             if name in self.__dict__
         }
         if "feature_names_in_" in attributes:
             attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
         optimizer = self.__dict__.get("_optimizer")
         optimizer = None if optimizer is None else optimizer.state()
-        validation.check_finite_buffers(network.params, optimizer)  # or it would not load
+        modelstate.check_finite_buffers(network.params, optimizer)  # or it would not load
         return {
             "hyperparams": params,
             "architecture": dict(self._architecture),
@@ -221,16 +223,16 @@ class FittedMLP:
     @staticmethod
     def _check_state(state: dict) -> None:
         """Raise ValueError for a state ``_from_state`` refuses, without building the model."""
-        validation.check_fields(
-            state["hyperparams"], validation.PARAMETER_CONSTRAINTS, "hyper-parameters"
+        parameters.check_fields(
+            state["hyperparams"], parameters.PARAMETER_CONSTRAINTS, "hyper-parameters"
         )
-        validation.check_state(state)
+        modelstate.check_state(state)
 
     @classmethod
     def _from_state(cls, state: dict) -> "FittedMLP":
         """A fitted model from what ``_get_state`` returned."""
         hyperparams = dict(state["hyperparams"])
-        validation.check_fields(hyperparams, cls._parameter_constraints, "hyper-parameters")
+        parameters.check_fields(hyperparams, cls._parameter_constraints, "hyper-parameters")
         if isinstance(hyperparams.get("hidden_layer_sizes"), list):
             hyperparams["hidden_layer_sizes"] = tuple(hyperparams["hidden_layer_sizes"])
         model = cls(**hyperparams)
@@ -258,7 +260,7 @@ class FittedMLP:
 
     def _set_state(self, state: dict) -> None:
         """Restore the fitted network and attributes: only known ones, each checked."""
-        self.__dict__.update(validation.check_state(state))
+        self.__dict__.update(modelstate.check_state(state))
         params, architecture = state["params"], self._architecture
         network = Network(state["layer_sizes"], architecture["activation"],
                           architecture["output_activation"], architecture["loss"], params.dtype)
@@ -272,3 +274,68 @@ class FittedMLP:
             params = {**self.get_params(), "solver": optimizer["kind"]}
             self._optimizer = training.make_optimizer(params, network)
             self._optimizer.load_state(optimizer)
+
+
+# -- reading a model file back: the other half of save ----------------------------------
+
+
+def load(path) -> FittedMLP:
+    """Read a model written by [MLPClassifier.save][fastmlp.estimator.MLPClassifier.save]
+    or ``MLPRegressor.save``: the estimator that was saved.
+
+    Available as ``fastmlp.load``. The file is read with ``allow_pickle=False``
+    (format: [fastmlp.persistence][fastmlp.persistence]).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    MLPClassifier or MLPRegressor
+        The fitted model, with its optimizer state (``callbacks`` is None).
+
+    Raises
+    ------
+    ModelFileError
+        A ``ValueError`` naming the file: it is corrupt, truncated, not a
+        fastmlp model, inconsistent or of a newer format.
+    FileNotFoundError
+        ``path`` does not exist.
+
+    Examples
+    --------
+    >>> import fastmlp
+    >>> (x_train, y_train), (x_test, y_test) = fastmlp.load_mnist()
+    >>> model = fastmlp.MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    >>> model.fit(x_train[:2_000], y_train[:2_000]).save("digits.npz")
+    >>> restored = fastmlp.load("digits.npz")
+    >>> restored
+    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    >>> bool((restored.predict(x_test) == model.predict(x_test)).all())
+    True
+    """
+    return load_with_metadata(path)[0]
+
+
+def load_with_metadata(path) -> tuple[FittedMLP, dict]:
+    """[load][fastmlp.fitted.load], also returning the metadata given at save time.
+
+    Returns
+    -------
+    model : MLPClassifier or MLPRegressor
+        As from [load][fastmlp.fitted.load].
+    metadata : dict
+        The ``metadata`` dict passed to ``save`` (empty if none was).
+    """
+    return persistence.read(path, _restore)
+
+
+def _restore(state: dict) -> FittedMLP:
+    """The saved estimator's class, restored from ``state``."""
+    from fastmlp.estimator import MLPClassifier
+    from fastmlp.regressor import MLPRegressor
+
+    kind = MLPRegressor if state["estimator"] == "MLPRegressor" else MLPClassifier
+    return kind._from_state(state)

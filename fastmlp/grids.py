@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from fastmlp import numeric, validation
+from fastmlp import memory, numeric, parameters
 
 MAX_POINTS = 10_000
 """Points a sweep runs at most: checking them alone takes seconds beyond this, and the
@@ -119,12 +119,12 @@ def check_grid(
             if sizes is None:
                 continue  # not layer sizes: the point's check names it
             layer_sizes = (n_features, *sizes, n_classes)
-            validation.check_memory(hidden, layer_sizes, dtype, solver)
+            parameters.check_memory(hidden, layer_sizes, dtype, solver)
             # a returned model keeps its parameters and its optimizer's buffers
             copies = 3 if solver == "adam" else 2
-            model_bytes += (validation.n_parameters(layer_sizes) * np.dtype(dtype).itemsize
+            model_bytes += (parameters.n_parameters(layer_sizes) * np.dtype(dtype).itemsize
                             * copies * others)
-    available = validation.physical_memory()
+    available = memory.physical_memory()
     if available is not None and model_bytes > available:
         raise ValueError(
             f"the grid's {n_points:,} fitted models would need about {model_bytes / 1e9:,.1f} "
@@ -146,6 +146,6 @@ def _model_dtype(dtype: Any, data_dtype: Any) -> np.dtype:
 
 def _sizes(hidden: Any) -> tuple[int, ...] | None:
     """Layer sizes as a tuple of positive ints, or None if ``hidden`` is not valid ones."""
-    if not any(check(hidden) for check in validation.PARAMETER_CONSTRAINTS["hidden_layer_sizes"]):
+    if not any(check(hidden) for check in parameters.PARAMETER_CONSTRAINTS["hidden_layer_sizes"]):
         return None
-    return validation.hidden_sizes(hidden)
+    return parameters.hidden_sizes(hidden)

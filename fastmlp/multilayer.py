@@ -4,7 +4,7 @@
 orchestrates a fit: it checks the parameters, the input and the sample
 weights, initializes the network, runs the epoch loop (shuffling, early
 stopping, learning-rate schedules, divergence guard, callbacks) and hands
-every numerical pass to [Network][fastmlp.network.Network]. The two estimators
+every numerical pass to [Network][fastmlp.engine.network.Network]. The two estimators
 are thin: each says what its targets are, how they are encoded and split, and
 how a validation split is scored (accuracy or R²), as scikit-learn's
 ``BaseMultilayerPerceptron`` leaves to its two subclasses.
@@ -15,11 +15,12 @@ import warnings
 
 import numpy as np
 
-from fastmlp import numeric, sparse, targets, training, validation
+from fastmlp import numeric, parameters, targets
 from fastmlp.base import BaseEstimator
+from fastmlp.engine import csr, training
+from fastmlp.engine.network import Network
 from fastmlp.exceptions import ConvergenceWarning, compatible
 from fastmlp.fitted import FittedMLP
-from fastmlp.network import Network
 
 UNCHANGED = "$UNCHANGED$"  # scikit-learn's marker for "keep this request as it is"
 
@@ -43,7 +44,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
     ``_n_outputs``, ``_split``, ``_validation_score`` and ``_chance_loss``.
     """
 
-    _parameter_constraints: dict = validation.PARAMETER_CONSTRAINTS
+    _parameter_constraints: dict = parameters.PARAMETER_CONSTRAINTS
 
     # -- metadata routing: which methods take sample_weight -------------------------------
 
@@ -98,7 +99,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
     # -- training loop ------------------------------------------------------------------
 
     def _validate_params(self) -> None:
-        validation.check_fields(self.get_params(), self._parameter_constraints, "parameters")
+        parameters.check_fields(self.get_params(), self._parameter_constraints, "parameters")
 
     def _fit(self, X, y, incremental, sample_weight=None, coef_init=None, intercept_init=None,
              **target_options):
@@ -127,11 +128,11 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
                 self.__dict__.clear()
                 self.__dict__.update(before)
                 raise
-        batch_size = validation.check_batch_size(self.batch_size, X.shape[0])
+        batch_size = parameters.check_batch_size(self.batch_size, X.shape[0])
+        settings = training.EpochSettings(batch_size, self.alpha, self.shuffle, self.max_iter)
         epochs = training.Epochs(
-            self._network, self._optimizer, X, y, batch_size, self.alpha, self.shuffle, rng,
-            check_input=not self.early_stopping, n_epochs=self.max_iter,
-            sample_weight=weights,
+            self._network, self._optimizer, X, y, settings, rng,
+            check_input=not self.early_stopping, sample_weight=weights,
         )
         self._run_epochs(epochs, int(X.shape[0]), incremental, validation_set)
         return self
@@ -141,7 +142,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
         self._validate_params()
         reset = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
         if not reset:
-            validation.check_same_architecture(self, self._fitted_architecture(), incremental)
+            parameters.check_same_architecture(self, self._fitted_architecture(), incremental)
         # Without a validation split, the first epoch checks X for NaN and infinity
         # as it reads each batch, instead of a separate pass over all of X.
         X = self._validate_X(X, reset=reset, check_finite=self.early_stopping)
@@ -149,7 +150,7 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
         weights = targets.check_sample_weight(sample_weight, X.shape[0], dtype)
         y = self._encode_targets(y, X.shape[0], dtype, reset=reset, incremental=incremental,
                                  **target_options)
-        return X, y, weights, validation.check_random_state(self.random_state)
+        return X, y, weights, parameters.check_random_state(self.random_state)
 
     def _hold_out(self, X, y, weights, rng):
         """Split off the validation set of early stopping: (X, y, weights) to train on,
@@ -160,8 +161,8 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
                 "sample_weight is zero for every sample left for training after the "
                 "validation split; give more samples a positive weight."
             )
-        held_out = (sparse.take(X, val), y[val], None if weights is None else weights[val])
-        return (sparse.take(X, train), y[train],
+        held_out = (csr.take(X, val), y[val], None if weights is None else weights[val])
+        return (csr.take(X, train), y[train],
                 None if weights is None else weights[train], held_out)
 
     def _run_epochs(self, epochs, n_samples: int, incremental: bool, validation_set) -> None:
@@ -230,10 +231,10 @@ class BaseMultilayerPerceptron(FittedMLP, BaseEstimator):
     # -- setup ------------------------------------------------------------------------
 
     def _initialize(self, X: np.ndarray, rng: np.random.Generator, n_outputs: int) -> None:
-        hidden = validation.hidden_sizes(self.hidden_layer_sizes)
+        hidden = parameters.hidden_sizes(self.hidden_layer_sizes)
         layer_sizes = (X.shape[1], *hidden, n_outputs)
         dtype = numeric.float_dtype(self.dtype, X)
-        validation.check_memory(self.hidden_layer_sizes, layer_sizes, dtype, self.solver)
+        parameters.check_memory(self.hidden_layer_sizes, layer_sizes, dtype, self.solver)
         shaping = self._shaping()
         try:
             network = Network(

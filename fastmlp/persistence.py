@@ -15,7 +15,7 @@ loading a model never runs code from the file. It holds:
 - ``estimator`` (format 3): ``"MLPClassifier"`` or ``"MLPRegressor"``, the
   class ``fastmlp.load`` returns (files of formats 1 and 2 hold classifiers).
 - ``params``, ``layer_sizes``: the flat parameter buffer (weights then biases,
-  see [Network][fastmlp.network.Network]), shape (n_params,), in the model's
+  see [Network][fastmlp.engine.network.Network]), shape (n_params,), in the model's
   dtype (float32 or float64); the units per layer, int64.
 - ``architecture`` (format 2): JSON of the fitted network's ``activation``,
   ``output_activation`` and ``loss``, as they were at fit. With ``layer_sizes``
@@ -44,7 +44,7 @@ loading a model never runs code from the file. It holds:
   swapped or edited) is refused. It guards against damage and stray edits, not
   forgery. Files without one, written by earlier versions, still load.
 
-Reading checks before it reads (through [npyfile][fastmlp.npyfile], the one
+Reading checks before it reads (through [npyfile][fastmlp.data.npyfile], the one
 header reader): the file must be a regular file (a FIFO, folder or device is
 refused without being opened in a way that could block); every member must be
 ``<key>.npy`` for a key above, each once (NumPy would serve a bare ``params``
@@ -77,10 +77,11 @@ from typing import TypeVar
 
 import numpy as np
 
-from fastmlp import npyfile
 from fastmlp.atomic import atomic_write
+from fastmlp.data import npyfile
+from fastmlp.data.npyfile import open_regular
 from fastmlp.exceptions import DamagedFileError, ModelFileError, SpecialFileError
-from fastmlp.npyfile import open_regular
+from fastmlp.parameters import n_parameters
 
 FORMAT = "fastmlp-model"
 FORMAT_VERSION = 3
@@ -354,11 +355,6 @@ def _check_layers(sizes: np.ndarray) -> tuple[int, ...]:
     if sizes.ndim != 1 or sizes.size < 2 or (sizes < 1).any():
         raise _Damaged(f"layer_sizes {sizes.tolist()[:8]} are not 2 or more sizes >= 1")
     return tuple(int(n) for n in sizes.tolist())
-
-
-def n_parameters(layer_sizes: tuple[int, ...]) -> int:
-    """Weights and biases of a network of ``layer_sizes``, as a Python int."""
-    return sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
 
 
 def _decode(arrays: dict, version: int) -> tuple[dict, dict]:

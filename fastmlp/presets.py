@@ -1,19 +1,8 @@
 """Named training recipes: the models ``fastmlp train --preset NAME`` trains."""
 
 PRESETS = {
-    # Chosen by docs/scripts/preset_search.py (batch 128/256/512 x Adam 3e-3-2e-2 x a
-    # cosine schedule over 3-5 epochs, seeds 0-4): 97.5 % MNIST test accuracy after 3
-    # epochs for 4 or 5 of the 5 seeds (97.47-97.79 %: the products' rounding, and so
-    # the run, changes with the BLAS thread count), after 4 for every seed, ending at
-    # 97.94-98.06 %. Others reached 97.5 % later for more seeds, or ended below 97.8 %.
-    # Re-run on 2026-12-04 with batches split between threads (batch 128/256/512 x
-    # 5e-3-1.5e-2 x 3-4 epochs): still 3 epochs for seeds 0-3 and 4 for seed 4, ending
-    # at 97.96-98.06 %; 1e-2 over 3 epochs reached 97.5 % with more margin but ended at
-    # 97.68-97.86 %, 8e-3 over 4 epochs at 3 epochs for every seed but with 97.50-97.66 %.
-    # Re-run the same way after the first layer of sparse batches skipped its zeros
-    # (2026-12-04, later): 3 epochs for all five seeds (97.54-97.79 % then), ending at
-    # 98.00-98.06 %; 1e-2 over 3 epochs and 128 at 8e-3 over 3 ended below 97.8 % for
-    # some seeds.
+    # Chosen by docs/scripts/preset_search.py; the search, its results and how to re-run
+    # it: docs/design.md, "How the default preset was chosen".
     "default": dict(
         hidden_layer_sizes=(128,), activation="relu", output_activation="softmax",
         loss="log_loss", solver="adam", learning_rate="cosine", learning_rate_init=1e-2,

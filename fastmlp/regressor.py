@@ -10,15 +10,16 @@ over samples and outputs.
 
 from collections.abc import Callable, Sequence
 
-from fastmlp import fitguard, targets, training, validation
+from fastmlp import fitguard, parameters, targets
 from fastmlp.base import RegressorMixin
+from fastmlp.engine import training
 from fastmlp.multilayer import BaseMultilayerPerceptron
 
 _CONSTRAINTS = {
-    name: constraints for name, constraints in validation.PARAMETER_CONSTRAINTS.items()
+    name: constraints for name, constraints in parameters.PARAMETER_CONSTRAINTS.items()
     if name != "output_activation"
 }
-_CONSTRAINTS["loss"] = [validation.Options(("squared_error",))]
+_CONSTRAINTS["loss"] = [parameters.Options(("squared_error",))]
 
 
 class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):

@@ -9,7 +9,7 @@ other value dtype is converted to the model's float type, with a warning.
 The structure and the values are checked here, in one vectorized pass over
 the stored entries, so the compiled steps can trust them: a malformed
 matrix, NaN or infinity, or a value beyond a float32 model's range each get
-one clear error. The result is a [csr.Rows][fastmlp.csr.Rows].
+one clear error. The result is a [csr.Rows][fastmlp.engine.csr.Rows].
 """
 
 import sys
@@ -17,7 +17,8 @@ import warnings
 
 import numpy as np
 
-from fastmlp import csr, inputscale, predict_kernels
+from fastmlp import inputscale
+from fastmlp.engine import csr
 from fastmlp.exceptions import DataConversionWarning, compatible
 
 _KEPT = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))
@@ -149,36 +150,3 @@ def _check_values(indptr, indices, data, dtype) -> None:
                 f"Input X holds values beyond {np.dtype(dtype)}'s range (+-{limit:.3g}); scale "
                 "X or use dtype='float64'."
             )
-
-
-def most_entries(X: csr.Rows, rows: int) -> int:
-    """The most stored entries that any ``rows`` rows of X hold: the size of a
-    batch's listing."""
-    lengths = np.diff(X.indptr)
-    if rows >= lengths.shape[0]:
-        return int(lengths.sum())
-    return int(np.partition(lengths, lengths.shape[0] - rows)[-rows:].sum())
-
-
-def take(X, rows: np.ndarray):
-    """The rows ``X[rows]`` (indices or a mask): a C-contiguous array for dense X,
-    new CSR rows for Rows."""
-    if not isinstance(X, csr.Rows):
-        return np.ascontiguousarray(X[rows])
-    rows = np.flatnonzero(rows) if rows.dtype == np.bool_ else rows
-    lengths = np.diff(X.indptr)[rows]
-    indptr = np.zeros(rows.shape[0] + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    positions = (np.repeat(X.indptr[rows] - indptr[:-1], lengths)
-                 + np.arange(indptr[-1], dtype=np.int64))
-    return csr.Rows(indptr, X.indices[positions], X.data[positions],
-                    np.array([rows.shape[0], X.shape[1]], dtype=np.int64))
-
-
-def outputs(network, X: csr.Rows) -> np.ndarray:
-    """The network's output activations for CSR rows, over their stored entries."""
-    out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
-    scale = 1 / 255 if X.dtype == np.uint8 else 1.0
-    predict_kernels.predict_rows(X, scale, network.params, predict_kernels.layer_meta(network),
-                                 predict_kernels.OUTPUTS, out, np.empty(0, dtype=np.int64))
-    return out

@@ -19,12 +19,9 @@ that need it, so ``import fastmlp`` and training never load it.
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
 import math
 import os
-import time
-import types
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,19 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from fastmlp import cluster, extras, grids, threads
+from fastmlp import cluster, extras, grids, sweeptask
 from fastmlp.exceptions import SchedulerError
 from fastmlp.presets import PRESETS
 
 VALIDATION_SIZE = 10_000
 """Training samples held out for validation when no validation set is given: the last 10,000
 (the last sixth of smaller training sets)."""
-
-LAYER_SEPARATOR = "x"
-"""Separates layer sizes on the command line: ``256x128`` is ``hidden_layer_sizes=(256, 128)``."""
-
-NOT_SWEEPABLE = ("callbacks",)
-"""Estimator parameters that cannot take values from the command line."""
 
 
 @dataclass
@@ -169,129 +160,6 @@ def expand_grid(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Sequence]])
         for combination in itertools.product(*(one[name] for name in names)):
             points.append(dict(zip(names, combination, strict=True)))
     return points
-
-
-def parse_grid(specs: Sequence[str]) -> dict[str, list]:
-    """A grid from command-line strings ``"name=value,value,..."``.
-
-    Each value is parsed by the parameter's type: integers, floats,
-    ``true``/``false``, strings as they are, ``none`` where None is allowed,
-    and layer sizes as ``256x128`` (two hidden layers) or ``64``.
-
-    Parameters
-    ----------
-    specs : sequence of str
-        For example ``["hidden_layer_sizes=16,64x32", "learning_rate_init=1e-3,3e-3"]``.
-
-    Returns
-    -------
-    dict
-        Parameter name to the list of parsed values.
-
-    Raises
-    ------
-    ValueError
-        A spec without ``=``, a name given twice or unknown (the message lists
-        the allowed names), a value that does not parse as the parameter's type,
-        or more than ``grids.MAX_POINTS`` points (counted before any is parsed).
-    """
-    texts: dict[str, list[str]] = {}
-    for spec in specs:
-        name, sep, text = spec.partition("=")
-        name = name.strip()
-        if not sep or not name or not text.strip():
-            raise ValueError(
-                f"--grid {spec!r}: expected NAME=VALUE[,VALUE...], e.g. "
-                "hidden_layer_sizes=16,64 or learning_rate_init=1e-3,3e-3"
-            )
-        if name in texts:
-            raise ValueError(f"--grid {name} is given twice; list all its values in one --grid")
-        texts[name] = text.split(",")
-    grids.check_count(math.prod(len(items) for items in texts.values()))  # before parsing
-    return {name: [parse_value(name, item.strip()) for item in items]
-            for name, items in texts.items()}
-
-
-def parse_value(name: str, text: str) -> Any:
-    """One command-line value of estimator parameter ``name``, parsed by its type.
-
-    The type is read off ``MLPClassifier``'s default for the parameter, with
-    ``hidden_layer_sizes``, ``batch_size`` (``auto`` or an integer),
-    ``random_state`` and ``dtype`` (each may be ``none``) handled by name.
-
-    Parameters
-    ----------
-    name : str
-        A parameter of ``MLPClassifier``.
-    text : str
-        The value as typed.
-
-    Returns
-    -------
-    object
-        The value ``MLPClassifier`` takes.
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is unknown (the message lists the allowed names) or ``text`` does not parse.
-    """
-    defaults = _estimator_defaults()
-    allowed = sorted(set(defaults) - set(NOT_SWEEPABLE))
-    if name not in allowed:
-        hint = " (it cannot be set from the command line)" if name in NOT_SWEEPABLE else ""
-        raise ValueError(
-            f"unknown parameter {name!r}{hint}; the parameters that can be swept are: "
-            f"{', '.join(allowed)}"
-        )
-    lowered = text.lower()
-    try:
-        if name == "hidden_layer_sizes":
-            return tuple(int(size) for size in lowered.split(LAYER_SEPARATOR))
-        if name == "batch_size" and lowered == "auto":
-            return "auto"
-        if name in ("random_state", "dtype") and lowered == "none":
-            return None
-        if name in ("batch_size", "random_state"):
-            return int(text)
-        if name == "dtype":
-            return text
-        default = defaults[name]
-        if isinstance(default, bool):
-            if lowered in ("true", "1", "yes"):
-                return True
-            if lowered in ("false", "0", "no"):
-                return False
-            raise ValueError
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            return float(text)
-        return text
-    except ValueError:
-        raise ValueError(
-            f"--grid {name}: cannot read {text!r} as {_type_name(name, defaults[name])}"
-        ) from None
-
-
-def _type_name(name: str, default: Any) -> str:
-    if name == "hidden_layer_sizes":
-        return f"layer sizes such as 128 or 256{LAYER_SEPARATOR}128"
-    if name == "batch_size":
-        return "an integer or auto"
-    if name == "random_state":
-        return "an integer or none"
-    if isinstance(default, bool):
-        return "true or false"
-    return {int: "an integer", float: "a number"}.get(type(default), "a string")
-
-
-@functools.cache
-def _estimator_defaults() -> Mapping[str, Any]:
-    from fastmlp import MLPClassifier
-
-    # read once: a grid of thousands of values would otherwise inspect the signature per value
-    return types.MappingProxyType(MLPClassifier().get_params())
 
 
 def base_params(params: Mapping[str, Any] | str | None) -> dict:
@@ -667,7 +535,7 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
     # Load the estimator and its compiled kernels on every worker now, in parallel, so
     # that the first point of each worker does not count that second as fit time. A
     # worker that cannot (no fastmlp installed) fails each of its points with the reason.
-    client.run(_warm_up, {**base, **points[0]}, on_error="ignore")
+    client.run(sweeptask.warm_up, {**base, **points[0]}, on_error="ignore")
     # broadcast: one copy per worker, sent once; tasks then find the data where they run
     # (a worker that joins later fetches it from a peer once, not per task). Keys of our
     # own, named after the sweep: no time spent hashing the data, cancelling them at the
@@ -679,7 +547,7 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
     shared = [scattered[name] for name in names]
     futures = {
         client.submit(
-            _fit_point, {**base, **point}, *shared, key=f"fastmlp-sweep-{run}-{index}",
+            sweeptask.fit_point, {**base, **point}, *shared, key=f"fastmlp-sweep-{run}-{index}",
         ): index
         for index, point in enumerate(points)
     }
@@ -694,7 +562,7 @@ def _run(client, base: dict, points: list[dict], data: tuple, callback) -> list[
             except CancelledError as error:  # we cancel only after this loop
                 raise _data_lost(error, results, client) from None
             except Exception as error:
-                outcome = {"error": _describe(error)}
+                outcome = {"error": sweeptask.describe(error)}
             result = SweepResult(index=index, params=points[index], **outcome)
             results[index] = result
             if callback is not None:
@@ -716,88 +584,6 @@ def _data_lost(error: BaseException, results: list, client) -> Exception:
         f"points, and Dask cancelled the rest ({getattr(error, 'reason', error)}); run the "
         "sweep again on workers that stay up"
     )
-
-
-def _describe(error: BaseException) -> str:
-    message = " ".join(str(error).split())
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
-
-
-def _fit_point(params: dict, X, y, X_val, y_val) -> dict:
-    """The task: fit one point on the worker it runs on and score it on the validation set.
-
-    Returns the fields of a ``SweepResult`` other than ``index`` and ``params``;
-    an exception of the fit is caught and returned as ``error``.
-    """
-    from fastmlp import MLPClassifier
-    from fastmlp.exceptions import ConvergenceWarning
-
-    worker = _worker_address()
-    epoch_seconds: list[float] = []
-    user_callbacks = params.get("callbacks")
-
-    def time_epoch(model, info: dict) -> None:
-        epoch_seconds.append(info["seconds"])
-
-    model = MLPClassifier(**{**params, "callbacks": [*(user_callbacks or ()), time_epoch]})
-    started = time.perf_counter()
-    try:
-        with _one_thread_per_fit(), warnings.catch_warnings():
-            # a fixed epoch budget is the point of a sweep; not converging is expected
-            warnings.simplefilter("ignore", category=ConvergenceWarning)
-            # overflow warnings of a diverging point would only repeat its recorded error
-            warnings.simplefilter("ignore", category=RuntimeWarning)
-            model.fit(X, y)
-            seconds = time.perf_counter() - started
-            accuracy = float(model.score(X_val, y_val))
-    except Exception as error:
-        return {
-            "error": _describe(error), "worker": worker,
-            "seconds": time.perf_counter() - started,
-            "loss_curve": [float(loss) for loss in getattr(model, "loss_curve_", [])],
-        }
-    model.set_params(callbacks=user_callbacks)  # the timer is ours, and not picklable
-    return {
-        "validation_accuracy": accuracy, "seconds": seconds,
-        "samples_per_s": model.t_ / sum(epoch_seconds) if sum(epoch_seconds) > 0 else None,
-        "loss_curve": [float(loss) for loss in model.loss_curve_], "worker": worker,
-        "model": model,
-    }
-
-
-def _worker_address() -> str | None:
-    from distributed import get_worker
-
-    try:
-        return get_worker().address
-    except ValueError:  # not on a worker
-        return None
-
-
-@contextmanager
-def _one_thread_per_fit() -> Iterator[None]:
-    """BLAS and Numba run single-threaded for the task.
-
-    A worker of n threads runs n fits at once, so one thread each fills its
-    cores exactly; more would oversubscribe them (two single-threaded workers
-    on two cores, each fit spawning a second BLAS thread, run slower).
-    """
-    import numba
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with threads.thread_pools().limit(limits=1):
-            yield
-    finally:
-        numba.set_num_threads(previous)
-
-
-def _warm_up(params: dict) -> None:
-    """Run on every worker before the points: loads the estimator, its kernels and threadpoolctl."""
-    check_params(params)  # loads the estimator and its kernels
-    with _one_thread_per_fit():
-        pass
 
 
 def _json_value(value: Any) -> Any:

@@ -3,7 +3,8 @@ regression targets.
 
 Class labels are checked in [fastmlp.validation][fastmlp.validation]; this
 module holds what [MLPRegressor][fastmlp.regressor.MLPRegressor] needs instead
-(targets, a random validation split, R²) and the sample weights both
+(targets, a random validation split, R²), the classifier's stratified split,
+and the sample weights both
 estimators take, with scikit-learn's meaning: a sample of weight 2 counts as
 two copies of it in every batch's mean loss.
 """
@@ -177,3 +178,35 @@ def r2_score(y_true, y_pred, sample_weight=None) -> float:
     scores[varying] = 1 - residual[varying] / total[varying]
     scores[~varying & (residual != 0)] = 0.0
     return float(scores.mean())
+
+
+def stratified_split(X: np.ndarray, y: np.ndarray, fraction: float, rng: np.random.Generator):
+    """Hold out about ``fraction`` of every class for validation.
+
+    Returns
+    -------
+    X_train, y_train, X_val, y_val : ndarray
+        C-contiguous row subsets of X and y.
+    """
+    train, val_rows = stratified_rows(y, fraction, rng)
+    return (np.ascontiguousarray(X[train]), y[train],
+            np.ascontiguousarray(X[val_rows]), y[val_rows])
+
+
+def stratified_rows(y: np.ndarray, fraction: float, rng: np.random.Generator):
+    """The rows of [stratified_split][fastmlp.targets.stratified_split]: a
+    boolean mask of the training rows and the sorted validation rows."""
+    val_rows = []
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        val_rows.append(members[: int(round(fraction * len(members)))])
+    val_rows = np.sort(np.concatenate(val_rows))
+    if val_rows.size == 0 or val_rows.size == y.size:
+        raise ValueError(
+            f"validation_fraction={fraction} leaves an empty training or validation set for "
+            f"{y.size} samples; change validation_fraction or set early_stopping=False."
+        )
+    train = np.ones(y.size, dtype=bool)
+    train[val_rows] = False
+    return train, val_rows
+

@@ -31,8 +31,9 @@ def warm_up_slice(params: dict, n_samples: int) -> int:
     return min(n_samples, max(WARM_UP_SAMPLES, 2 * batch))
 
 
-def warm_up(params: dict, X, y, notice=sys.stderr, notice_after: float = NOTICE_AFTER) -> float:
-    """One untimed epoch of ``MLPClassifier(**params)`` on a slice of ``X``, ``y``.
+def warm_up(params: dict, X, y, notice=sys.stderr, notice_after: float = NOTICE_AFTER,
+            estimator=None) -> float:
+    """One untimed epoch of ``estimator(**params)`` on a slice of ``X``, ``y``.
 
     Parameters
     ----------
@@ -45,6 +46,8 @@ def warm_up(params: dict, X, y, notice=sys.stderr, notice_after: float = NOTICE_
         ``notice_after`` seconds (a cold cache); None writes nothing.
     notice_after : float, optional
         Seconds before the notice.
+    estimator : class, optional
+        The estimator of the fit to come; None is ``MLPClassifier``.
 
     Returns
     -------
@@ -63,7 +66,8 @@ def warm_up(params: dict, X, y, notice=sys.stderr, notice_after: float = NOTICE_
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # one epoch on a few samples does not converge
-            fastmlp.MLPClassifier(**dict(params, max_iter=1, callbacks=None)).fit(
+            estimator = estimator or fastmlp.MLPClassifier
+            estimator(**dict(params, max_iter=1, callbacks=None)).fit(
                 X[::step][:n], y[::step][:n]
             )
     except Exception:  # noqa: BLE001

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fastmlp import cache, datasets, downloads
+from fastmlp import datasets
+from fastmlp.data import cache, downloads
 from fastmlp.datasets import DatasetSpec
 
 MNIST_FILES = [fname for fname, _ in datasets.DATASETS["mnist"].files]

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import fastmlp
-from fastmlp import cache
+from fastmlp.data import cache
 from fastmlp.exceptions import ModelFileError
 
 # bytes that steer NumPy's header parser into its many error paths

@@ -86,7 +86,7 @@ def rendered_defaults() -> list:
 
 def test_reference_pages_found() -> None:
     paths = documented_objects()
-    assert "fastmlp.estimator.MLPClassifier" in paths and "fastmlp.network" in paths
+    assert "fastmlp.estimator.MLPClassifier" in paths and "fastmlp.engine.network" in paths
     ids = [case.id for case in rendered_defaults()]
     assert "fastmlp.estimator.MLPClassifier(activation)" in ids
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from fastmlp import baseline
+from fastmlp.engine.network import Network, TrainingInput, Workspace
+from fastmlp.engine.optimizers import SGDOptimizer
 from fastmlp.estimator import MLPClassifier
-from fastmlp.network import Network, TrainingInput, Workspace
-from fastmlp.solvers import SGDOptimizer
 
 N = 2000
 LR = 0.01

@@ -9,7 +9,7 @@ import pooch
 import pytest
 
 import fastmlp
-from fastmlp import cli
+from fastmlp import cli, metrics
 
 FAST = ["--epochs", "1", "--hidden", "16", "--batch-size", "256"]
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
@@ -136,10 +136,10 @@ def test_version_and_usage_errors(capsys):
 
 
 def test_confusion_matrix_helper():
-    labels, matrix = cli.confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]))
+    labels, matrix = metrics.confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]))
     assert labels.tolist() == [0, 1, 2]
     assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
-    text = cli.format_confusion_matrix(labels, matrix)
+    text = metrics.format_confusion_matrix(labels, matrix)
     assert text.splitlines()[1].split() == ["0", "1", "1", "0"]
 
 

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from fastmlp import cli, warmup
+from fastmlp import cli, metrics, warmup
 from fastmlp.datasets import CLASS_NAMES
 
 
@@ -26,7 +26,7 @@ def _data_file(tmp_path, n=600, n_features=20, seed=0):
 def test_default_preset_compiles_before_the_timed_fit(tmp_path, capsys, monkeypatch):
     calls = []
 
-    def fake_warm_up(params, X, y, notice=None):
+    def fake_warm_up(params, X, y, notice=None, estimator=None):
         calls.append(dict(params))
         time.sleep(0.01)
         return 12.5
@@ -109,11 +109,11 @@ def test_sweep_help_documents_every_option(capsys):
 def test_confusion_matrix_rows_show_class_names():
     labels = np.arange(10)
     names = CLASS_NAMES["fashion-mnist"]
-    text = cli.format_confusion_matrix(labels, np.eye(10, dtype=np.int64) * 1000, names)
+    text = metrics.format_confusion_matrix(labels, np.eye(10, dtype=np.int64) * 1000, names)
     rows = text.splitlines()
     assert rows[2].split()[:2] == ["1", "Trouser"] and "9 Ankle boot" in rows[10]
     assert len(names) == 10
-    plain = cli.format_confusion_matrix(labels, np.eye(10, dtype=np.int64))
+    plain = metrics.format_confusion_matrix(labels, np.eye(10, dtype=np.int64))
     assert plain.splitlines()[2].split()[0] == "1" and "Trouser" not in plain
 
 

@@ -32,7 +32,8 @@ from datahelp import (
     wait_for,
 )
 
-from fastmlp import cache, datasets, downloads
+from fastmlp import datasets
+from fastmlp.data import cache, downloads
 from fastmlp.datasets import DatasetError
 
 # -- group 3: a parsed copy whose contents differ is never served -------------------------

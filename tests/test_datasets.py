@@ -21,7 +21,8 @@ from datahelp import (
     tiny_dataset,
 )
 
-from fastmlp import cache, datasets, downloads
+from fastmlp import datasets
+from fastmlp.data import cache, downloads
 from fastmlp.datasets import DatasetError, DatasetSpec
 
 

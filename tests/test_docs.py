@@ -144,7 +144,7 @@ def _doctests() -> list:
 
     finder = doctest.DocTestFinder(exclude_empty=True)
     params = []
-    for info in pkgutil.iter_modules(fastmlp.__path__, "fastmlp."):
+    for info in pkgutil.walk_packages(fastmlp.__path__, "fastmlp."):
         module = importlib.import_module(info.name)
         for test in finder.find(module, info.name):
             if test.examples:
@@ -173,5 +173,5 @@ def test_public_docstrings_have_examples() -> None:
     names = {case.values[0].name for case in _doctests()}
     for name in ("fastmlp.estimator.MLPClassifier", "fastmlp.regressor.MLPRegressor",
                  "fastmlp.datasets.load_dataset",
-                 "fastmlp.estimator.load", "fastmlp.sweeps.sweep"):
+                 "fastmlp.fitted.load", "fastmlp.sweeps.sweep"):
         assert name in names, f"{name} has no Examples section"

@@ -26,9 +26,10 @@ from datahelp import (
     trickle,
 )
 
-from fastmlp import cache, datasets, downloads
+from fastmlp import datasets
+from fastmlp.data import cache, downloads
+from fastmlp.data.downloads import Mirror
 from fastmlp.datasets import DatasetError
-from fastmlp.downloads import Mirror
 
 
 @pytest.fixture

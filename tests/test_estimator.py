@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import fastmlp
+from fastmlp.engine import reference
+from fastmlp.engine.network import Network
 from fastmlp.estimator import MLPClassifier
-from fastmlp.network import Network
 
 FAST = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
 
@@ -314,7 +315,7 @@ def test_invscaling_steps_with_decayed_rate(blobs):
     for target, value in zip(net.coefs + net.intercepts, coefs + intercepts, strict=True):
         target[...] = value
     for t in (0, 40, 80):
-        _, grads = net.gradients(X, y.astype(np.int64), alpha)
+        _, grads = reference.gradients(net, X, y.astype(np.int64), alpha)
         net.params[:] -= lr0 / (t + 1) ** power_t * grads
     assert model.n_iter_ == 3
     for p, q in zip(params_of(model), [*net.coefs, *net.intercepts], strict=True):
@@ -341,7 +342,7 @@ def test_cosine_steps_with_half_cosine_rates(blobs):
         target[...] = value
     rates = [lr0 * (1 + np.cos(np.pi * k / n_epochs)) / 2 for k in range(n_epochs)]
     for rate in rates:
-        _, grads = net.gradients(X, y.astype(np.int64), 0.0)
+        _, grads = reference.gradients(net, X, y.astype(np.int64), 0.0)
         net.params[:] -= rate * grads
     for p, q in zip(params_of(model), [*net.coefs, *net.intercepts], strict=True):
         np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
@@ -544,47 +545,6 @@ def test_out_of_range_numbers_name_the_argument(name, value, blobs):
     _fit_raises(name, *blobs(n=30), **{name: value})
 
 
-def test_every_parameter_has_a_constraint_and_the_defaults_meet_them():
-    from fastmlp import options, validation
-
-    assert set(validation.PARAMETER_CONSTRAINTS) == set(MLPClassifier._get_param_names())
-    validation.validate_params(MLPClassifier().get_params())
-    # the string choices are the option table's, not a copy
-    choices = {
-        name: constraint.values
-        for name, constraints in validation.PARAMETER_CONSTRAINTS.items()
-        for constraint in constraints
-        if isinstance(constraint, validation.Options) and constraint.values != ("auto",)
-    }
-    assert choices == {
-        "activation": options.ACTIVATIONS, "solver": options.SOLVERS,
-        "learning_rate": options.LEARNING_RATES, "loss": options.LOSSES,
-        "output_activation": options.OUTPUT_ACTIVATIONS, "weight_init": options.WEIGHT_INITS,
-        "dtype": options.DTYPES,
-    }
-
-
-def test_documented_choices_and_defaults_are_the_option_table():
-    """The option names live in fastmlp.options; the docstring's choice sets and the
-    signature's defaults must say the same (first entry = default)."""
-    import inspect
-    import re
-
-    from fastmlp import options
-
-    table = {
-        "activation": options.ACTIVATIONS, "solver": options.SOLVERS,
-        "learning_rate": options.LEARNING_RATES, "loss": options.LOSSES,
-        "output_activation": options.OUTPUT_ACTIVATIONS, "weight_init": options.WEIGHT_INITS,
-    }
-    documented = dict(re.findall(r"^\s*(\w+) : \{([^}]*)\}", MLPClassifier.__doc__, re.M))
-    defaults = inspect.signature(MLPClassifier).parameters
-    for name, names in table.items():
-        assert tuple(re.findall(r'"(\w+)"', documented[name])) == names, name
-        assert defaults[name].default == names[0], name
-    assert tuple(re.findall(r'"(\w+)"', documented["dtype"])) == options.DTYPES
-
-
 def test_predict_before_fit(blobs):
     X, _ = blobs(n=10)
     model = MLPClassifier()
@@ -669,9 +629,9 @@ def test_absurd_layer_sizes_name_the_parameter_before_allocating(blobs, hidden):
 def test_memory_check_counts_the_training_buffers(blobs, monkeypatch, solver, fits):
     """784-1000-3 float64: 0.8 M parameters, 6.3 MB each copy; SGD keeps 5 copies
     (31 MB), Adam 7 (44 MB). With 40 MB of memory, SGD fits and Adam does not."""
-    from fastmlp import validation
+    from fastmlp import memory
 
-    monkeypatch.setattr(validation, "physical_memory", lambda: 40_000_000)
+    monkeypatch.setattr(memory, "physical_memory", lambda: 40_000_000)
     X, y = blobs(n=30, n_features=784)
     model = MLPClassifier(hidden_layer_sizes=(1000,), max_iter=1, solver=solver,
                           dtype="float64")
@@ -925,7 +885,7 @@ def test_ordinary_runs_end_far_below_the_blow_up_threshold(blobs, kwargs, n_clas
     """The threshold is 10 uniform guesses at the end of a run; ordinary runs, with
     20 % label noise, unscaled features and step sizes near the edge of stability,
     end below 1, and the check passes where an epoch on the way spiked above 10."""
-    from fastmlp.training import chance_loss
+    from fastmlp.engine.training import chance_loss
 
     X, y = blobs(n=300, n_features=12, n_classes=n_classes, spread=2.0)
     y = np.where(np.random.default_rng(1).random(len(y)) < 0.2, 0, y)  # 20 % label noise
@@ -939,8 +899,8 @@ def test_ordinary_runs_end_far_below_the_blow_up_threshold(blobs, kwargs, n_clas
 
 def test_blow_up_threshold_on_mnist_presets(mnist_slice):
     """The two presets, two epochs each, stay far below the threshold on real data."""
+    from fastmlp.engine.training import chance_loss
     from fastmlp.presets import PRESETS
-    from fastmlp.training import chance_loss
 
     x8, y = mnist_slice
     for name, params in PRESETS.items():

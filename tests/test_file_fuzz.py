@@ -41,8 +41,8 @@ def test_mutated_data_files_are_one_dataset_error(tmp_path):
     """`--data` files go through the same member and header reader."""
     from filefuzz import mutate_bytes
 
+    from fastmlp.data.npzdata import load_npz
     from fastmlp.exceptions import DatasetError
-    from fastmlp.npzdata import load_npz
 
     rng = np.random.default_rng(0)
     path = tmp_path / "d.npz"

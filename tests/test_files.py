@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp import atomic, cache, npyfile
+from fastmlp import atomic
+from fastmlp.data import cache, npyfile
+from fastmlp.data.npzdata import load_npz
 from fastmlp.exceptions import DamagedFileError, DatasetError, ModelFileError, SpecialFileError
-from fastmlp.npzdata import load_npz
 
 pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
@@ -376,7 +377,7 @@ def test_the_package_has_one_npy_header_reader():
     import pathlib
 
     package = pathlib.Path(fastmlp.__file__).parent
-    readers = [path.name for path in package.glob("*.py")
+    readers = [path.name for path in package.rglob("*.py")
                if "read_array_header" in path.read_text() or "read_magic" in path.read_text()]
     assert readers == ["npyfile.py"]
 
@@ -495,7 +496,7 @@ def test_a_planted_lock_link_is_refused_and_not_followed(tmp_path, monkeypatch):
 
 
 def test_a_full_cache_disk_is_blamed_on_the_cache_not_the_mirror(tmp_path, monkeypatch):
-    from fastmlp import downloads
+    from fastmlp.data import downloads
 
     def full(self, data):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -1,10 +1,10 @@
 """Gradients and optimizer steps of the engine against independent references.
 
-Three references, none of which shares code with :mod:`fastmlp.network`:
+Three references, none of which shares code with :mod:`fastmlp.engine.network`:
 
-* central finite differences of ``Network.loss``;
-* a forward/backward pass and scikit-learn's SGD/Adam update formulas written
-  out below in plain NumPy (float64);
+* central finite differences of ``reference.loss`` (the kernels run from Python);
+* the plain-NumPy specification of :mod:`fastmlp.engine.reference`: a
+  forward/backward pass and scikit-learn's SGD/Adam update formulas (float64);
 * the mini-batch path itself, for the fused per-sample kernel.
 """
 
@@ -13,9 +13,9 @@ import itertools
 import numpy as np
 import pytest
 
-from fastmlp import network, threads
-from fastmlp.network import Network, TrainingInput, Workspace
-from fastmlp.solvers import AdamOptimizer, SGDOptimizer
+from fastmlp.engine import network, reference, threads
+from fastmlp.engine.network import Network, TrainingInput, Workspace
+from fastmlp.engine.optimizers import AdamOptimizer, SGDOptimizer
 
 HIDDEN = ("identity", "logistic", "tanh", "relu")
 OUTPUT = ("logistic", "softmax")
@@ -27,127 +27,6 @@ N_SAMPLES = 8
 # finite-difference steps below never cross it.
 RELU_MARGIN = 1e-3
 FD_STEP = 1e-6
-
-
-# -- plain NumPy reference --------------------------------------------------------------
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _hidden(z, kind):
-    if kind == "logistic":
-        return _sigmoid(z)
-    if kind == "tanh":
-        return np.tanh(z)
-    if kind == "relu":
-        return np.maximum(z, 0.0)
-    return z
-
-
-def _hidden_grad(z, kind):
-    if kind == "logistic":
-        s = _sigmoid(z)
-        return s * (1.0 - s)
-    if kind == "tanh":
-        return 1.0 - np.tanh(z) ** 2
-    if kind == "relu":
-        return (z > 0).astype(z.dtype)
-    return np.ones_like(z)
-
-
-def reference_pass(coefs, intercepts, X, y, hidden, output, loss, alpha):
-    """(mean loss, coef grads, intercept grads, hidden pre-activations), all float64.
-
-    coefs[i] is (n_in, n_out); X is float; y holds class indices.
-    """
-    coefs = [np.asarray(W, dtype=np.float64) for W in coefs]
-    intercepts = [np.asarray(b, dtype=np.float64) for b in intercepts]
-    X = np.asarray(X, dtype=np.float64)
-    n = X.shape[0]
-    activations, pre = [X], []
-    for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
-        z = activations[-1] @ W + b
-        pre.append(z)
-        if layer < len(coefs) - 1:
-            activations.append(_hidden(z, hidden))
-    z = pre[-1]
-    Y = np.zeros_like(z)
-    Y[np.arange(n), y] = 1.0
-    if output == "softmax":
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        p = e / e.sum(axis=1, keepdims=True)
-    else:
-        p = _sigmoid(z)
-    if loss == "log_loss":
-        if output == "softmax":
-            per_sample = -np.log(p[np.arange(n), y])
-        else:
-            per_sample = -(Y * np.log(p) + (1.0 - Y) * np.log(1.0 - p)).sum(axis=1)
-        dz = p - Y
-    else:
-        per_sample = ((p - Y) ** 2).sum(axis=1)
-        dp = 2.0 * (p - Y)
-        if output == "softmax":
-            dz = p * (dp - (dp * p).sum(axis=1, keepdims=True))
-        else:
-            dz = dp * p * (1.0 - p)
-    value = per_sample.mean() + 0.5 * alpha * sum((W**2).sum() for W in coefs) / n
-    dz = dz / n
-    grad_W = [None] * len(coefs)
-    grad_b = [None] * len(coefs)
-    for layer in range(len(coefs) - 1, -1, -1):
-        grad_W[layer] = activations[layer].T @ dz + alpha * coefs[layer] / n
-        grad_b[layer] = dz.sum(axis=0)
-        if layer > 0:
-            dz = (dz @ coefs[layer].T) * _hidden_grad(pre[layer - 1], hidden)
-    return value, grad_W, grad_b, pre[:-1]
-
-
-def flat(coefs, intercepts):
-    """The engine's documented flat layout: every weight matrix row-major, then biases."""
-    return np.concatenate([np.ravel(W) for W in coefs] + [np.ravel(b) for b in intercepts])
-
-
-class RefSGD:
-    """scikit-learn's SGDOptimizer.update, on lists of float64 arrays."""
-
-    def __init__(self, params, lr, momentum, nesterov):
-        self.lr, self.momentum, self.nesterov = lr, momentum, nesterov
-        self.velocities = [np.zeros_like(p) for p in params]
-
-    def step(self, params, grads):
-        updates = [
-            self.momentum * v - self.lr * g for v, g in zip(self.velocities, grads, strict=True)
-        ]
-        self.velocities = updates
-        if self.nesterov:
-            updates = [
-                self.momentum * v - self.lr * g for v, g in zip(self.velocities, grads, strict=True)
-            ]
-        return [p + u for p, u in zip(params, updates, strict=True)]
-
-
-class RefAdam:
-    """scikit-learn's AdamOptimizer.update, on lists of float64 arrays."""
-
-    def __init__(self, params, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        self.lr0, self.beta_1, self.beta_2, self.epsilon = lr, beta_1, beta_2, epsilon
-        self.t = 0
-        self.ms = [np.zeros_like(p) for p in params]
-        self.vs = [np.zeros_like(p) for p in params]
-
-    def step(self, params, grads):
-        self.t += 1
-        b1, b2 = self.beta_1, self.beta_2
-        self.ms = [b1 * m + (1 - b1) * g for m, g in zip(self.ms, grads, strict=True)]
-        self.vs = [b2 * v + (1 - b2) * g**2 for v, g in zip(self.vs, grads, strict=True)]
-        lr = self.lr0 * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        return [
-            p - lr * m / (np.sqrt(v) + self.epsilon)
-            for p, m, v in zip(params, self.ms, self.vs, strict=True)
-        ]
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -163,7 +42,9 @@ def make_problem(hidden, seed=0, dtype=np.float64, n=N_SAMPLES, layers=LAYERS, z
         X = rng.normal(0.0, 1.0, (n, layers[0]))
         X[rng.random(X.shape) < zeros] = 0.0
         y = rng.permutation(np.arange(n) % layers[-1]).astype(np.int64)
-        pre = reference_pass(coefs, intercepts, X, y, hidden, "softmax", "log_loss", 0.0)[3]
+        pre = reference.forward_backward(
+            coefs, intercepts, X, y, hidden, "softmax", "log_loss", 0.0
+        )[3]
         if min(np.abs(z).min() for z in pre) > RELU_MARGIN:
             break
     else:  # pragma: no cover - the draw above succeeds within a few tries
@@ -196,16 +77,16 @@ def rel_diff(actual, expected):
 def test_gradients_match_finite_differences(hidden, output, loss, alpha):
     _, coefs, intercepts, X, y = make_problem(hidden)
     net = build(LAYERS, hidden, output, loss, np.float64, coefs, intercepts)
-    value, grads = net.gradients(X, y, alpha)
+    value, grads = reference.gradients(net, X, y, alpha)
     assert grads.shape == net.params.shape
 
     numeric = np.empty_like(grads)
     base = net.params.copy()
     for i in range(base.size):
         net.params[i] = base[i] + FD_STEP
-        up = net.loss(X, y, alpha)
+        up = reference.loss(net, X, y, alpha)
         net.params[i] = base[i] - FD_STEP
-        down = net.loss(X, y, alpha)
+        down = reference.loss(net, X, y, alpha)
         net.params[i] = base[i]
         numeric[i] = (up - down) / (2 * FD_STEP)
     np.testing.assert_array_equal(net.params, base)  # loss() must not touch parameters
@@ -220,12 +101,12 @@ def test_gradients_match_finite_differences(hidden, output, loss, alpha):
 def test_gradients_match_numpy_reference(hidden, output, loss, alpha):
     _, coefs, intercepts, X, y = make_problem(hidden, seed=1)
     net = build(LAYERS, hidden, output, loss, np.float64, coefs, intercepts)
-    value, grads = net.gradients(X, y, alpha)
-    ref_value, ref_W, ref_b, _ = reference_pass(
+    value, grads = reference.gradients(net, X, y, alpha)
+    ref_value, ref_W, ref_b, _ = reference.forward_backward(
         coefs, intercepts, X, y, hidden, output, loss, alpha
     )
     assert value == pytest.approx(ref_value, rel=1e-13)
-    assert rel_diff(grads, flat(ref_W, ref_b)) <= 1e-12
+    assert rel_diff(grads, reference.flat(ref_W, ref_b)) <= 1e-12
 
 
 @pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
@@ -240,15 +121,17 @@ def test_uint8_input_is_scaled_by_1_over_255(hidden, output, loss, dtype, tol):
     coefs = [rng.normal(0, 0.5, (a, b)) for a, b in zip(layers[:-1], layers[1:], strict=True)]
     intercepts = [rng.normal(0, 0.1, b) for b in layers[1:]]
     net = build(layers, hidden, output, loss, dtype, coefs, intercepts)
-    loss8, grads8 = net.gradients(X8, y, 0.1)
-    lossf, gradsf = net.gradients(Xf, y, 0.1)
+    loss8, grads8 = reference.gradients(net, X8, y, 0.1)
+    lossf, gradsf = reference.gradients(net, Xf, y, 0.1)
     assert grads8.dtype == gradsf.dtype == np.dtype(dtype)
     assert loss8 == pytest.approx(lossf, rel=tol)
     assert rel_diff(grads8, gradsf) <= tol
     assert rel_diff(net.forward(X8), net.forward(Xf)) <= tol
     # and against the reference on the scaled data, to be sure the scale is 1/255
-    ref_W, ref_b = reference_pass(coefs, intercepts, X8 / 255.0, y, hidden, output, loss, 0.1)[1:3]
-    assert rel_diff(grads8, flat(ref_W, ref_b)) <= tol
+    ref_W, ref_b = reference.forward_backward(
+        coefs, intercepts, X8 / 255.0, y, hidden, output, loss, 0.1
+    )[1:3]
+    assert rel_diff(grads8, reference.flat(ref_W, ref_b)) <= tol
 
 
 # -- mini-batch training steps -----------------------------------------------------------
@@ -263,11 +146,11 @@ OPTIMIZERS = {
 
 def _optimizers(spec, net, lr, ref_params):
     if spec["solver"] == "adam":
-        return AdamOptimizer(net.params.size, net.dtype, lr), RefAdam(ref_params, lr)
+        return AdamOptimizer(net.params.size, net.dtype, lr), reference.Adam(ref_params, lr)
     engine = SGDOptimizer(
         net.params.size, net.dtype, lr, "constant", spec["momentum"], spec["nesterov"]
     )
-    return engine, RefSGD(ref_params, lr, spec["momentum"], spec["nesterov"])
+    return engine, reference.SGD(ref_params, lr, spec["momentum"], spec["nesterov"])
 
 
 @pytest.mark.parametrize("listed", [False, True])
@@ -333,17 +216,17 @@ def _epoch_against_reference(monkeypatch, hidden, output, loss, optimizer, alpha
     total = 0.0
     for start in range(0, N_SAMPLES, batch_size):
         batch = rows[start : start + batch_size]
-        value, gW, gb, _ = reference_pass(
+        value, gW, gb, _ = reference.forward_backward(
             ref[:n_layers], ref[n_layers:], X[batch], y[batch], hidden, output, loss, alpha
         )
         total += value * batch.size
         ref = ref_opt.step(ref, gW + gb)
 
     assert net.params.dtype == np.dtype(dtype)
-    assert rel_diff(net.params, flat(ref[:n_layers], ref[n_layers:])) <= tol
+    assert rel_diff(net.params, reference.flat(ref[:n_layers], ref[n_layers:])) <= tol
     assert epoch_loss == pytest.approx(total / N_SAMPLES, rel=tol)
     # the step really moved the parameters
-    assert rel_diff(net.params, flat(coefs, intercepts)) > 1e-4
+    assert rel_diff(net.params, reference.flat(coefs, intercepts)) > 1e-4
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -377,7 +260,7 @@ def test_train_batches_with_uint8_input_matches_float_input(dtype):
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
 def test_per_sample_kernel_matches_minibatch_of_one(hidden, output, loss, alpha, layers):
     """train_per_sample (dense and zero-skipping) == train_batches with batch size 1.
-    First layers of 20 and 32 units run the vector loops (fastmlp.simd) on blocks
+    First layers of 20 and 32 units run the vector loops (fastmlp.engine.simd) on blocks
     of 16 units, 20 with a remainder of 4."""
     rng = np.random.default_rng(6)
     n = 25
@@ -403,4 +286,4 @@ def test_per_sample_kernel_matches_minibatch_of_one(hidden, output, loss, alpha,
         assert rel_diff(net.params, ref_net.params) <= 1e-12, (X.dtype, sparse)
         if alpha == 0:
             assert epoch_loss == pytest.approx(ref_loss, rel=1e-12)
-    assert rel_diff(ref_net.params, flat(coefs, intercepts)) > 1e-3
+    assert rel_diff(ref_net.params, reference.flat(coefs, intercepts)) > 1e-3

@@ -9,6 +9,7 @@ import tracemalloc
 import pytest
 
 from fastmlp import cli, grids, sweeps
+from fastmlp.cli import sweep as cli_sweep
 
 BASE = dict(hidden_layer_sizes=(16,), max_iter=1, random_state=0)
 FAST = 2.0  # seconds a refusal may take (it is milliseconds; room for a loaded CI machine)
@@ -17,7 +18,7 @@ SMALL = 20 * 2**20  # bytes a refusal may allocate (it is kilobytes)
 
 def _measured(call) -> tuple[BaseException, float, int]:
     """The error ``call`` raises, the seconds it took and the peak bytes it allocated."""
-    sweeps._estimator_defaults()  # loads the estimator, once per process, outside the measure
+    cli_sweep._estimator_defaults()  # loads the estimator, once per process, outside the measure
     tracemalloc.start()
     started = time.perf_counter()
     try:
@@ -67,7 +68,7 @@ def test_cli_counts_the_grid_before_parsing_a_value(monkeypatch, capsys):
     def no_work(*args, **kwargs):
         raise AssertionError("a value was parsed or data loaded before the grid was counted")
 
-    monkeypatch.setattr(sweeps, "parse_value", no_work)
+    monkeypatch.setattr(cli_sweep, "parse_value", no_work)
     monkeypatch.setattr("fastmlp.datasets.load_dataset", no_work)
     values = ",".join(str(i) for i in range(1000))
     argv = ["sweep", "--grid", f"alpha={values}", "--grid", f"tol={values}",
@@ -85,7 +86,7 @@ def test_cli_refuses_a_huge_layer_at_once_and_names_it(monkeypatch, capsys):
         raise AssertionError("the data was loaded before the grid was checked")
 
     monkeypatch.setattr("fastmlp.datasets.load_dataset", no_work)
-    sweeps._estimator_defaults()
+    cli_sweep._estimator_defaults()
     started = time.perf_counter()
     assert cli.main(["sweep", "--grid", "hidden_layer_sizes=30000000"]) == 1
     assert time.perf_counter() - started < FAST
@@ -96,9 +97,9 @@ def test_cli_refuses_a_huge_layer_at_once_and_names_it(monkeypatch, capsys):
 
 def test_the_memory_check_uses_the_float_type_fit_would_pick(monkeypatch):
     """uint8 data trains float32 models with dtype=None: half the bytes of float64."""
-    from fastmlp import validation
+    from fastmlp import memory
 
-    monkeypatch.setattr(validation, "physical_memory", lambda: 10**9)
+    monkeypatch.setattr(memory, "physical_memory", lambda: 10**9)
     grid = {"hidden_layer_sizes": [(40_000,)]}  # 31.8 million parameters, Adam: 7 copies
     assert grids.check_grid(grid, {}, 784, 10, data_dtype="uint8") == 1  # 0.9 GB
     with pytest.raises(ValueError, match=r"needs about 1\.8 GB, more than this machine's 1\.0"):

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fastmlp.data.idx import parse_idx, read_idx
 from fastmlp.exceptions import DatasetError
-from fastmlp.idx import parse_idx, read_idx
 
 CODES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 

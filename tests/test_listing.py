@@ -1,4 +1,4 @@
-"""The first layer of a mini-batch over its listed non-zero inputs (fastmlp.listing)
+"""The first layer of a mini-batch over its listed non-zero inputs (fastmlp.engine.listing)
 equals the dense products within rounding, for every width of vector blocks."""
 
 import warnings
@@ -6,7 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fastmlp import MLPClassifier, listing, network, simd
+from fastmlp import MLPClassifier
+from fastmlp.engine import listing, network, simd
 
 
 def _sparse_batch(m, d, dtype, seed=0):

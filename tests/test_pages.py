@@ -73,7 +73,11 @@ def test_no_commit_hashes_in_pages():
 def test_design_map_names_every_module():
     design = (ROOT / "docs" / "design.md").read_text()
     section = design.split("## Module map", 1)[1].split("\n## ", 1)[0]
-    modules = sorted(p.stem for p in (ROOT / "fastmlp").glob("*.py") if p.stem != "__init__")
+    package = ROOT / "fastmlp"
+    modules = sorted(
+        ".".join(p.relative_to(package).with_suffix("").parts).removesuffix(".__init__")
+        for p in package.rglob("*.py") if p.relative_to(package).parts != ("__init__.py",)
+    )
     missing = [m for m in modules if f"`fastmlp.{m}`" not in section]
     assert not missing, f"docs/design.md's module map lacks {missing}"
 

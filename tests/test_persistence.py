@@ -258,7 +258,8 @@ def test_the_format_module_imports_nothing_from_the_estimator():
             imported.add(node.module or "")
             imported.update(f"{node.module}.{alias.name}" for alias in node.names)
     assert imported, "the parse found no imports at all"
-    forbidden = ("fastmlp.estimator", "fastmlp.fitted", "fastmlp.network", "fastmlp.training")
+    forbidden = ("fastmlp.estimator", "fastmlp.fitted", "fastmlp.engine.network",
+                 "fastmlp.engine.training")
     assert not [name for name in imported if name.startswith(forbidden)]
     assert "importlib" not in imported and "__import__" not in inspect.getsource(persistence)
 
@@ -270,7 +271,7 @@ def test_every_exception_and_warning_class_is_defined_in_exceptions():
     import pkgutil
 
     found, elsewhere = set(), []
-    for info in pkgutil.iter_modules(fastmlp.__path__, "fastmlp."):
+    for info in pkgutil.walk_packages(fastmlp.__path__, "fastmlp."):
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
             if inspect.isclass(value) and issubclass(value, BaseException):

@@ -6,7 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fastmlp import MLPClassifier, predict_kernels, prediction
+from fastmlp import MLPClassifier
+from fastmlp.engine import predict_kernels, prediction
 
 
 def _fitted(X, y, hidden=(12,), activation="relu", output="softmax", dtype=None):

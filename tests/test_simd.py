@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from fastmlp import listing, simd
+from fastmlp.engine import listing, simd
 
 
 @njit

@@ -12,7 +12,8 @@ import pytest
 import scipy.sparse as sp
 
 import fastmlp
-from fastmlp import MLPClassifier, MLPRegressor, csr, listing, prediction, sparse
+from fastmlp import MLPClassifier, MLPRegressor, sparse
+from fastmlp.engine import csr, listing, prediction
 from fastmlp.exceptions import DataConversionWarning
 
 
@@ -265,10 +266,10 @@ def test_most_entries_and_take():
     X, _ = _problem(n=50)
     rows = sparse.validate(_model(), X, reset=True, dtype=None)
     lengths = np.diff(X.indptr)
-    assert sparse.most_entries(rows, 3) == np.sort(lengths)[-3:].sum()
-    assert sparse.most_entries(rows, 80) == X.nnz
+    assert csr.most_entries(rows, 3) == np.sort(lengths)[-3:].sum()
+    assert csr.most_entries(rows, 80) == X.nnz
     picked = np.array([4, 0, 5, 49])
-    taken = sparse.take(rows, picked)
+    taken = csr.take(rows, picked)
     assert isinstance(taken, csr.Rows)
     rebuilt = sp.csr_matrix((taken.data, taken.indices, taken.indptr), shape=tuple(taken.shape))
     np.testing.assert_array_equal(rebuilt.toarray(), X[picked].toarray())

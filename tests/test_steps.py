@@ -11,7 +11,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fastmlp import MLPClassifier, steps, threads
+from fastmlp import MLPClassifier
+from fastmlp.engine import steps, threads
 
 
 def _problem(n=300, d=20, seed=0):
@@ -260,7 +261,7 @@ def test_chunks_shrink_with_the_network():
 def test_subnormals_flushed_during_steps_only():
     """The compiled steps flush subnormals (x86: FTZ/DAZ) and hand back the caller's
     mode: NumPy still computes gradual underflow after a fit."""
-    from fastmlp import fpmode
+    from fastmlp.engine import fpmode
 
     tiny = np.float32(1e-30) * np.float32(1e-10)
     assert 0 < tiny < np.finfo(np.float32).tiny
@@ -326,7 +327,7 @@ def test_batched_output_layer_equals_the_per_row_one(dtype, out_kind, loss_kind,
     """kernels.output_delta (three passes over the batch) does output_row's arithmetic
     in output_row's order: activations, deltas, bias gradient and loss agree bit for
     bit, saturated logits included (softmax log loss stays exact when p underflows)."""
-    from fastmlp import kernels
+    from fastmlp.engine import kernels
 
     if out_kind == "softmax" and k == 1:
         pytest.skip("softmax needs two outputs at least")
@@ -362,7 +363,7 @@ def test_prefetch_stays_within_the_rows():
     indices far outside X, so a missing clip would crash the process."""
     from numba import njit
 
-    from fastmlp import prefetch
+    from fastmlp.engine import prefetch
 
     @njit
     def ask(X, rows, start, stop):

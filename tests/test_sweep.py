@@ -26,6 +26,7 @@ pytest.importorskip("distributed", reason="the sweep needs dask[distributed] (th
 
 import fastmlp  # noqa: E402
 from fastmlp import cli, sweeps  # noqa: E402
+from fastmlp.cli import sweep as cli_sweep  # noqa: E402
 from fastmlp.exceptions import ConvergenceWarning, SchedulerError  # noqa: E402
 
 N_SAMPLES = 5_000
@@ -71,7 +72,7 @@ def _sequential_fit(params: dict, X, y) -> fastmlp.MLPClassifier:
 
 
 def test_parse_grid_reads_each_value_by_the_parameter_type():
-    grid = sweeps.parse_grid([
+    grid = cli_sweep.parse_grid([
         "hidden_layer_sizes=16,256x128", "learning_rate_init=1e-3,0.5", "max_iter=3",
         "shuffle=true,False", "batch_size=auto,64", "random_state=none,7", "activation=tanh",
         "dtype=float64,none",
@@ -94,7 +95,7 @@ def test_parse_grid_reads_each_value_by_the_parameter_type():
 ])
 def test_parse_grid_refuses_bad_names_and_values(spec, message):
     with pytest.raises(ValueError, match=message):
-        sweeps.parse_grid([spec])
+        cli_sweep.parse_grid([spec])
 
 
 def test_check_points_uses_the_estimator_validation():

@@ -15,7 +15,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fastmlp import MLPClassifier, steps, threads
+from fastmlp import MLPClassifier
+from fastmlp.engine import steps, threads
 
 pytestmark = pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
 
@@ -106,7 +107,7 @@ _FAKED = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import numba, numpy as np, test_threads as t
-from fastmlp import threads
+from fastmlp.engine import threads
 threads.allowed_cores = threads.pool_limit = lambda: 64  # a faked 64-core machine
 threads.MIN_SHARD_ROWS, threads.SHARD_WORK = 3, 0  # 64 shards of 4 rows
 results = []
@@ -259,7 +260,7 @@ def test_the_spin_of_waiting_threads_is_bounded_unless_the_user_chose():
     split_fit()  # Numba's threads are running in this process now
     env = {}
     assert threads.bounded_spin(env) is False and env == {}  # too late to matter here
-    code = "import os, fastmlp.threads; print(os.environ.get('GOMP_SPINCOUNT'))"
+    code = "import os, fastmlp.engine.threads; print(os.environ.get('GOMP_SPINCOUNT'))"
     fresh = {k: v for k, v in os.environ.items() if k not in threads.WAIT_SETTINGS}
     got = subprocess.run([sys.executable, "-c", code], env=fresh, capture_output=True,
                          text=True, timeout=300)

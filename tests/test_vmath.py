@@ -1,9 +1,9 @@
-"""The vectorizable exp of fastmlp.vmath against NumPy's, over the whole float range."""
+"""The vectorizable exp of fastmlp.engine.vmath against NumPy's, over the whole float range."""
 
 import numpy as np
 import pytest
 
-from fastmlp import vmath
+from fastmlp.engine import vmath
 
 ULP_BOUND = 2.0
 

@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from fastmlp import MLPClassifier, load_mnist
-from fastmlp.cli import confusion_matrix
 from fastmlp.exceptions import ConvergenceWarning
+from fastmlp.metrics import confusion_matrix
 from fastmlp.presets import PRESETS
 
 warnings.simplefilter("ignore", ConvergenceWarning)  # 3 epochs on purpose

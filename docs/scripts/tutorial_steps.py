@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 
 from fastmlp import MLPClassifier, baseline, load_mnist
-from fastmlp.network import TrainingInput
+from fastmlp.engine.network import TrainingInput
 
 HIDDEN = 16
 LR = 0.01

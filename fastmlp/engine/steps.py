@@ -2,12 +2,12 @@
 
 Every call from Python into a kernel costs a few microseconds, and a
 mini-batch step of a small network is only tens of microseconds of work, so
-the training loop itself lives here: [minibatch_steps][fastmlp.steps.minibatch_steps]
+the training loop itself lives here: [minibatch_steps][fastmlp.engine.steps.minibatch_steps]
 runs the gather, forward pass, loss, backward pass and optimizer update of
 a run of batches without returning to Python, and
-[per_sample_steps][fastmlp.steps.per_sample_steps] does the same for batch
+[per_sample_steps][fastmlp.engine.steps.per_sample_steps] does the same for batch
 size 1. The network calls them on chunks of samples sized by
-[chunk_samples][fastmlp.steps.chunk_samples], so that Ctrl-C is answered
+[chunk_samples][fastmlp.engine.steps.chunk_samples], so that Ctrl-C is answered
 within a fraction of a second whatever the network's size.
 
 The entry points release the GIL (``nogil``), so fits in several Python
@@ -16,15 +16,15 @@ threads (a Dask worker of several threads) run at once.
 The matrix products go to BLAS through Numba's ``np.dot`` (SciPy's OpenBLAS,
 the only BLAS used during training, so two thread pools never compete);
 everything elementwise is a fused loop over rows, with the vectorizable
-``exp`` of [fastmlp.vmath][fastmlp.vmath]. Large batches are split between
-threads by [sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]
-([fastmlp.threads][fastmlp.threads] decides when).
+``exp`` of [fastmlp.engine.vmath][fastmlp.engine.vmath]. Large batches are split between
+threads by [sharded_minibatch_steps][fastmlp.engine.steps.sharded_minibatch_steps]
+([fastmlp.engine.threads][fastmlp.engine.threads] decides when).
 
 Arguments come grouped, as pynndescent passes its trees: a
-[Layout][fastmlp.steps.Layout] of layer shapes and offsets, a
-[Kinds][fastmlp.steps.Kinds] of activation and loss codes, a
-[Solver][fastmlp.steps.Solver] of optimizer settings and state, and a
-[Buffers][fastmlp.steps.Buffers] of scratch memory. F is the network's float
+[Layout][fastmlp.engine.steps.Layout] of layer shapes and offsets, a
+[Kinds][fastmlp.engine.steps.Kinds] of activation and loss codes, a
+[Solver][fastmlp.engine.steps.Solver] of optimizer settings and state, and a
+[Buffers][fastmlp.engine.steps.Buffers] of scratch memory. F is the network's float
 dtype (float32 or float64): every float array of one call has it, and every
 float scalar is cast to it by the caller.
 """
@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from fastmlp import csr, fpmode, kernels, listing, prefetch, simd
+from fastmlp.engine import csr, fpmode, kernels, listing, prefetch, simd
 
 # Work per compiled call, in parameter-visits (samples x parameters): tens of
 # milliseconds, so the Python loop around the calls answers Ctrl-C promptly while
@@ -111,7 +111,7 @@ class Buffers(NamedTuple):
     inputs : (B * d,) F, the gathered batch. units, deltas : (B * sum of
     widths,) F, each layer's activations and ``dL/dZ``. grads : (p,) F, laid
     out like ``params``. (The batch's targets are read in place, through its
-    rows: [kernels.Targets][fastmlp.kernels.Targets].)
+    rows: [kernels.Targets][fastmlp.engine.kernels.Targets].)
     """
 
     inputs: np.ndarray
@@ -242,14 +242,14 @@ def minibatch_steps(
     Parameters
     ----------
     X : ndarray of shape (n, d), C-contiguous, or csr.Rows
-        uint8, float32 or float64; CSR rows ([fastmlp.csr][fastmlp.csr]) are
+        uint8, float32 or float64; CSR rows ([fastmlp.engine.csr][fastmlp.engine.csr]) are
         always listed (``nonzeros`` non-empty).
     direct : ndarray of shape (n, d) or (0, d), dtype F
         X itself when its rows can be used in place (dtype F, C-contiguous,
         ``rows`` in order), else an empty array.
     y : kernels.Targets
         Class indices or target values, and sample weights, in the order of X
-        ([Targets][fastmlp.kernels.Targets]).
+        ([Targets][fastmlp.engine.kernels.Targets]).
     rows : ndarray of shape (n,), int64
         The epoch's sample order.
     start, stop : int
@@ -261,8 +261,8 @@ def minibatch_steps(
     params : ndarray of shape (p,), dtype F
         The flat parameter buffer, updated.
     layout, kinds, solver, buffers
-        See [Layout][fastmlp.steps.Layout], [Kinds][fastmlp.steps.Kinds],
-        [Solver][fastmlp.steps.Solver], [Buffers][fastmlp.steps.Buffers].
+        See [Layout][fastmlp.engine.steps.Layout], [Kinds][fastmlp.engine.steps.Kinds],
+        [Solver][fastmlp.engine.steps.Solver], [Buffers][fastmlp.engine.steps.Buffers].
     t : int
         Optimizer steps taken before this call.
     alpha : float
@@ -283,7 +283,7 @@ def minibatch_steps(
         Optimizer steps taken after this call.
 
     Subnormal numbers are flushed to zero while the steps run
-    ([fastmlp.fpmode][fastmlp.fpmode]), and the caller's mode is restored.
+    ([fastmlp.engine.fpmode][fastmlp.engine.fpmode]), and the caller's mode is restored.
     """
     saved = fpmode.flush_subnormals()
     squared = _squared_weights(params, layout.n_weights) if alpha != 0.0 else 0.0
@@ -300,7 +300,7 @@ def _minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
     alpha, check, buffers, nonzeros, total, squared,
 ):
-    """The steps of [minibatch_steps][fastmlp.steps.minibatch_steps], in the caller's
+    """The steps of [minibatch_steps][fastmlp.engine.steps.minibatch_steps], in the caller's
     floating-point mode. The batches' losses are added to ``total`` one by one, and
     ``squared`` is the weights' sum of squares (with ``alpha``), so a call cut in
     blocks sums the same way and sweeps the weights no extra time; returns
@@ -339,7 +339,7 @@ def pipelined_minibatch_steps(
     X, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t, alpha,
     check, buffers, nonzeros, slots,
 ):
-    """[minibatch_steps][fastmlp.steps.minibatch_steps] with the rows gathered by
+    """[minibatch_steps][fastmlp.engine.steps.minibatch_steps] with the rows gathered by
     a second thread.
 
     For batches too small to split, one thread trains and the other core would
@@ -348,7 +348,7 @@ def pipelined_minibatch_steps(
     from its gathered rows, the other gathers (and checks) the next block,
     then the two swap buffers. ``slots`` ((2, K * d), F) holds the two
     blocks of K rows, K a multiple of ``batch_size``. The steps are those of
-    [minibatch_steps][fastmlp.steps.minibatch_steps], bit for bit; BLAS must
+    [minibatch_steps][fastmlp.engine.steps.minibatch_steps], bit for bit; BLAS must
     stay on one thread meanwhile, as for split batches. A row found not finite
     stops the call at the end of the block before it (result inf).
     """
@@ -366,7 +366,7 @@ def _pipelined_batches(
     X, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t, alpha,
     check, buffers, nonzeros, slots,
 ):
-    """The blocks of [pipelined_minibatch_steps][fastmlp.steps.pipelined_minibatch_steps]."""
+    """The blocks of [pipelined_minibatch_steps][fastmlp.engine.steps.pipelined_minibatch_steps]."""
     d = X.shape[1]
     block = slots.shape[1] // d
     losses = np.zeros(2)
@@ -423,15 +423,15 @@ def _forward_backward(
     output layer and the backward products with fused hidden deltas. ``mean``
     is 1 / (the whole batch's length or sum of weights), so the gradients of a
     batch's shards add up to the batch's. ``y`` is a
-    [kernels.Targets][fastmlp.kernels.Targets], read through ``rows``.
+    [kernels.Targets][fastmlp.engine.kernels.Targets], read through ``rows``.
     ``inputs``, ``units``, ``deltas`` and ``grads`` are 1-D scratch of F, as in
-    [Buffers][fastmlp.steps.Buffers]. Gathered rows are followed by a
+    [Buffers][fastmlp.engine.steps.Buffers]. Gathered rows are followed by a
     prefetch of the rows ``ahead`` places further on in ``rows`` (the next
-    batch's share, [fastmlp.prefetch][fastmlp.prefetch]).
+    batch's share, [fastmlp.engine.prefetch][fastmlp.engine.prefetch]).
 
-    With a non-empty ``nonzeros`` ([listing.Listing][fastmlp.listing.Listing]),
+    With a non-empty ``nonzeros`` ([listing.Listing][fastmlp.engine.listing.Listing]),
     the rows are listed instead of gathered, and the first layer's two products
-    run over their non-zeros only ([fastmlp.listing][fastmlp.listing]).
+    run over their non-zeros only ([fastmlp.engine.listing][fastmlp.engine.listing]).
 
     Returns (False, 0.0) if ``check`` finds NaN or infinity in the rows, else
     (True, the rows' summed data loss in float64).
@@ -498,22 +498,22 @@ def sharded_minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
     alpha, check, shards, nonzeros,
 ):
-    """[minibatch_steps][fastmlp.steps.minibatch_steps] with each batch cut into
+    """[minibatch_steps][fastmlp.engine.steps.minibatch_steps] with each batch cut into
     shards that Numba's threads run at once.
 
-    ``shards`` is a [Buffers][fastmlp.steps.Buffers] with one row per shard
+    ``shards`` is a [Buffers][fastmlp.engine.steps.Buffers] with one row per shard
     (arrays of shape (S, ...), each sized for a shard's rows). Shard
     s takes the rows ``[s * m // S, (s + 1) * m // S)`` of a batch of m and
     computes their share of the gradient with single-threaded BLAS calls; the
     shards' gradients are then summed (in shard order, so the result does not
     depend on how many threads ran them) and the update runs on S slices of
     the parameters at once. The caller limits BLAS to one thread while this
-    runs ([fastmlp.threads][fastmlp.threads]) and sets the thread count.
+    runs ([fastmlp.engine.threads][fastmlp.engine.threads]) and sets the thread count.
 
     Same arguments (but ``shards`` for ``buffers``) and results as
-    [minibatch_steps][fastmlp.steps.minibatch_steps]. The floating-point mode
+    [minibatch_steps][fastmlp.engine.steps.minibatch_steps]. The floating-point mode
     is a thread's own, so subnormals are flushed
-    ([fastmlp.fpmode][fastmlp.fpmode]) by this thread for the serial parts and
+    ([fastmlp.engine.fpmode][fastmlp.engine.fpmode]) by this thread for the serial parts and
     by each thread around its shards: without the latter, Numba's worker
     threads would run their shards unflushed.
     """
@@ -531,7 +531,7 @@ def serial_sharded_minibatch_steps(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
     alpha, check, shards, nonzeros,
 ):
-    """[sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps] on the
+    """[sharded_minibatch_steps][fastmlp.engine.steps.sharded_minibatch_steps] on the
     calling thread alone, the shards in turn (``prange`` is ``range`` outside a
     parallel function): the same numbers bit for bit, with no thread pool (one
     thread allowed, or Numba's threads unsafe here)."""
@@ -549,7 +549,7 @@ def _threaded_shards(
     X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
     alpha, check, shards, nonzeros,
 ):
-    """The steps of [sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps]:
+    """The steps of [sharded_minibatch_steps][fastmlp.engine.steps.sharded_minibatch_steps]:
     its loops over shards run on Numba's threads."""
     return _shard_steps(
         X, direct, y, rows, start, stop, batch_size, scale, params, layout, kinds, solver, t,
@@ -673,7 +673,7 @@ def per_sample_steps(
     params : ndarray of shape (p,), dtype F
         The flat parameter buffer, updated.
     layout, kinds
-        See [Layout][fastmlp.steps.Layout] and [Kinds][fastmlp.steps.Kinds].
+        See [Layout][fastmlp.engine.steps.Layout] and [Kinds][fastmlp.engine.steps.Kinds].
     lr, decay : F scalar
         Step size and L2 strength (each step multiplies W by ``1 - lr * decay``).
     units, deltas : ndarray of shape (sum of widths,), dtype F
@@ -718,7 +718,7 @@ def pipelined_per_sample_steps(
     X, y, rows, start, stop, scale, params, layout, kinds, lr, decay, units, deltas, slots,
     check,
 ):
-    """[per_sample_steps][fastmlp.steps.per_sample_steps] with zeros skipped,
+    """[per_sample_steps][fastmlp.engine.steps.per_sample_steps] with zeros skipped,
     the listing of the inputs' non-zeros done by a second thread.
 
     Listing a row is the only part of a sample's step that does not depend on
@@ -726,13 +726,13 @@ def pipelined_per_sample_steps(
     memory. So the samples go in blocks: while one thread trains a block from
     its listing, the other lists the next block, then the two swap buffers.
     Every sample's arithmetic is that of
-    [per_sample_steps][fastmlp.steps.per_sample_steps], so the weights are the
+    [per_sample_steps][fastmlp.engine.steps.per_sample_steps], so the weights are the
     same bit for bit.
 
-    ``slots`` is a [listing.Listing][fastmlp.listing.Listing] by rows of two
+    ``slots`` is a [listing.Listing][fastmlp.engine.listing.Listing] by rows of two
     buffers (a leading axis of 2), each for a block of K samples. The other
     arguments and the result are those of
-    [per_sample_steps][fastmlp.steps.per_sample_steps] with ``skip_zeros``;
+    [per_sample_steps][fastmlp.engine.steps.per_sample_steps] with ``skip_zeros``;
     a row found not finite stops the call at the end of the block before it.
     """
     block = slots.row_starts.shape[1] - 1
@@ -909,7 +909,7 @@ def forward_rows(X, start, stop, scale, params, layout, kinds, inputs, units, ou
     params : ndarray of shape (p,), dtype F
         The flat parameter buffer.
     layout, kinds
-        See [Layout][fastmlp.steps.Layout] and [Kinds][fastmlp.steps.Kinds].
+        See [Layout][fastmlp.engine.steps.Layout] and [Kinds][fastmlp.engine.steps.Kinds].
     inputs : ndarray of shape (>= (stop - start) * d,), dtype F
         Scratch for the converted rows.
     units : ndarray of shape (>= (stop - start) * sum of hidden widths,), dtype F

@@ -1,12 +1,13 @@
-"""The confusion matrix of ``fastmlp evaluate``: counts, and the counts as aligned text.
+"""The scores ``fastmlp evaluate`` and ``train`` report: the confusion matrix (counts,
+and the counts as aligned text) and the root mean squared error of a regressor.
 
-``fastmlp.cli`` re-exports both functions (``from fastmlp.cli import
-confusion_matrix``), so scripts need not import scikit-learn for them.
+Scripts need not import scikit-learn for them (``from fastmlp.metrics import
+confusion_matrix``).
 """
 
 import numpy as np
 
-__all__ = ["confusion_matrix", "format_confusion_matrix"]
+__all__ = ["confusion_matrix", "format_confusion_matrix", "root_mean_squared_error"]
 
 
 def confusion_matrix(y_true, y_pred) -> tuple:
@@ -39,7 +40,7 @@ def confusion_matrix(y_true, y_pred) -> tuple:
 
 
 def format_confusion_matrix(labels, matrix, names=None) -> str:
-    """The matrix of [confusion_matrix][fastmlp.confusion.confusion_matrix] as aligned text.
+    """The matrix of [confusion_matrix][fastmlp.metrics.confusion_matrix] as aligned text.
 
     A header row of labels, then one row per true class. With ``names`` (what
     integer labels stand for, e.g. Fashion-MNIST's "Trouser" for 1) each row
@@ -59,3 +60,25 @@ def format_confusion_matrix(labels, matrix, names=None) -> str:
         for label, row in zip(labels, matrix, strict=True)
     ]
     return "\n".join([header, *rows])
+
+
+def root_mean_squared_error(y_true, y_pred) -> float:
+    """The square root of the mean squared error over every sample and output.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets and predictions of the same shape.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> root_mean_squared_error([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
+    1.1547005383792515
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_true.shape)
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))

@@ -2,12 +2,12 @@
 
 Four decisions, each a small function:
 
-- **Shards follow the batch** ([n_shards][fastmlp.threads.n_shards]). A batch is
+- **Shards follow the batch** ([n_shards][fastmlp.engine.threads.n_shards]). A batch is
   cut into a number of shards that depends only on the batch size and the
   network, never on the thread count; the shards' gradients are summed in
   shard order, so a fit gives the same weights bit for bit on 1, 2 or 64
   threads, in a worker thread, or in a forked child.
-- **Threads follow the machine** ([engine_threads][fastmlp.threads.engine_threads]).
+- **Threads follow the machine** ([engine_threads][fastmlp.engine.threads.engine_threads]).
   The shards run on as many threads as the process may use: its allowed cores
   (``os.sched_getaffinity``), Numba's thread count (``NUMBA_NUM_THREADS``,
   ``numba.set_num_threads``) and any limit the user put on the process's
@@ -15,7 +15,7 @@ Four decisions, each a small function:
   ``OPENBLAS_NUM_THREADS``; Dask's workers set the latter two to 1), never
   more threads than shards.
 - **BLAS stays on one thread** while a fit trains
-  ([single_threaded_blas][fastmlp.threads.single_threaded_blas]): the cores
+  ([single_threaded_blas][fastmlp.engine.threads.single_threaded_blas]): the cores
   belong to the shards, and a BLAS product whose thread count varied would
   round differently.
 - **Waiting threads give their core back.** GNU OpenMP, behind Numba's ``omp``
@@ -23,12 +23,12 @@ Four decisions, each a small function:
   sleeps: several milliseconds, longer than a time slice. When another
   process takes one of the cores, the thread left waiting for it spins
   through whole time slices. fastmlp bounds the spin
-  ([bounded_spin][fastmlp.threads.bounded_spin]) unless the user chose a
+  ([bounded_spin][fastmlp.engine.threads.bounded_spin]) unless the user chose a
   wait policy.
 
 One thread runs the shards in turn with a serial twin of the threaded steps
 (no OpenMP at all), as do processes where Numba's threads are unsafe
-([can_split][fastmlp.threads.can_split]): its ``workqueue`` layer (two fits
+([can_split][fastmlp.engine.threads.can_split]): its ``workqueue`` layer (two fits
 from two Python threads would abort the process) and a child forked after
 Numba's OpenMP threads started (GNU OpenMP aborts such a child).
 """
@@ -101,7 +101,7 @@ def n_shards(batch_size: int, n_params: int, itemsize: int = 4,
              work_params: int | None = None) -> int:
     """How many shards a batch is cut into (1: not cut): a power of two, so that
     2, 4, 8... threads share them evenly, of at least
-    [rows_per_shard][fastmlp.threads.rows_per_shard] rows, within ``MAX_SHARDS``
+    [rows_per_shard][fastmlp.engine.threads.rows_per_shard] rows, within ``MAX_SHARDS``
     and ``SHARD_MEMORY``. A function of the batch, the network and, for sparse
     input, its non-zeros per row; never of the machine.
 
@@ -129,7 +129,7 @@ def engine_threads(n_tasks: int) -> int:
     """Threads for ``n_tasks`` tasks that may run at once (shards, or 2 for a
     pipeline): the fewest of the tasks, the allowed cores, Numba's thread count
     in the calling thread and the user's limit on the thread pools; 1 where
-    Numba's threads are unsafe ([can_split][fastmlp.threads.can_split])."""
+    Numba's threads are unsafe ([can_split][fastmlp.engine.threads.can_split])."""
     if n_tasks < 2 or not can_split():
         return 1
     return max(1, min(n_tasks, allowed_cores(), get_num_threads(), pool_limit()))
@@ -214,7 +214,7 @@ def _set_threads(pool: Any, n: int) -> None:
     """Set a pool's thread count from any Python thread. threadpoolctl lets only the
     first Python thread that limited OpenBLAS change it again (a fit in a worker
     thread was left on 2 BLAS threads); fastmlp keeps its own first-in, last-out
-    count instead ([single_threaded_blas][fastmlp.threads.single_threaded_blas])."""
+    count instead ([single_threaded_blas][fastmlp.engine.threads.single_threaded_blas])."""
     getattr(pool, "_real_set_num_threads", pool.set_num_threads)(n)
 
 

@@ -1,20 +1,20 @@
 """Fetch one pinned file from one mirror, bounded in size and time and hashed as it streams.
 
 A mirror is a base URL (``http://``, ``https://``, ``file://``) or a local folder;
-[`Mirror`][fastmlp.downloads.Mirror] parses and checks it once, and builds file
+[`Mirror`][fastmlp.data.downloads.Mirror] parses and checks it once, and builds file
 URLs with `urllib.parse`, so IPv6 hosts (``http://[::1]:8000/``) and query
 strings (``https://host/path?token=x``) survive. The downloaders are pooch
 downloaders (callables ``(url, output_file, pooch)`` handed to ``pooch.retrieve``,
 which streams into a temporary file, checks the pinned hash and moves the file
 into place): one streams over HTTP with requests, one copies a local file. Every
-byte passes through a [`CappedWriter`][fastmlp.downloads.CappedWriter], which
+byte passes through a [`CappedWriter`][fastmlp.data.downloads.CappedWriter], which
 stops a source that sends more than the pinned size allows, so nothing larger
 ever reaches the disk. A download must also keep up with
-[`DownloadLimits`][fastmlp.downloads.DownloadLimits]: no pause longer than the
+[`DownloadLimits`][fastmlp.data.downloads.DownloadLimits]: no pause longer than the
 stall timeout, and the whole file within its deadline.
 
 Failures raise [`DownloadError`][fastmlp.exceptions.DownloadError] with a short
-reason; [`describe`][fastmlp.downloads.describe] turns any other exception of a
+reason; [`describe`][fastmlp.data.downloads.describe] turns any other exception of a
 download into one.
 """
 
@@ -165,8 +165,8 @@ class HTTPDownloader(PinnedDownloader):
     the stored file), refuses a response whose ``Content-Length`` is not the pinned
     size before reading its body, and reads with ``read1`` so that a trickling
     server is caught by the deadline however small its pieces. The size cap
-    itself is [`CappedWriter`][fastmlp.downloads.CappedWriter]'s. Parameters as
-    for [`PinnedDownloader`][fastmlp.downloads.PinnedDownloader].
+    itself is [`CappedWriter`][fastmlp.data.downloads.CappedWriter]'s. Parameters as
+    for [`PinnedDownloader`][fastmlp.data.downloads.PinnedDownloader].
     """
 
     def __call__(self, url: str, output_file: BinaryIO | str, pooch: object = None) -> None:
@@ -216,7 +216,7 @@ class LocalCopier(PinnedDownloader):
     source : Path
         The file to copy.
     size, limits, progress
-        As for [`PinnedDownloader`][fastmlp.downloads.PinnedDownloader].
+        As for [`PinnedDownloader`][fastmlp.data.downloads.PinnedDownloader].
     """
 
     def __init__(self, source: Path, size: int, limits: DownloadLimits, progress=None) -> None:
@@ -308,7 +308,7 @@ class Mirror:
 
     def downloader(self, url: str, size: int, limits: DownloadLimits, progress=None):
         """The pooch downloader for ``url`` (a result of
-        [`locate`][fastmlp.downloads.Mirror.locate]), advancing ``progress`` if given."""
+        [`locate`][fastmlp.data.downloads.Mirror.locate]), advancing ``progress`` if given."""
         if self.folder is not None:
             return LocalCopier(Path(url), size, limits, progress)
         return HTTPDownloader(size, limits, progress)

@@ -1,10 +1,10 @@
 """The Python side of prediction: input checks that cost less than one row's arithmetic.
 
 ``predict``, ``predict_proba`` and the output units go through
-[run][fastmlp.prediction.run]. The common input, a C-contiguous 2-D NumPy
+[run][fastmlp.engine.prediction.run]. The common input, a C-contiguous 2-D NumPy
 array of the model's float dtype or uint8 with the fitted number of features,
 goes to the compiled pass
-([predict_kernels.predict_rows][fastmlp.predict_kernels.predict_rows]) after
+([predict_kernels.predict_rows][fastmlp.engine.predict_kernels.predict_rows]) after
 a handful of attribute tests; anything else (lists, data frames, image stacks,
 other dtypes, wrong shapes) goes through the full
 [validate_data][fastmlp.validation.validate_data] first, which converts it or
@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from fastmlp import csr, predict_kernels
-from fastmlp.predict_kernels import LABELS, OUTPUTS, PROBA
+from fastmlp.engine import csr, predict_kernels
+from fastmlp.engine.predict_kernels import LABELS, OUTPUTS, PROBA
 
 CHUNK_ROWS = 4096
 """Rows per compiled call at most: Ctrl-C is answered between calls, and scratch stays small."""

@@ -5,13 +5,13 @@ first, each layer's ``(n_in, n_out)`` matrix row-major, then the biases);
 ``coefs`` and ``intercepts`` are views into it. Gradients use the same layout,
 so one kernel call updates the whole network and a snapshot is one copy.
 
-Training runs compiled: [Network.train_batches][fastmlp.network.Network.train_batches]
-and [Network.train_per_sample][fastmlp.network.Network.train_per_sample] hand
-whole runs of steps to [fastmlp.steps][fastmlp.steps] (forward, backward and
+Training runs compiled: [Network.train_batches][fastmlp.engine.network.Network.train_batches]
+and [Network.train_per_sample][fastmlp.engine.network.Network.train_per_sample] hand
+whole runs of steps to [fastmlp.engine.steps][fastmlp.engine.steps] (forward, backward and
 update with no Python in between), in buffers allocated once per fit
-([Workspace][fastmlp.network.Workspace]). Prediction is compiled the same way
-([steps.forward_rows][fastmlp.steps.forward_rows], on the same BLAS); only the
-gradient checks (``Network.gradients``) run the kernels from Python.
+([Workspace][fastmlp.engine.network.Workspace]). Prediction is compiled the same way
+([steps.forward_rows][fastmlp.engine.steps.forward_rows], on the same BLAS); only the
+gradient checks (``reference.gradients``) run the kernels from Python.
 
 Shapes below: B rows in a batch, d input features, n units of a layer, k
 output units (classes); F is the network's float dtype, float32 or float64.
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp import csr, kernels, listing, simd, sparse, steps, threads
+from fastmlp.engine import csr, kernels, listing, predict_kernels, simd, steps, threads
 from fastmlp.exceptions import NonFiniteInputError
 
 PREDICT_CHUNK_ROWS = 4096
@@ -150,14 +150,14 @@ class Network:
         """Output activations for every row of X, in chunks to bound memory.
 
         Runs 4096 rows at a time through
-        [steps.forward_rows][fastmlp.steps.forward_rows], compiled and on the
+        [steps.forward_rows][fastmlp.engine.steps.forward_rows], compiled and on the
         same BLAS as training; uint8 input is never converted as a whole.
 
         Parameters
         ----------
         X : ndarray of shape (n, d), C-contiguous, or csr.Rows
             uint8 (scaled by 1/255), float32 or float64; CSR rows run over
-            their stored entries ([sparse.outputs][fastmlp.sparse.outputs]).
+            their stored entries.
 
         Returns
         -------
@@ -165,7 +165,7 @@ class Network:
             Softmax probabilities or logistic unit outputs.
         """
         if isinstance(X, csr.Rows):
-            return sparse.outputs(self, X)
+            return _csr_outputs(self, X)
         n = X.shape[0]
         out = np.empty((n, self.layer_sizes[-1]), dtype=self.dtype)
         chunk = min(PREDICT_CHUNK_ROWS, max(n, 1))
@@ -180,96 +180,7 @@ class Network:
             )
         return out
 
-    def loss(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0,
-             sample_weight: np.ndarray | None = None) -> float:
-        """Mean loss over (X, y) plus the L2 term, without changing parameters.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n, d), C-contiguous
-            uint8, float32 or float64.
-        y : ndarray of shape (n,) int64, or (n, k) float
-            Class indices (output columns), or regression targets.
-        alpha : float, default=0.0
-            L2 strength; adds ``0.5 * alpha * ||W||^2 / n`` (n: the sum of weights).
-        sample_weight : ndarray of shape (n,), optional
-            Weights of the samples in the mean.
-
-        Returns
-        -------
-        float
-        """
-        return self.gradients(X, y, alpha, sample_weight)[0]
-
-    def gradients(self, X: np.ndarray, y: np.ndarray, alpha: float = 0.0,
-                  sample_weight: np.ndarray | None = None):
-        """Mean loss and its gradient over all of (X, y) taken as one batch.
-
-        For gradient checks and tests; training never materializes a
-        full-data batch.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n, d), C-contiguous
-            uint8, float32 or float64.
-        y : ndarray of shape (n,) int64, or (n, k) float
-            Class indices, or regression targets.
-        alpha : float, default=0.0
-            L2 strength, as scikit-learn applies it.
-        sample_weight : ndarray of shape (n,), optional
-            Weights of the samples; the mean is over their sum, as scikit-learn's.
-
-        Returns
-        -------
-        loss : float
-            Mean loss plus ``0.5 * alpha * ||W||^2 / n`` (n: the sum of weights).
-        grads : ndarray of shape (n_params,), dtype F
-            A new flat array laid out like ``params``.
-        """
-        inputs = TrainingInput(X, self.dtype)
-        n = X.shape[0]
-        total = float(n if sample_weight is None else np.sum(sample_weight, dtype=np.float64))
-        ws = Workspace(self, n, X)
-        rows = np.arange(n, dtype=np.int64)
-        targets = kernels.make_targets(y, sample_weight, self.dtype)
-        loss = self._forward_loss(ws, inputs, rows, targets, 0, n, self.dtype.type(1 / total))
-        self._backward(ws, n)
-        grads = ws.grads.copy()
-        if alpha:
-            loss += 0.5 * alpha * self.weights_squared_norm()
-            grads[: self.n_weights] += alpha / total * self.params[: self.n_weights]
-        return loss / total, grads
-
     # -- training ----------------------------------------------------------------------
-
-    def _forward_loss(self, ws, inputs, rows, targets, start, stop, mean) -> float:
-        """Forward pass of one batch into ws, ending with the output delta (each row's
-        scaled by ``mean`` and its weight); returns the summed loss of the batch."""
-        batch = ws.batch(stop - start)
-        A = batch.inputs
-        kernels.gather_rows(inputs.X, rows, start, stop, inputs.scale, A)
-        for layer in range(self.n_layers):
-            Z = batch.activations[layer]
-            np.matmul(A, self.coefs[layer], out=Z)
-            if layer < self.n_layers - 1:
-                kernels.bias_activation(Z, self.intercepts[layer], self.hidden_kind)
-            A = Z
-        return kernels.output_delta(
-            Z, self.intercepts[-1], targets, rows[start:stop], self.output_kind, self.loss_kind,
-            mean, batch.deltas[-1], ws.grad_intercepts[-1],
-        )
-
-    def _backward(self, ws, m: int) -> None:
-        """Gradients of the m-row batch whose forward pass is in ws, into ws.grads."""
-        batch = ws.batch(m)
-        for layer in range(self.n_layers - 1, -1, -1):
-            delta = batch.deltas[layer]
-            prev = batch.inputs if layer == 0 else batch.activations[layer - 1]
-            np.matmul(prev.T, delta, out=ws.grad_coefs[layer])
-            if layer > 0:
-                below = batch.deltas[layer - 1]
-                np.matmul(delta, self.coefs[layer].T, out=below)
-                kernels.hidden_delta(below, prev, self.hidden_kind, ws.grad_intercepts[layer - 1])
 
     def train_batches(
         self,
@@ -283,12 +194,12 @@ class Network:
     ) -> float:
         """One epoch of mini-batch steps over the rows of inputs, compiled.
 
-        Runs [steps.minibatch_steps][fastmlp.steps.minibatch_steps] (or, for
+        Runs [steps.minibatch_steps][fastmlp.engine.steps.minibatch_steps] (or, for
         batches cut into shards,
-        [steps.sharded_minibatch_steps][fastmlp.steps.sharded_minibatch_steps] on
-        the threads [threads.engine_threads][fastmlp.threads.engine_threads]
+        [steps.sharded_minibatch_steps][fastmlp.engine.steps.sharded_minibatch_steps] on
+        the threads [threads.engine_threads][fastmlp.engine.threads.engine_threads]
         allows, its serial twin on one) on chunks of samples
-        ([steps.chunk_samples][fastmlp.steps.chunk_samples]), BLAS on one thread
+        ([steps.chunk_samples][fastmlp.engine.steps.chunk_samples]), BLAS on one thread
         throughout; between chunks Python can answer Ctrl-C, and the optimizer's
         step count always matches the weights. ``engine_threads`` records the
         threads the epoch was given.
@@ -301,7 +212,7 @@ class Network:
             The training matrix, (n, d), in its own dtype.
         y : kernels.Targets, or ndarray of shape (n,) int64
             Class indices or target values, and sample weights, in the order of
-            the input rows ([Targets][fastmlp.kernels.Targets]); bare class
+            the input rows ([Targets][fastmlp.engine.kernels.Targets]); bare class
             indices are unweighted labels.
         rows : ndarray of shape (n,), int64
             The epoch's sample order.
@@ -388,11 +299,11 @@ class Network:
         """One epoch of plain SGD with batch size 1, compiled.
 
         The notebook's regime: each sample updates the weights before the next
-        is seen. Runs [steps.per_sample_steps][fastmlp.steps.per_sample_steps]
-        on chunks of samples ([steps.chunk_samples][fastmlp.steps.chunk_samples]; Ctrl-C is answered
-        between them), skipping zero inputs when ``inputs.skip_zeros``; then,
-        given a second thread ([threads.can_pipeline][fastmlp.threads.can_pipeline]),
-        [steps.pipelined_per_sample_steps][fastmlp.steps.pipelined_per_sample_steps]
+        is seen. Runs [steps.per_sample_steps][fastmlp.engine.steps.per_sample_steps]
+        on chunks of samples ([steps.chunk_samples][fastmlp.engine.steps.chunk_samples];
+        Ctrl-C is answered between them), skipping zero inputs when ``inputs.skip_zeros``; then,
+        given a second thread ([threads.can_pipeline][fastmlp.engine.threads.can_pipeline]),
+        [steps.pipelined_per_sample_steps][fastmlp.engine.steps.pipelined_per_sample_steps]
         lists the inputs' non-zeros on it, the same steps bit for bit.
 
         Parameters
@@ -462,7 +373,7 @@ class TrainingInput:
     ``SPARSE_DENSITY`` of the entries are non-zero, the first layer skips the
     zero inputs of each sample (``skip_zeros``): on MNIST, about 150 of 784
     pixels per image are non-zero. Mini-batches decide for themselves, with a
-    stricter threshold ([lists_nonzeros][fastmlp.network.lists_nonzeros]).
+    stricter threshold ([lists_nonzeros][fastmlp.engine.network.lists_nonzeros]).
 
     Parameters
     ----------
@@ -478,7 +389,7 @@ class TrainingInput:
     X : ndarray of shape (n, d)
         The input, not copied.
     scale : numpy scalar of type F
-        From [input_scale][fastmlp.network.input_scale].
+        From [input_scale][fastmlp.engine.network.input_scale].
     skip_zeros : bool
         The per-sample path lists each sample's non-zero inputs and runs the
         first layer over them only.
@@ -492,7 +403,7 @@ class TrainingInput:
 
 def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
     """Whether mini-batches of X run the first layer over their non-zero inputs
-    ([fastmlp.listing][fastmlp.listing]): a processor with AVX-512 (the loops
+    ([fastmlp.engine.listing][fastmlp.engine.listing]): a processor with AVX-512 (the loops
     hold up to 8 of its 32 vector registers; AVX2 has 16), and X sparse enough
     for the first layer's width (``listing.listed_density``), where the listed
     products beat BLAS (``benchmarks/listing_gate_probe.py`` measures it)."""
@@ -542,10 +453,10 @@ class Workspace:
     """Per-fit batch buffers: inputs, activations, deltas and the flat gradient.
 
     Allocated once for a batch size, as flat arrays
-    ([steps.Buffers][fastmlp.steps.Buffers]) that the compiled steps carve
+    ([steps.Buffers][fastmlp.engine.steps.Buffers]) that the compiled steps carve
     into ``(m, n)`` blocks per layer, for any batch length ``m``. The Python
-    passes (``Network.gradients``) read the same blocks through
-    [batch][fastmlp.network.Workspace.batch].
+    passes (``reference.gradients``) read the same blocks through
+    [batch][fastmlp.engine.network.Workspace.batch].
 
     Parameters
     ----------
@@ -555,7 +466,7 @@ class Workspace:
         B, the largest batch.
     X : ndarray of shape (n, d)
         The training input; its width and density are used (the listing of
-        non-zeros, [lists_nonzeros][fastmlp.network.lists_nonzeros]).
+        non-zeros, [lists_nonzeros][fastmlp.engine.network.lists_nonzeros]).
 
     Attributes
     ----------
@@ -617,11 +528,11 @@ class Workspace:
 
     def batch_entries(self, rows: int) -> int | None:
         """The most non-zeros that ``rows`` rows of CSR X hold (None for dense X)."""
-        return None if self._csr is None else sparse.most_entries(self._csr, rows)
+        return None if self._csr is None else csr.most_entries(self._csr, rows)
 
     def gather_slots(self) -> np.ndarray:
         """(2, K * d) F: the two blocks of the pipelined gather
-        ([steps.pipelined_minibatch_steps][fastmlp.steps.pipelined_minibatch_steps]),
+        ([steps.pipelined_minibatch_steps][fastmlp.engine.steps.pipelined_minibatch_steps]),
         K about ``steps.GATHER_BLOCK`` rows, whole batches; allocated on first use."""
         if self._gather_slots is None:
             self._gather_slots = np.empty((2, self.gather_rows * self.d), dtype=self.dtype)
@@ -678,3 +589,12 @@ class BatchViews:
         self.inputs = inputs
         self.activations = activations
         self.deltas = deltas
+
+
+def _csr_outputs(network: "Network", X: csr.Rows) -> np.ndarray:
+    """The network's output activations for CSR rows, over their stored entries."""
+    out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
+    scale = 1 / 255 if X.dtype == np.uint8 else 1.0
+    predict_kernels.predict_rows(X, scale, network.params, predict_kernels.layer_meta(network),
+                                 predict_kernels.OUTPUTS, out, np.empty(0, dtype=np.int64))
+    return out

@@ -5,7 +5,7 @@ first-layer products of a step, ``X @ W1`` forward and ``X.T @ D`` for W1's
 gradient, need a fifth of a dense product's multiply-adds. BLAS cannot skip
 them; these loops do, fast enough to pay only because each holds a block of
 units in vector registers across a whole list
-([fastmlp.simd][fastmlp.simd]):
+([fastmlp.engine.simd][fastmlp.engine.simd]):
 
 - forward, by rows: a row's listed non-zeros ``(column, value)`` scale rows
   of W1 into the row's block of sums;
@@ -17,7 +17,7 @@ Listing a row is fused with the finiteness check of float input, as the
 gather it replaces was. Products in another order than BLAS's, with fused
 multiply-adds: the results differ from the dense ones by rounding only.
 
-The arrays of a [Listing][fastmlp.listing.Listing] are allocated once per
+The arrays of a [Listing][fastmlp.engine.listing.Listing] are allocated once per
 fit for the largest batch; F is the network's float dtype.
 """
 
@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from fastmlp import kernels, prefetch, simd
+from fastmlp.engine import kernels, prefetch, simd
 
 # The most non-zero inputs at which the listed products still beat BLAS, for a
 # layer two registers wide or more (32 float32 or 16 float64 units). A narrower
@@ -124,7 +124,7 @@ def list_nonzero(x, scale, index, value, check):
     an entry is NaN or infinite in F.
 
     With AVX-512, 8 entries at a time go through a compress-store
-    ([simd.compress_nonzero][fastmlp.simd.compress_nonzero]). Otherwise each
+    ([simd.compress_nonzero][fastmlp.engine.simd.compress_nonzero]). Otherwise each
     block of 8 entries becomes a bit mask of its non-zeros. All-zero
     blocks (image borders) are skipped; for the others a table gives the
     positions of the set bits, and all 8 slots are written unconditionally,

@@ -11,13 +11,15 @@ mini-batches, the batch buffers, the divergence guard).
 import contextlib
 import copy
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-from fastmlp import kernels, validation
+from fastmlp import validation
+from fastmlp.engine import kernels
+from fastmlp.engine.network import Network, TrainingInput, Workspace
+from fastmlp.engine.optimizers import AdamOptimizer, SGDOptimizer, StochasticOptimizer
 from fastmlp.exceptions import DivergenceError, NonFiniteInputError
-from fastmlp.network import Network, TrainingInput, Workspace
-from fastmlp.solvers import AdamOptimizer, SGDOptimizer, StochasticOptimizer
 
 
 def initialize_weights(
@@ -102,7 +104,7 @@ def check_blowup(loss: float, chance: float, learning_rate_init: float) -> None:
     loss : float
         The loss the fit ended with (see ``BLOWUP_FACTOR``).
     chance : float
-        A uniform guess's loss ([chance_loss][fastmlp.training.chance_loss]).
+        A uniform guess's loss ([chance_loss][fastmlp.engine.training.chance_loss]).
     learning_rate_init : float
         The model's setting, for the advice.
     """
@@ -159,6 +161,19 @@ def make_optimizer(params: dict, network: Network) -> StochasticOptimizer:
     )
 
 
+class EpochSettings(NamedTuple):
+    """The estimator's settings an epoch follows."""
+
+    batch_size: int
+    """Samples per step, at most ``n_samples``."""
+    alpha: float
+    """L2 strength."""
+    shuffle: bool
+    """Visit the rows in a new random order every epoch."""
+    n_epochs: int
+    """The fit's ``max_iter``, the horizon of the ``"cosine"`` schedule."""
+
+
 class Epochs:
     """The epochs of one fit: one shuffled pass over (X, y) per call, guarded.
 
@@ -180,16 +195,10 @@ class Epochs:
         mini-batches (also of one sample) over their stored entries.
     y : ndarray of shape (n_samples,) int64, or (n_samples, k) float
         Class indices, or regression targets.
-    batch_size : int
-        Samples per step, at most ``n_samples``.
-    alpha : float
-        L2 strength.
-    shuffle : bool
-        Visit the rows in a new random order every epoch.
+    settings : EpochSettings
+        The batch size, L2 strength, shuffling and number of epochs.
     rng : numpy.random.Generator
         Draws the orders.
-    n_epochs : int
-        The fit's ``max_iter``, the horizon of the ``"cosine"`` schedule.
     check_input : bool, default=False
         X has not been checked for NaN and infinity yet: the first epoch checks
         each batch as it reads it (raising ValueError, weights untouched).
@@ -203,21 +212,18 @@ class Epochs:
         optimizer: StochasticOptimizer,
         X: np.ndarray,
         y: np.ndarray,
-        batch_size: int,
-        alpha: float,
-        shuffle: bool,
+        settings: "EpochSettings",
         rng: np.random.Generator,
         *,
-        n_epochs: int,
         check_input: bool = False,
         sample_weight: np.ndarray | None = None,
     ) -> None:
         self.network, self.optimizer = network, optimizer
         self.targets = kernels.make_targets(y, sample_weight, network.dtype)
-        self.n_epochs = n_epochs
+        batch_size, self.alpha, self.shuffle, self.n_epochs = settings
         dense = isinstance(X, np.ndarray)  # else CSR rows, checked as they were built
         self.check_input = check_input and dense
-        self.alpha, self.shuffle, self.rng = alpha, shuffle, rng
+        self.rng = rng
         self.n_samples = X.shape[0]
         # the per-sample steps train unweighted class labels only (weights all 1 are
         # the unweighted fit, as the mini-batch steps would compute it)

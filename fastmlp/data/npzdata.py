@@ -10,6 +10,7 @@ array and the fix.
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from contextlib import contextmanager
@@ -17,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fastmlp import npyfile
+from fastmlp.data import npyfile
+from fastmlp.data.npyfile import open_regular
 from fastmlp.exceptions import DamagedFileError, DatasetError, SpecialFileError
-from fastmlp.npyfile import open_regular
-from fastmlp.validation import physical_memory
+from fastmlp.memory import physical_memory
 
 __all__ = ["KEYS", "load_npz", "read_npz_headers"]
 
@@ -95,7 +96,7 @@ def _one_line(error: BaseException) -> str:
 
 
 def load_npz(
-    path: str | os.PathLike[str], keys: tuple[str, ...] = KEYS
+    path: str | os.PathLike[str], keys: tuple[str, ...] = KEYS, targets: str = "labels"
 ) -> dict[str, np.ndarray]:
     """Read and check the arrays ``keys`` of a data file.
 
@@ -107,13 +108,18 @@ def load_npz(
     keys : tuple of str, default=KEYS
         Which of ``x_train``, ``y_train``, ``x_test``, ``y_test`` to read; pairs
         of ``x_*`` and ``y_*`` are checked against each other.
+    targets : {"labels", "values", "auto"}, default="labels"
+        What ``y_*`` hold: class labels, regression targets (numbers of shape
+        (n,) or (n, n_outputs), fractions allowed), or ``"auto"``: targets
+        when ``y_*`` is stored as float, labels otherwise.
 
     Returns
     -------
     dict of str to ndarray
         The arrays by name, as stored. ``x_*`` has shape (n, n_features) or
         (n, h, w) and a numeric dtype with finite values; ``y_*`` has shape (n,)
-        and holds integer, boolean or string labels (or whole-number floats).
+        and holds integer, boolean or string labels (or whole-number floats);
+        regression targets are finite numbers of shape (n,) or (n, n_outputs).
 
     Raises
     ------
@@ -127,7 +133,7 @@ def load_npz(
     Examples
     --------
     >>> import numpy as np
-    >>> from fastmlp.npzdata import load_npz
+    >>> from fastmlp.data.npzdata import load_npz
     >>> rng = np.random.default_rng(0)
     >>> np.savez("blobs.npz", x_train=rng.random((80, 4)), y_train=np.arange(80) % 2,
     ...          x_test=rng.random((20, 4)), y_test=np.arange(20) % 2)
@@ -144,12 +150,16 @@ def load_npz(
                 f"{path} has no array {', '.join(missing)} (it holds {found}); "
                 f"write it with {_SAVEZ_HINT}."
             )
+        if targets == "auto":
+            y_keys = [key for key in keys if key.startswith("y_")]
+            floats = y_keys and headers[y_keys[0]].dtype.kind == "f"
+            targets = "values" if floats else "labels"
         for key in keys:
-            _check_header(path, key, headers[key].shape, headers[key].dtype)
+            _check_header(path, key, headers[key].shape, headers[key].dtype, targets)
         _check_pairs(path, {key: headers[key].shape for key in keys})  # before reading any
         arrays = {key: _read(archive, path, key) for key in keys}
     for key, array in arrays.items():
-        _check_values(path, key, array)
+        _check_values(path, key, array, targets)
     return arrays
 
 
@@ -177,7 +187,7 @@ def _check_pairs(path: Path, shapes: dict[str, tuple[int, ...]]) -> None:
     if "x_train" in shapes and "x_test" in shapes:
         train, test = shapes["x_train"][1:], shapes["x_test"][1:]
         # flat rows of h * w pixels pass for images (n, h, w), as in MLPClassifier
-        if _prod(train) != _prod(test) or (len(train) == len(test) == 2 and train != test):
+        if math.prod(train) != math.prod(test) or (len(train) == len(test) == 2 and train != test):
             raise DatasetError(
                 f"{path}: x_train rows have {_row(train)} but x_test rows have "
                 f"{_row(test)}; both must have the same shape per row."
@@ -188,7 +198,9 @@ def _row(shape: tuple[int, ...]) -> str:
     return f"{shape[0]} features" if len(shape) == 1 else f"images of {shape[0]}x{shape[1]} pixels"
 
 
-def _check_header(path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+def _check_header(
+    path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype, targets: str
+) -> None:
     if dtype.hasobject:
         raise DatasetError(
             f"{path}: {key} is an object array, which would need pickle to load and is "
@@ -201,12 +213,19 @@ def _check_header(path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype)
                 f"{path}: {key} has shape {shape}; store one row per sample, "
                 "(n_samples, n_features) or images (n_samples, height, width)."
             )
-        if shape[0] < 1 or _prod(shape[1:]) < 1:
+        if shape[0] < 1 or math.prod(shape[1:]) < 1:
             raise DatasetError(f"{path}: {key} has shape {shape}, which holds no data.")
         if dtype.kind not in "biuf":
             raise DatasetError(
                 f"{path}: {key} has dtype {dtype}; store numbers: uint8 images or "
                 "float32 features (x.astype(np.float32))."
+            )
+    elif targets == "values":
+        if len(shape) not in (1, 2) or dtype.kind not in "biuf":
+            raise DatasetError(
+                f"{path}: {key} has shape {shape} and dtype {dtype}; store regression targets "
+                f"as numbers of shape (n_samples,) or (n_samples, n_outputs), e.g. "
+                f"{key}=np.asarray({key}, dtype=np.float64)."
             )
     else:
         if len(shape) != 1:
@@ -220,22 +239,17 @@ def _check_header(path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype)
                 "strings."
             )
     memory = physical_memory()
-    if memory is not None and _prod(shape) * dtype.itemsize > memory:
+    if memory is not None and math.prod(shape) * dtype.itemsize > memory:
         raise DatasetError(
             f"{path}: {key} declares shape {shape} of {dtype}, "
-            f"{_prod(shape) * dtype.itemsize / 1e9:,.0f} GB, more than this machine's "
+            f"{math.prod(shape) * dtype.itemsize / 1e9:,.0f} GB, more than this machine's "
             f"{memory / 1e9:,.0f} GB of memory; store a smaller data set."
         )
 
 
-def _prod(shape: tuple[int, ...]) -> int:
-    result = 1
-    for n in shape:
-        result *= n
-    return result
 
 
-def _check_values(path: Path, key: str, array: np.ndarray) -> None:
+def _check_values(path: Path, key: str, array: np.ndarray, targets: str) -> None:
     if array.dtype.kind != "f":
         return
     finite = np.isfinite(array)
@@ -246,7 +260,7 @@ def _check_values(path: Path, key: str, array: np.ndarray) -> None:
             f"{path}: {key} contains {what} (first at index {index}); remove or impute "
             "those values."
         )
-    if key.startswith("y_") and (array != np.round(array)).any():
+    if key.startswith("y_") and targets == "labels" and (array != np.round(array)).any():
         raise DatasetError(
             f"{path}: {key} holds fractional values; store class labels as integers or "
             f"strings ({key}.astype(int) if they are whole numbers)."

@@ -8,7 +8,7 @@ non-zeros. So a batch of CSR rows is copied straight from
 ``(indptr, indices, data)`` into the same [Listing][fastmlp.listing.Listing]
 (in F, times the input scale), and the listed forward and weight-gradient
 loops run on it unchanged. Prediction does the same, a chunk of rows at a
-time ([first_layer][fastmlp.csr.first_layer]).
+time ([first_layer][fastmlp.engine.csr.first_layer]).
 
 Duplicate column indices within a row are listed twice, and the listed
 products add them, as SciPy defines a duplicate entry (their sum); the order
@@ -16,8 +16,8 @@ of the indices within a row does not matter, and explicit zeros add nothing.
 
 The steps and the prediction kernel are written once for both kinds of X:
 the few places that read X call the functions of this module
-([list_rows][fastmlp.csr.list_rows], [rows_ahead][fastmlp.csr.rows_ahead],
-[gather][fastmlp.csr.gather], [first_layer][fastmlp.csr.first_layer]),
+([list_rows][fastmlp.engine.csr.list_rows], [rows_ahead][fastmlp.engine.csr.rows_ahead],
+[gather][fastmlp.engine.csr.gather], [first_layer][fastmlp.engine.csr.first_layer]),
 which Numba resolves, by X's type, to the dense kernels (the same code as
 before, bit for bit) or to the CSR ones below.
 """
@@ -148,7 +148,7 @@ def csr_first_layer(X, scale, W, n_out, Z):
 def list_rows(X, rows, lo, hi, scale, nonzeros, check):
     """List the rows ``X[rows[lo:hi]]`` into ``nonzeros``
     ([listing.list_rows][fastmlp.listing.list_rows] for dense X,
-    [list_csr_rows][fastmlp.csr.list_csr_rows] for Rows). Compiled code only."""
+    [list_csr_rows][fastmlp.engine.csr.list_csr_rows] for Rows). Compiled code only."""
     raise NotImplementedError("compiled code only")
 
 
@@ -206,3 +206,27 @@ def _first_layer(X, scale, W, n_out, Z):
 
     dense = predict_kernels.first_layer
     return lambda X, scale, W, n_out, Z: dense(X, scale, W, n_out, Z)
+
+
+def most_entries(X: Rows, rows: int) -> int:
+    """The most stored entries that any ``rows`` rows of X hold: the size of a
+    batch's listing."""
+    lengths = np.diff(X.indptr)
+    if rows >= lengths.shape[0]:
+        return int(lengths.sum())
+    return int(np.partition(lengths, lengths.shape[0] - rows)[-rows:].sum())
+
+
+def take(X, rows: np.ndarray):
+    """The rows ``X[rows]`` (indices or a mask): a C-contiguous array for dense X,
+    new CSR rows for Rows."""
+    if not isinstance(X, Rows):
+        return np.ascontiguousarray(X[rows])
+    rows = np.flatnonzero(rows) if rows.dtype == np.bool_ else rows
+    lengths = np.diff(X.indptr)[rows]
+    indptr = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    positions = (np.repeat(X.indptr[rows] - indptr[:-1], lengths)
+                 + np.arange(indptr[-1], dtype=np.int64))
+    return Rows(indptr, X.indices[positions], X.data[positions],
+                    np.array([rows.shape[0], X.shape[1]], dtype=np.int64))

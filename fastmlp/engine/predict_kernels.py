@@ -1,6 +1,6 @@
 """Compiled prediction: a chunk of rows from input to answer in one call.
 
-[predict_rows][fastmlp.predict_kernels.predict_rows] runs the first layer,
+[predict_rows][fastmlp.engine.predict_kernels.predict_rows] runs the first layer,
 the other layers, the output activation and then the answer asked for (the
 output units, ``predict_proba``'s normalized probabilities, or ``predict``'s
 class indices) without returning to Python, and checks float input for NaN
@@ -9,7 +9,7 @@ and infinity as it reads it: a single row costs one dispatch.
 The first layer skips zero inputs where there are few non-zeros (MNIST
 images are about 19 % non-zero): each block of rows is listed (with
 the finiteness check in the same loop) and multiplied over its non-zeros with the vector loops of
-[listing.forward][fastmlp.listing.forward]. A block with more non-zeros than
+[listing.forward][fastmlp.engine.listing.forward]. A block with more non-zeros than
 ``SPARSE_DENSITY`` goes to BLAS instead, and so does the rest of its chunk,
 unlisted. The other layers always run in BLAS (SciPy's, as in training).
 Products in another order than BLAS's: results differ from the dense pass by
@@ -23,7 +23,7 @@ of its arguments, and for one row dispatch is a good part of the time.
 import numpy as np
 from numba import njit
 
-from fastmlp import csr, kernels, listing
+from fastmlp.engine import csr, kernels, listing
 
 OUTPUTS, PROBA, LABELS = 0, 1, 2
 """What ``predict_rows`` leaves: the output units, probabilities, or class indices."""
@@ -64,13 +64,13 @@ def predict_rows(X, scale, params, meta, mode, out, labels):
     ----------
     X : ndarray of shape (m, d), C-contiguous, or csr.Rows
         uint8, float32 or float64; CSR rows run the first layer over their
-        stored entries ([csr.first_layer][fastmlp.csr.first_layer]).
+        stored entries ([csr.first_layer][fastmlp.engine.csr.first_layer]).
     scale : float
         1/255 for uint8 X, else 1; converted to F.
     params : ndarray of shape (p,), dtype F
         The flat parameter buffer.
     meta : ndarray of int64
-        From [layer_meta][fastmlp.predict_kernels.layer_meta].
+        From [layer_meta][fastmlp.engine.predict_kernels.layer_meta].
     mode : int
         ``OUTPUTS``, ``PROBA`` (logistic outputs divided by their row's sum)
         or ``LABELS`` (also the first index of each row's maximum).

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fastmlp import npyfile
 from fastmlp.atomic import atomic_write, file_kind, file_mode, is_temporary
+from fastmlp.data import npyfile
 from fastmlp.exceptions import DamagedFileError, LockTimeout, SpecialFileError
 
 __all__ = [
@@ -169,7 +169,7 @@ def leftovers(directory: Path, names: Sequence[str], raw_files: Sequence[tuple[s
 
 
 def remove_leftovers(directory: Path, raw_files: Sequence[tuple[str, str]]) -> list[str]:
-    """Remove the [`leftovers`][fastmlp.cache.leftovers] in ``directory``. Hold the lock:
+    """Remove the [`leftovers`][fastmlp.data.cache.leftovers] in ``directory``. Hold the lock:
     then no temporary file there can be another process's work in progress.
 
     Returns

@@ -2,11 +2,20 @@
 
 An optimizer owns its state (velocities, moments) as flat buffers shaped like
 the network's flat parameter buffer; the compiled training steps
-([fastmlp.steps][fastmlp.steps]) update parameters and state in one kernel
-call per step, from what [compiled][fastmlp.solvers.StochasticOptimizer.compiled]
+([fastmlp.engine.steps][fastmlp.engine.steps]) update parameters and state in one kernel
+call per step, from what [compiled][fastmlp.engine.optimizers.StochasticOptimizer.compiled]
 hands them. Learning-rate schedules and the "should we stop" decision follow
 ``sklearn.neural_network._stochastic_optimizers`` so that hyper-parameters mean
 the same thing in both libraries.
+
+Not all of the update lives here yet: the compiled arithmetic is
+``kernels.sgd_update`` and ``kernels.adam_update``, Adam's bias-corrected step
+size (``lr_t``) is computed in ``steps._update``, the batch-1 SGD step is
+written inline in ``steps._sample_step``, and the ``Solver`` tuple with the
+``SGD``/``ADAM`` codes is defined in ``steps``. Moving them here changes the
+compiled steps' bodies and signatures, which is issue 29 item 3's work (the
+named tuples of the compiled entry points); the plain-NumPy specification of
+both updates is [fastmlp.engine.reference][fastmlp.engine.reference].
 """
 
 import math
@@ -14,7 +23,8 @@ import numbers
 
 import numpy as np
 
-from fastmlp import options, steps
+from fastmlp import options
+from fastmlp.engine import steps
 
 
 def _empty(dtype: np.dtype) -> np.ndarray:
@@ -26,7 +36,7 @@ class StochasticOptimizer:
     """What the training loop asks of an optimizer; the shared parts of both.
 
     Subclasses implement ``compiled``, the settings and state buffers that the
-    compiled steps ([fastmlp.steps][fastmlp.steps]) update, and may override the
+    compiled steps ([fastmlp.engine.steps][fastmlp.engine.steps]) update, and may override the
     schedule (``iteration_ends``) and ``trigger_stopping``.
     """
 
@@ -67,7 +77,7 @@ class StochasticOptimizer:
         return state
 
     def load_state(self, state: dict) -> None:
-        """Restore what [state][fastmlp.solvers.StochasticOptimizer.state] returned.
+        """Restore what [state][fastmlp.engine.optimizers.StochasticOptimizer.state] returned.
 
         Only the known entries are read, each checked, so that a damaged model
         file cannot set arbitrary attributes. The settings (``learning_rate_init``,

@@ -1,7 +1,7 @@
 """One reader of ``.npy`` headers and ``.npz`` members, for every file fastmlp reads.
 
 Model files ([persistence][fastmlp.persistence]), data files
-([npzdata][fastmlp.npzdata]) and the parsed data-set cache (``fastmlp.cache``)
+([npzdata][fastmlp.data.npzdata]) and the parsed data-set cache (``fastmlp.data.cache``)
 are NumPy files. Before any array is allocated their headers are read here,
 and a damaged header of any kind (NumPy raises ``ValueError``,
 ``SyntaxError``, ``TypeError``, ``tokenize.TokenError`` and others for them)
@@ -10,7 +10,7 @@ turn it into their own error naming the file, or (the cache) parse the raw
 file again. An archive's members must be ``<name>.npy`` for an expected name,
 each once, with a declared size that matches the header and that the
 member's stored bytes can hold. Files are opened with
-[open_regular][fastmlp.npyfile.open_regular], which never blocks on a FIFO.
+[open_regular][fastmlp.data.npyfile.open_regular], which never blocks on a FIFO.
 """
 
 from __future__ import annotations

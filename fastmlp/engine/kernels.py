@@ -1,17 +1,17 @@
 """Numba kernels: every elementwise pass of training and prediction.
 
-The matrix products go through BLAS (see [fastmlp.steps][fastmlp.steps]
-and [fastmlp.network][fastmlp.network]); everything around them lives here
+The matrix products go through BLAS (see [fastmlp.engine.steps][fastmlp.engine.steps]
+and [fastmlp.engine.network][fastmlp.engine.network]); everything around them lives here
 as pure functions on arrays, fused so that each pass over memory does as
 much work as it can, with the vectorizable ``exp`` of
-[fastmlp.vmath][fastmlp.vmath]. The compiled training loops of
-[fastmlp.steps][fastmlp.steps] call these kernels, for training and
-prediction alike; only the gradient checks (``Network.gradients``) call them
+[fastmlp.engine.vmath][fastmlp.engine.vmath]. The compiled training loops of
+[fastmlp.engine.steps][fastmlp.engine.steps] call these kernels, for training and
+prediction alike; only the gradient checks (``reference.gradients``) call them
 from Python.
 
 Every kernel is single-threaded (a ``prange`` inside a kernel measured
 slower): the threads are the caller's, BLAS's or, for large batches, one per
-shard of the batch ([fastmlp.threads][fastmlp.threads]).
+shard of the batch ([fastmlp.engine.threads][fastmlp.engine.threads]).
 
 Dtypes. ``F`` is the model's float dtype, float32 or float64; every float
 array handed to one call shares it, and float scalars are cast to ``F`` by the
@@ -36,7 +36,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from fastmlp import options, vmath
+from fastmlp import options
+from fastmlp.engine import vmath
 
 IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX = 0, 1, 2, 3, 4
 SQUARED_ERROR, LOG_LOSS = 0, 1
@@ -69,7 +70,7 @@ class Targets(NamedTuple):
 
 
 def make_targets(y: np.ndarray, sample_weight, dtype) -> Targets:
-    """[Targets][fastmlp.kernels.Targets] from int64 labels (n,) or float values (n, k),
+    """[Targets][fastmlp.engine.kernels.Targets] from int64 labels (n,) or float values (n, k),
     and weights (n,) or None, in the contiguous layouts the compiled code expects."""
     dtype = np.dtype(dtype)
     if y.dtype.kind == "f":
@@ -282,7 +283,7 @@ def output_row(row, b, target, out_kind, loss_kind, scale, d):
 def output_delta(Z, b, y, rows, out_kind, loss_kind, scale, delta, grad_b):
     """Fused output layer: activation, loss, dL/dz and the bias gradient.
 
-    Same arithmetic, in the same order, as [output_row][fastmlp.kernels.output_row]
+    Same arithmetic, in the same order, as [output_row][fastmlp.engine.kernels.output_row]
     on each row, but in three passes over the batch: the bias (and, for
     softmax, the row maximum), the activation over the whole (B, k) block as
     one flat loop, then loss and delta. With k = 10 a loop per row is too
@@ -295,7 +296,7 @@ def output_delta(Z, b, y, rows, out_kind, loss_kind, scale, delta, grad_b):
     b : ndarray of shape (k,), dtype F
         Output biases.
     y : Targets
-        The training targets and weights ([Targets][fastmlp.kernels.Targets]).
+        The training targets and weights ([Targets][fastmlp.engine.kernels.Targets]).
     rows : ndarray of shape (B,), int64
         The batch's rows into ``y``'s arrays.
     out_kind, loss_kind : int
