@@ -18,7 +18,8 @@ Which path runs when:
   batch is cut into shards ([threads][fastmlp.engine.threads] decides). Sparse
   enough input on a processor with AVX-512 runs the first layer over the
   listed non-zero inputs ([listing][fastmlp.engine.listing] with the vector
-  loops of [simd][fastmlp.engine.simd]).
+  loops of [simd][fastmlp.engine.simd]). SciPy sparse input arrives as CSR
+  rows ([csr][fastmlp.engine.csr]), always listed, straight from their arrays.
 - ``fit`` with ``batch_size=1`` (plain SGD):
   [Network.train_per_sample][fastmlp.engine.network.Network.train_per_sample],
   ``per_sample_steps``, or ``pipelined_per_sample_steps`` when a second thread

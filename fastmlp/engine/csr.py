@@ -3,9 +3,9 @@
 A text matrix of 100,000 columns and 0.1 % non-zeros is 80 GB dense in
 float32 and a few hundred megabytes in CSR. Its rows are already what the
 mini-batch steps build from dense rows before the first layer
-([fastmlp.listing][fastmlp.listing]): the columns and values of their
+([fastmlp.engine.listing][fastmlp.engine.listing]): the columns and values of their
 non-zeros. So a batch of CSR rows is copied straight from
-``(indptr, indices, data)`` into the same [Listing][fastmlp.listing.Listing]
+``(indptr, indices, data)`` into the same [Listing][fastmlp.engine.listing.Listing]
 (in F, times the input scale), and the listed forward and weight-gradient
 loops run on it unchanged. Prediction does the same, a chunk of rows at a
 time ([first_layer][fastmlp.engine.csr.first_layer]).
@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from fastmlp import listing, prefetch
+from fastmlp.engine import listing, prefetch
 
 
 class Rows(NamedTuple):
@@ -147,14 +147,14 @@ def csr_first_layer(X, scale, W, n_out, Z):
 
 def list_rows(X, rows, lo, hi, scale, nonzeros, check):
     """List the rows ``X[rows[lo:hi]]`` into ``nonzeros``
-    ([listing.list_rows][fastmlp.listing.list_rows] for dense X,
+    ([listing.list_rows][fastmlp.engine.listing.list_rows] for dense X,
     [list_csr_rows][fastmlp.engine.csr.list_csr_rows] for Rows). Compiled code only."""
     raise NotImplementedError("compiled code only")
 
 
 def rows_ahead(X, rows, start, stop):
     """Prefetch the rows ``X[rows[start:stop]]``
-    ([prefetch.rows_ahead][fastmlp.prefetch.rows_ahead] for dense X). Compiled code only."""
+    ([prefetch.rows_ahead][fastmlp.engine.prefetch.rows_ahead] for dense X). Compiled code only."""
     raise NotImplementedError("compiled code only")
 
 
@@ -165,7 +165,8 @@ def gather(X, rows, start, stop, scale, out, check):
 
 
 def first_layer(X, scale, W, n_out, Z):
-    """Prediction's first layer ([predict_kernels.first_layer][fastmlp.predict_kernels.first_layer]
+    """Prediction's first layer
+    ([predict_kernels.first_layer][fastmlp.engine.predict_kernels.first_layer]
     for dense X). Compiled code only."""
     raise NotImplementedError("compiled code only")
 
@@ -191,7 +192,7 @@ def _gather(X, rows, start, stop, scale, out, check):
     if _is_rows(X):
         return lambda X, rows, start, stop, scale, out, check: gather_csr_rows(
             X, rows, start, stop, scale, out, check)
-    from fastmlp import steps  # typed while steps compiles, long after its import
+    from fastmlp.engine import steps  # typed while steps compiles, long after its import
 
     dense = steps._gather_checked
     return lambda X, rows, start, stop, scale, out, check: dense(
@@ -202,7 +203,7 @@ def _gather(X, rows, start, stop, scale, out, check):
 def _first_layer(X, scale, W, n_out, Z):
     if _is_rows(X):
         return lambda X, scale, W, n_out, Z: csr_first_layer(X, scale, W, n_out, Z)
-    from fastmlp import predict_kernels  # typed while predict_kernels compiles
+    from fastmlp.engine import predict_kernels  # typed while predict_kernels compiles
 
     dense = predict_kernels.first_layer
     return lambda X, scale, W, n_out, Z: dense(X, scale, W, n_out, Z)

@@ -417,7 +417,7 @@ def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
 def row_work(network: "Network", X) -> int:
     """Parameters a training row visits: all of them, but for CSR rows only the
     first layer's weights of their stored entries (sets how a batch is cut,
-    [threads.n_shards][fastmlp.threads.n_shards])."""
+    [threads.n_shards][fastmlp.engine.threads.n_shards])."""
     n_params = int(network.params.size)
     if not isinstance(X, csr.Rows):
         return n_params
