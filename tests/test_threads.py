@@ -241,7 +241,7 @@ def test_the_workqueue_threading_layer_runs_the_shards_in_turn(tmp_path):
     """Numba's workqueue layer is not thread-safe: there, the shards run in turn on
     the calling thread, with the same weights."""
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import numpy as np, numba, "
-            "test_threads as t; from fastmlp import threads; w, n = t.split_fit(); "
+            "test_threads as t; from fastmlp.engine import threads; w, n = t.split_fit(); "
             "np.save(sys.argv[2], w); print(threads.can_split(), numba.threading_layer(), n)")
     out = tmp_path / "weights.npy"
     env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
