@@ -94,11 +94,12 @@ def test_one_compiled_call_per_chunk(monkeypatch, threads):
     monkeypatch.setattr(prediction, "CHUNK_ROWS", 100)
     monkeypatch.setattr(prediction, "SPLIT_MIN_ROWS", 100)
     monkeypatch.setattr(prediction, "THREADS", threads)
+    parts = [62, 62, 63, 63] if threads == 2 else [83, 83, 84]  # equal, a multiple of threads
     np.testing.assert_array_equal(model.predict_proba(X), expected)
-    assert sorted(calls) == [50, 100, 100]
+    assert sorted(calls) == parts
     calls.clear()
     np.testing.assert_array_equal(model.predict(X), model.classes_[expected.argmax(axis=1)])
-    assert sorted(calls) == [50, 100, 100]
+    assert sorted(calls) == parts
     calls.clear()
     monkeypatch.setattr(prediction, "CHUNK_ROWS", 4096)
     np.testing.assert_array_equal(model.predict_proba(X), expected)
@@ -205,3 +206,14 @@ def test_wide_inputs_are_listed_a_few_rows_at_a_time():
     X, y = _images(40, d=d, density=0.01, seed=5)
     model = _fitted(X, y, (6,))
     np.testing.assert_allclose(model.predict_proba(X), _reference(model, X), rtol=0, atol=2e-6)
+
+
+@pytest.mark.parametrize("n", [1024, 4097, 10_000, 100_003])
+def test_a_large_prediction_is_cut_into_equal_parts_for_the_threads(monkeypatch, n):
+    monkeypatch.setattr(prediction, "THREADS", 2)
+    parts = prediction._parts(n)
+    assert parts[0][0] == 0 and parts[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(parts[:-1], parts[1:], strict=True))
+    sizes = [hi - lo for lo, hi in parts]
+    assert len(parts) % 2 == 0 and max(sizes) <= prediction.CHUNK_ROWS
+    assert max(sizes) - min(sizes) <= 1  # no thread is left alone with a short last part
