@@ -524,8 +524,9 @@ def test_ctrl_c_cancels_closes_the_embedded_cluster_and_exits_130(mirror_env):
     """Ctrl-C in a terminal: SIGINT to the whole process group, workers included."""
     psutil = pytest.importorskip("psutil")
     argv = [sys.executable, "-m", "fastmlp.cli", "sweep", "--workers", "2",
-            "--grid", "hidden_layer_sizes=256,512", "--grid", "random_state=0,1,2,3,4,5,6,7",
-            "--epochs", "50"]  # minutes of work: interrupted long before its end
+            "--grid", "hidden_layer_sizes=128,256",
+            "--grid", "random_state=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+            "--epochs", "20"]  # 32 short fits: interrupted long before the end of the sweep
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True, env=os.environ.copy())
     try:
