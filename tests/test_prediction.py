@@ -43,7 +43,7 @@ def _images(n, d=64, density=0.2, seed=0):
     return X, X[:, :4].argmax(axis=1)
 
 
-@pytest.mark.parametrize("hidden", [(20,), (20, 16), (20, 16, 9)])
+@pytest.mark.parametrize("hidden", [(20,), (20, 16), (20, 16, 9), (20, 40)])
 @pytest.mark.parametrize("output", ["softmax", "logistic"])
 @pytest.mark.parametrize("density", [0.1, 0.9])
 def test_sparse_and_dense_rows_give_the_dense_answer(hidden, output, density):
@@ -54,6 +54,8 @@ def test_sparse_and_dense_rows_give_the_dense_answer(hidden, output, density):
         assert proba.dtype == np.float32
         np.testing.assert_allclose(proba, _reference(model, X), rtol=0, atol=2e-6)
         np.testing.assert_array_equal(model.predict(data), model.classes_[proba.argmax(axis=1)])
+        np.testing.assert_allclose(model.predict_proba(data[:1]), _reference(model, X[:1]),
+                                   rtol=0, atol=2e-6)  # one row: the later layers in loops
 
 
 def test_a_chunk_that_turns_dense_switches_to_blas_and_stays_right():
@@ -217,3 +219,23 @@ def test_a_large_prediction_is_cut_into_equal_parts_for_the_threads(monkeypatch,
     sizes = [hi - lo for lo, hi in parts]
     assert len(parts) % 2 == 0 and max(sizes) <= prediction.CHUNK_ROWS
     assert max(sizes) - min(sizes) <= 1  # no thread is left alone with a short last part
+
+
+def test_a_split_prediction_keeps_blas_on_one_thread_then_restores_it(monkeypatch):
+    from fastmlp.engine import threads
+
+    X, y = _images(2 * prediction.SPLIT_MIN_ROWS, density=0.9, seed=6)  # dense: BLAS runs
+    model = _fitted(X, y, (40, 40))
+    before = [pool.num_threads for pool in threads._blas_pools()]
+    seen = []
+    run_all = prediction._run_all
+
+    def spy(calls):
+        seen.append([pool.num_threads for pool in threads._blas_pools()])
+        return run_all(calls)
+
+    monkeypatch.setattr(prediction, "THREADS", 2)
+    monkeypatch.setattr(prediction, "_run_all", spy)
+    np.testing.assert_allclose(model.predict_proba(X), _reference(model, X), rtol=0, atol=2e-6)
+    assert seen and all(n == 1 for n in seen[0]), seen
+    assert [pool.num_threads for pool in threads._blas_pools()] == before

@@ -11,7 +11,9 @@ images are about 19 % non-zero): each block of rows is listed (with
 the finiteness check in the same loop) and multiplied over its non-zeros with the vector loops of
 [listing.forward][fastmlp.engine.listing.forward]. A block with more non-zeros than
 ``SPARSE_DENSITY`` goes to BLAS instead, and so does the rest of its chunk,
-unlisted. The other layers always run in BLAS (SciPy's, as in training).
+unlisted. A later layer with few outputs (the classes) runs as dot products
+over a transposed copy of its weights (``_narrow_product``), a small one for a
+few rows in a plain loop, and the others in BLAS (SciPy's, as in training).
 Products in another order than BLAS's: results differ from the dense pass by
 rounding only.
 
@@ -36,6 +38,11 @@ SPARSE_DENSITY = 0.5
 SMALL_PRODUCT = 1 << 14
 """Multiply-adds below which a layer's product runs in a plain loop: a BLAS call's
 fixed cost outweighs a single row's product."""
+NARROW_WEIGHTS = 4096
+"""Weights (at most ``NARROW_OUTPUTS`` columns) up to which a later layer runs as dot
+products over a transposed copy: it stays in L1, and BLAS is not called at all."""
+NARROW_OUTPUTS = 16
+"""Widest layer output that runs as dot products: one vector register's floats."""
 _HEAD = 3  # layer_meta: n_layers, hidden kind, output kind, then 4 entries per layer
 
 
@@ -108,6 +115,8 @@ def predict_rows(X, scale, params, meta, mode, out, labels):
             bad = csr.first_layer(X, f(scale), params[w0:w0 + n_in * n_out], n_out, Z)
             if bad >= 0:
                 return bad
+        elif n_out <= NARROW_OUTPUTS and n_in * n_out <= NARROW_WEIGHTS:
+            _narrow_product(prev, params[w0:w0 + n_in * n_out].reshape((n_in, n_out)), Z)
         elif m * n_in * n_out <= SMALL_PRODUCT:
             _small_product(prev, params[w0:w0 + n_in * n_out].reshape((n_in, n_out)), Z)
         else:
@@ -182,6 +191,31 @@ def _small_product(A, W, Z):
             w = W[j]
             for k in range(z.shape[0]):
                 z[k] += aj * w[k]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _narrow_product(A, W, Z):
+    """Z = A @ W, each entry one dot product of a row of A (F) with a column of W (F).
+
+    A layer with a few outputs (the classes) leaves a vector loop over its
+    outputs mostly empty; the dot products run along A's rows instead, over a
+    transposed copy of W small enough for L1. Summed in another order than
+    BLAS's: rounding differs, as between two BLAS builds."""
+    f = Z.dtype.type
+    n_in, n_out = W.shape
+    Wt = np.empty((n_out, n_in), dtype=W.dtype)
+    for j in range(n_in):
+        for k in range(n_out):
+            Wt[k, j] = W[j, k]
+    for i in range(A.shape[0]):
+        a = A[i]
+        z = Z[i]
+        for k in range(n_out):
+            w = Wt[k]
+            total = f(0)
+            for j in range(n_in):
+                total += a[j] * w[j]
+            z[k] = total
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from fastmlp.engine import csr, predict_kernels
+from fastmlp.engine import csr, predict_kernels, threads
 from fastmlp.engine.predict_kernels import LABELS, OUTPUTS, PROBA
 
 CHUNK_ROWS = 4096
@@ -88,7 +88,11 @@ def run(model, X, mode: int) -> np.ndarray:
     part = X.row_slice if isinstance(X, csr.Rows) else lambda lo, hi: X[lo:hi]
     calls = [(lo, predict_kernels.predict_rows, part(lo, hi), scale, network.params, meta, mode,
               out[lo:hi], labels[lo:hi] if mode == LABELS else labels) for lo, hi in parts]
-    for lo, bad in _run_all(calls):
+    # the parts' threads take the cores: a BLAS call that started threads of its own
+    # would spin against them
+    with threads.single_threaded_blas():
+        results = _run_all(calls)
+    for lo, bad in results:
         if bad >= 0:
             _raise_non_finite(X[lo + bad:lo + bad + 1], lo + bad, dtype)
     return labels if mode == LABELS else out
