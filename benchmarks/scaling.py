@@ -1,6 +1,6 @@
 """How fastmlp's training scales with threads, on a quiet machine or a shared one.
 
-    python benchmarks/scaling.py [--threads 1,2,4,8] [--rounds 3] [--load N]
+    python benchmarks/scaling.py [--threads 1,2,4,8] [--rounds 3] [--load N] [--batch B]
 
 Trains two one-epoch fits on the 60,000 MNIST training images: the notebook net
 (784-16-10, SGD) at batch 1024 and the default net (784-128-10 ReLU, Adam) at
@@ -8,7 +8,9 @@ batch 128, float32 input. Each thread count runs in a fresh process of its own
 (``NUMBA_NUM_THREADS``), through ``benchmarks/worker.py``; rounds are
 interleaved. It prints samples/s (median and range) and the speed-up over one
 thread, with the CPU and the number of cores. ``--load N`` keeps N busy-loop
-processes running meanwhile, as on a machine whose cores are shared. Needs
+processes running meanwhile, as on a machine whose cores are shared;
+``--batch B`` trains both fits at batch B instead (how scaling grows with the
+work per batch). Needs
 MNIST where ``load_mnist()`` finds it (``FASTMLP_DATA_DIR``, ``FASTMLP_MIRROR``).
 """
 
@@ -53,15 +55,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--load", type=int, default=0,
                         help="busy-loop processes running meanwhile (default 0)")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="batch size of both fits (default: 1024 and 128)")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.threads.split(",")]
-    runs = [(name, n) for name in FITS for n in counts]
+    fits = {name: fit if args.batch is None else dict(fit, batch=args.batch)
+            for name, fit in FITS.items()}
+    if args.batch is not None:
+        fits = {name.split(", batch")[0] + f", batch {args.batch}": fit
+                for name, fit in fits.items()}
+    runs = [(name, n) for name in fits for n in counts]
     results: dict[tuple, list[float]] = {run: [] for run in runs}
     loops = busy_loops(args.load)
     try:
         for index in range(args.rounds):
             for name, n in interleaved(runs, index):
-                results[name, n].append(samples_per_second(FITS[name], n))
+                results[name, n].append(samples_per_second(fits[name], n))
     finally:
         for loop in loops:
             loop.kill()
