@@ -1,7 +1,7 @@
 """Explicit vector loops for the first layer over a sample's non-zero inputs.
 
 The batch-1 path uses the 16-unit loops below, bit for bit the scalar
-arithmetic; mini-batches ([fastmlp.engine.listing][fastmlp.engine.listing]) use the wide
+arithmetic; mini-batches ([fastmlp.engine.sparse_first_layer][]) use the wide
 ones at the end of the module, which hold 8 registers of 512 bits of units
 and use fused multiply-adds.
 
@@ -13,7 +13,7 @@ packed, with no branch and no table; 626 -> 302 ns per MNIST row for uint8
 input, 911 -> 606 ns for float32 (a one-core microbenchmark of the loop alone,
 2026-12-04). Elsewhere LLVM would expand it
 into a branch per input, so the table-driven loop of
-[listing][fastmlp.engine.listing] is kept for those processors.
+[sparse_first_layer][fastmlp.engine.sparse_first_layer] is kept for those processors.
 
 Numba runs LLVM with its SLP vectorizer off, so a loop over exactly 16
 hidden units is unrolled into scalar code, and a loop over a width known only

@@ -17,7 +17,7 @@ Listing a row is fused with the finiteness check of float input, as the
 gather it replaces was. Products in another order than BLAS's, with fused
 multiply-adds: the results differ from the dense ones by rounding only.
 
-The arrays of a [Listing][fastmlp.engine.listing.Listing] are allocated once per
+The arrays of a [Listing][fastmlp.engine.sparse_first_layer.Listing] are allocated once per
 fit for the largest batch; F is the network's float dtype.
 """
 
@@ -87,7 +87,7 @@ def allocate(
     )
 
 
-def none(dtype: np.dtype, shards: int = 0) -> Listing:
+def no_listing(dtype: np.dtype, shards: int = 0) -> Listing:
     """The empty Listing: the first layer runs in BLAS."""
     return allocate(0, 0, dtype, shards)
 
