@@ -8,8 +8,8 @@ shard size of split batches) both ways:
 
 - ``dense``: gather and scale the rows, then the forward product and the
   weight gradient through Numba's ``np.dot`` (BLAS on one thread, as shards run it);
-- ``listed``: ``listing.list_rows``, ``listing.forward`` and
-  ``listing.weight_gradient``, the path of [fastmlp.engine.listing][fastmlp.engine.listing].
+- ``listed``: ``sparse_first_layer.list_rows``, ``sparse_first_layer.forward`` and
+  ``sparse_first_layer.weight_gradient``, the path of [fastmlp.engine.sparse_first_layer][].
 
 It prints microseconds per shard (best of 7 repeats over 20,000 rows) and
 dense / listed: above 1, listing pays. ``network.lists_nonzeros`` gates on
@@ -26,7 +26,7 @@ import time
 import numpy as np
 from numba import njit
 
-from fastmlp.engine import listing, threads
+from fastmlp.engine import sparse_first_layer, threads
 
 WIDTHS = (16, 32, 64, 100, 128, 256)
 DENSITIES = (0.05, 0.1, 0.19, 0.3, 0.5)
@@ -49,9 +49,9 @@ def _listed(X, rows, m, W, D_, Z, G, nonzeros, repeats):
     flat_w, flat_g = W.ravel(), G.ravel()
     for _ in range(repeats):
         for start in range(0, rows.shape[0] - m + 1, m):
-            listing.list_rows(X, rows, start, start + m, one, nonzeros, False)
-            listing.forward(nonzeros, m, flat_w, W.shape[1], Z)
-            listing.weight_gradient(nonzeros, m, D_, flat_g)
+            sparse_first_layer.list_rows(X, rows, start, start + m, one, nonzeros, False)
+            sparse_first_layer.forward(nonzeros, m, flat_w, W.shape[1], Z)
+            sparse_first_layer.weight_gradient(nonzeros, m, D_, flat_g)
 
 
 def inputs(density: float, dtype, rng) -> np.ndarray:
@@ -77,7 +77,7 @@ def measure(width: int, density: float, dtype, m: int, rng) -> tuple[float, floa
     W = rng.standard_normal((D, width)).astype(dtype)
     deltas = rng.standard_normal((m, width)).astype(dtype)
     A, Z, G = np.empty((m, D), dtype), np.empty((m, width), dtype), np.empty((D, width), dtype)
-    nonzeros = listing.allocate(m, D, np.dtype(dtype))
+    nonzeros = sparse_first_layer.allocate(m, D, np.dtype(dtype))
     shards = N_ROWS // m
     dense = best_of(lambda: _dense(X, rows, m, W, deltas, A, Z, G, 1))
     listed = best_of(lambda: _listed(X, rows, m, W, deltas, Z, G, nonzeros, 1))

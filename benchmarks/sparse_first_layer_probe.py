@@ -10,15 +10,15 @@ per batch of shuffled MNIST uint8 rows, float32 maths:
 - ``dense``: what the engine runs (gather and scale into a float buffer, then
   both products through Numba's ``np.dot``, SciPy's OpenBLAS on 2 threads);
 - ``sparse``: one thread; each row's non-zero pixels listed as the batch-1
-  path lists them (``listing.list_nonzero``), then ``Z[k] += x * W[p]`` and
+  path lists them (``sparse_first_layer.list_nonzero``), then ``Z[k] += x * W[p]`` and
   ``G[p] += x * D[k]`` per non-zero pixel ``p``, vectorized over the hidden width;
 - ``sparse, lists ready``: the same products with the lists made before the
   timing, as a per-``fit`` compressed copy of the data would have them;
 - ``dense, 1 BLAS thread``: ``dense`` with BLAS on one thread, as each shard of
   a split batch runs it;
 - ``listed``: what the engine runs on sparse input since 2026-12-04, one
-  thread: ``listing.list_rows``, then ``listing.forward`` (by rows) and
-  ``listing.weight_gradient`` (by columns), register-blocked vector loops.
+  thread: ``sparse_first_layer.list_rows``, then ``sparse_first_layer.forward`` (by rows) and
+  ``sparse_first_layer.weight_gradient`` (by columns), register-blocked vector loops.
 
 Each variant runs in a fresh process of its own and prints microseconds per
 batch, the best of 7 repeats over 20,000 rows. It is not part of
@@ -36,8 +36,8 @@ import time
 import numpy as np
 from numba import njit
 
-from fastmlp.engine import listing, threads
-from fastmlp.engine.listing import list_nonzero
+from fastmlp.engine import sparse_first_layer, threads
+from fastmlp.engine.sparse_first_layer import list_nonzero
 
 VARIANTS = ("dense", "dense, 1 BLAS thread", "sparse", "sparse, lists ready", "listed")
 SHAPES = ((16, 128), (128, 64), (128, 128), (128, 1024))  # (hidden units, batch)
@@ -86,13 +86,13 @@ def sparse_products(X, rows, W, D, Z, G, index, value, counts, repeats, list_onc
 
 @njit(cache=True, error_model="numpy")
 def listed_products(X, rows, W, D, Z, G, nonzeros, repeats):
-    """The same Z and G through fastmlp.engine.listing, as the engine runs them."""
+    """The same Z and G through fastmlp.engine.sparse_first_layer, as the engine runs them."""
     scale = np.float32(1 / 255)
     m = rows.shape[0]
     for _ in range(repeats):
-        listing.list_rows(X, rows, 0, m, scale, nonzeros, False)
-        listing.forward(nonzeros, m, W.reshape(W.size), W.shape[1], Z)
-        listing.weight_gradient(nonzeros, m, D, G.reshape(G.size))
+        sparse_first_layer.list_rows(X, rows, 0, m, scale, nonzeros, False)
+        sparse_first_layer.forward(nonzeros, m, W.reshape(W.size), W.shape[1], Z)
+        sparse_first_layer.weight_gradient(nonzeros, m, D, G.reshape(G.size))
 
 
 def measure(variant: str, hidden: int, batch: int) -> dict:
@@ -119,7 +119,7 @@ def measure(variant: str, hidden: int, batch: int) -> dict:
             else:
                 dense_products(X, rows, W, D, A, Z, G, repeats)
     elif variant == "listed":
-        nonzeros = listing.allocate(batch, X.shape[1], np.float32)
+        nonzeros = sparse_first_layer.allocate(batch, X.shape[1], np.float32)
 
         def run() -> None:
             listed_products(X, rows, W, D, Z, G, nonzeros, repeats)

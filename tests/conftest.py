@@ -315,6 +315,13 @@ def mnist(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="session")
+def mnist_slice(mnist) -> tuple:
+    """The first 1000 MNIST training images as (1000, 784) uint8 rows, and their labels."""
+    (x_train, y_train), _ = mnist
+    return np.ascontiguousarray(x_train[:1000].reshape(1000, -1)), y_train[:1000]
+
+
+@pytest.fixture(scope="session")
 def fashion_mnist(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple:

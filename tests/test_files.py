@@ -1,7 +1,6 @@
 """Files fastmlp writes and reads: special targets, long names, members, headers, digests."""
 
 import errno
-import io
 import os
 import socket
 import stat
@@ -10,12 +9,13 @@ import zipfile
 
 import numpy as np
 import pytest
+from npyhelp import CRAFTED_HEADERS, npy_header, npy_with_header, read_members, write_members
 
 import fastmlp
 from fastmlp import atomic
-from fastmlp.data import cache, npyfile
+from fastmlp.data import cache
 from fastmlp.data.npzdata import load_npz
-from fastmlp.exceptions import DamagedFileError, DatasetError, ModelFileError, SpecialFileError
+from fastmlp.exceptions import DatasetError, ModelFileError, SpecialFileError
 
 pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
@@ -186,28 +186,6 @@ def test_the_depth_fit_allows_saves_and_loads(tmp_path, blobs):
 # -- item 4: exact members, headers before data, a digest -------------------------------------
 
 
-def _members(path):
-    with zipfile.ZipFile(path) as archive:
-        return [(info.filename, archive.read(info)) for info in archive.infolist()]
-
-
-def _write_members(path, members, compress=None):
-    import warnings
-
-    compress = compress or {}
-    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as archive:
-        warnings.simplefilter("ignore", UserWarning)  # duplicate names, on purpose
-        for name, payload in members:
-            archive.writestr(name, payload, compress_type=compress.get(name, zipfile.ZIP_STORED))
-
-
-def _npy_header(shape, dtype="<f8"):
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        buffer, {"descr": dtype, "fortran_order": False, "shape": shape})
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     "damage, message",
     [
@@ -221,7 +199,7 @@ def _npy_header(shape, dtype="<f8"):
 def test_model_file_members_are_exactly_the_expected_ones(tmp_path, model, damage, message):
     path = tmp_path / "m.npz"
     model.save(path)
-    _write_members(path, damage(_members(path)))
+    write_members(path, damage(read_members(path)))
     with pytest.raises(ModelFileError, match=message) as error:
         fastmlp.load(path)
     assert str(path) in str(error.value)
@@ -232,8 +210,8 @@ def test_a_bare_member_declaring_gigabytes_is_refused_unread(tmp_path, model):
 
     path = tmp_path / "m.npz"
     model.save(path)
-    bomb = _npy_header((3 * 2**27,)) + bytes(3 * 2**30 // 64)  # declares 3 GiB
-    _write_members(path, _members(path) + [("params", bomb)], {"params": zipfile.ZIP_DEFLATED})
+    bomb = npy_header((3 * 2**27,)) + bytes(3 * 2**30 // 64)  # declares 3 GiB
+    write_members(path, read_members(path) + [("params", bomb)], {"params": zipfile.ZIP_DEFLATED})
     started = time.perf_counter()
     with pytest.raises(ModelFileError, match="unexpected member 'params'"):
         fastmlp.load(path)
@@ -243,11 +221,11 @@ def test_a_bare_member_declaring_gigabytes_is_refused_unread(tmp_path, model):
 def test_a_file_altered_after_saving_is_refused(tmp_path, model):
     path = tmp_path / "m.npz"
     model.save(path)
-    members = dict(_members(path))
+    members = dict(read_members(path))
     # Adam's two moment buffers have the params' shape and dtype: a swap passes every header
     members["params.npy"], members["optimizer_ms.npy"] = (members["optimizer_ms.npy"],
                                                           members["params.npy"])
-    _write_members(path, list(members.items()))
+    write_members(path, list(members.items()))
     with pytest.raises(ModelFileError, match="changed after it was saved"):
         fastmlp.load(path)
 
@@ -255,131 +233,36 @@ def test_a_file_altered_after_saving_is_refused(tmp_path, model):
 def test_files_without_a_digest_still_load(tmp_path, model):
     path = tmp_path / "m.npz"
     model.save(path)
-    members = _members(path)
+    members = read_members(path)
     assert "digest.npy" in dict(members)
-    _write_members(path, [(name, data) for name, data in members if name != "digest.npy"])
+    write_members(path, [(name, data) for name, data in members if name != "digest.npy"])
     loaded = fastmlp.load(path)
     np.testing.assert_array_equal(loaded._network.params, model._network.params)
 
 
-@pytest.mark.parametrize(
-    "damage, message",
-    [
-        (lambda m: m + [("x_train", m[0][1])], "unexpected member 'x_train'"),
-        (lambda m: m + [m[1]], "stored twice"),
-        (lambda m: m + [("labels.npy", m[1][1])], "unexpected member 'labels.npy'"),
-    ],
-    ids=["bare", "duplicate", "unknown"],
-)
-def test_data_file_members_are_exactly_the_expected_ones(tmp_path, damage, message):
-    path = tmp_path / "d.npz"
-    x, y = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
-    np.savez(path, x_train=x, y_train=y, x_test=x[:5], y_test=y[:5])
-    _write_members(path, damage(_members(path)))
-    with pytest.raises(DatasetError, match=message) as error:
-        load_npz(path)
-    assert str(path) in str(error.value)
-
-
-def test_a_compressed_data_file_cannot_declare_more_than_it_can_hold(tmp_path):
-    import tracemalloc
-
-    path = tmp_path / "d.npz"
-    x, y = np.zeros((20, 4)), np.arange(20) % 2
-    np.savez_compressed(path, x_train=x, y_train=y, x_test=x[:5], y_test=y[:5])
-    members = _members(path)
-    # x_train's header claims 2 GB; the member really holds 2 MB of zeros (deflated: 2 KB)
-    members[0] = ("x_train.npy", _npy_header((250_000, 1000)) + bytes(2 << 20))
-    _write_members(path, members, {name: zipfile.ZIP_DEFLATED for name, _ in members})
-    tracemalloc.start()
-    try:
-        with pytest.raises(DatasetError, match="x_train") as error:
-            load_npz(path)
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    assert str(path) in str(error.value) and "declares" in str(error.value)
-    assert peak < 20 << 20
-
-
-def test_a_data_header_claiming_more_data_than_stored_names_the_file(tmp_path):
-    path = tmp_path / "d.npz"
-    x, y = np.zeros((20, 4)), np.arange(20) % 2
-    np.savez(path, x_train=x, y_train=y, x_test=x[:5], y_test=y[:5])
-    members = _members(path)
-    # a consistent header (20 rows, 20 labels), but half the rows' bytes
-    members[0] = ("x_train.npy", _npy_header((20, 4)) + x.tobytes()[:320])
-    _write_members(path, members)
-    with pytest.raises(DatasetError, match="x_train") as error:
-        load_npz(path)
-    assert str(path) in str(error.value)
-
-
 # -- item 6: one header reader; any damage is one clear error ---------------------------------
 
-_CRAFTED = [
-    b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), '''}",  # TokenError
-    b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,)))}",  # SyntaxError
-    b"{'descr': 3, 'fortran_order': False, 'shape': (3,), }",  # TypeError
-    b"{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }",  # negative size
-    b"{'descr': '<f8', 'fortran_order': False, 'shape': [3], }",  # a list, not a tuple
-    b"{'descr': '<f8', 'fortran_order': False, }",  # no shape
-]
 
-
-def _npy_with_header(text: bytes, payload: bytes = bytes(24)) -> bytes:
-    padded = text + b" " * (-(len(text) + 11) % 64) + b"\n"
-    return b"\x93NUMPY\x01\x00" + len(padded).to_bytes(2, "little") + padded + payload
-
-
-@pytest.mark.parametrize("text", _CRAFTED)
-def test_any_damaged_header_is_one_damaged_file_error(text):
-    with pytest.raises(DamagedFileError):
-        npyfile.read_header(io.BytesIO(_npy_with_header(text)))
-
-
-@pytest.mark.parametrize("text", _CRAFTED)
+@pytest.mark.parametrize("text", CRAFTED_HEADERS)
 def test_a_damaged_model_header_is_one_model_file_error(tmp_path, model, text):
     path = tmp_path / "m.npz"
     model.save(path)
-    members = [(name, _npy_with_header(text) if name == "classes.npy" else data)
-               for name, data in _members(path)]
-    _write_members(path, members)
+    members = [(name, npy_with_header(text) if name == "classes.npy" else data)
+               for name, data in read_members(path)]
+    write_members(path, members)
     with pytest.raises(ModelFileError, match="classes") as error:
         fastmlp.load(path)
     assert str(path) in str(error.value)
 
 
-@pytest.mark.parametrize("text", _CRAFTED)
-def test_a_damaged_data_header_is_one_dataset_error(tmp_path, text):
-    path = tmp_path / "d.npz"
-    x, y = np.zeros((20, 4)), np.arange(20) % 2
-    np.savez(path, x_train=x, y_train=y, x_test=x[:5], y_test=y[:5])
-    members = [(name, _npy_with_header(text) if name == "y_test.npy" else data)
-               for name, data in _members(path)]
-    _write_members(path, members)
-    with pytest.raises(DatasetError, match="y_test") as error:
-        load_npz(path)
-    assert str(path) in str(error.value)
-
-
-@pytest.mark.parametrize("text", _CRAFTED)
+@pytest.mark.parametrize("text", CRAFTED_HEADERS)
 def test_a_damaged_cache_header_is_parsed_again(tmp_path, text):
     from filefuzz import cached_copy
 
     array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
     raw_name, known_hash, parsed = cached_copy(tmp_path, array)
-    parsed.write_bytes(_npy_with_header(text))
+    parsed.write_bytes(npy_with_header(text))
     assert cache.load_parsed(tmp_path, os.listdir(tmp_path), raw_name, known_hash) is None
-
-
-def test_the_package_has_one_npy_header_reader():
-    import pathlib
-
-    package = pathlib.Path(fastmlp.__file__).parent
-    readers = [path.name for path in package.rglob("*.py")
-               if "read_array_header" in path.read_text() or "read_magic" in path.read_text()]
-    assert readers == ["npyfile.py"]
 
 
 # -- item 10: special files are never opened in a way that hangs ------------------------------

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from fastmlp.engine import listing, simd
+from fastmlp.engine import simd, sparse_first_layer
 
 
 @njit
@@ -83,7 +83,7 @@ def test_listed_non_zeros_are_numpys(x_dtype, dtype, d):
         x[:3] = [np.nan, -0.0, np.inf][:min(3, d)]
     index = np.full(d, -1, dtype=np.int64)
     value = np.zeros(d, dtype=dtype)
-    count = listing.list_nonzero(x, scale, index, value, False)
+    count = sparse_first_layer.list_nonzero(x, scale, index, value, False)
     columns = np.flatnonzero(x != 0)
     assert count == columns.size
     np.testing.assert_array_equal(index[:count], columns)
@@ -101,11 +101,11 @@ def test_listing_checks_float_rows(dtype, where, bad):
 
     x = np.linspace(0, 1, 21)
     index, value = np.zeros(21, np.int64), np.zeros(21, dtype)
-    assert listing.list_nonzero(x, dtype(1), index, value, True) == 20
+    assert sparse_first_layer.list_nonzero(x, dtype(1), index, value, True) == 20
     x[where] = bad
-    got = listing.list_nonzero(x, dtype(1), index, value, True)
+    got = sparse_first_layer.list_nonzero(x, dtype(1), index, value, True)
     if bad == 1e300 and dtype == np.float64:
         assert got == 21 - (where != 0)
     else:
         assert got == -1
-    assert listing.list_nonzero(x, dtype(1), index, value, False) == 21 - (where != 0)
+    assert sparse_first_layer.list_nonzero(x, dtype(1), index, value, False) == 21 - (where != 0)

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 import fastmlp
 from fastmlp import MLPClassifier, MLPRegressor, sparse
-from fastmlp.engine import csr, listing, prediction
+from fastmlp.engine import csr, prediction, sparse_first_layer
 from fastmlp.exceptions import DataConversionWarning
 
 
@@ -344,7 +344,7 @@ def test_csr_kernels_list_and_gather_rows_as_dense_rows():
     gathered = np.full((5, X.shape[1]), np.nan)
     assert csr.gather_csr_rows(rows, order, 0, 5, 0.5, gathered, True)
     np.testing.assert_allclose(gathered, dense, atol=1e-15)
-    listed = listing.allocate(5, X.shape[1], np.dtype(np.float64))
+    listed = sparse_first_layer.allocate(5, X.shape[1], np.dtype(np.float64))
     assert csr.list_csr_rows(rows, order, 0, 5, 0.5, listed, True)
     relisted = np.zeros_like(dense)
     for i in range(5):

@@ -258,31 +258,6 @@ def test_chunks_shrink_with_the_network():
     assert steps.chunk_samples(101_770, 128) % 128 == 0
 
 
-def test_subnormals_flushed_during_steps_only():
-    """The compiled steps flush subnormals (x86: FTZ/DAZ) and hand back the caller's
-    mode: NumPy still computes gradual underflow after a fit."""
-    from fastmlp.engine import fpmode
-
-    tiny = np.float32(1e-30) * np.float32(1e-10)
-    assert 0 < tiny < np.finfo(np.float32).tiny
-    saved = fpmode.flush_subnormals()
-    try:
-        if fpmode.X86:
-            assert _tiny_product(np.float32(1e-30), np.float32(1e-10)) == 0
-    finally:
-        fpmode.restore(saved)
-    assert _tiny_product(np.float32(1e-30), np.float32(1e-10)) > 0
-    X, y = _problem()
-    _fit(X, y, solver="adam", alpha=1e-3)
-    assert np.float32(1e-30) * np.float32(1e-10) > 0
-
-
-def _tiny_product(a, b):
-    from numba import njit
-
-    return njit(lambda a, b: a * b)(a, b)
-
-
 @pytest.mark.parametrize("batch_size", [1, 16])
 def test_a_failed_refit_keeps_the_fitted_model(batch_size):
     """NaN found mid-epoch of a fresh fit leaves the estimator as it was: the old
@@ -317,65 +292,6 @@ def test_a_blow_up_at_batch_one_is_divergence_not_bad_input():
     huge[3, 2] = 1e39
     with pytest.raises(ValueError, match="float32's range"):
         _fit(huge, y, dtype="float32", batch_size=16)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("out_kind", ["softmax", "logistic"])
-@pytest.mark.parametrize("loss_kind", ["log_loss", "squared_error"])
-@pytest.mark.parametrize("k", [1, 2, 10, 17])
-def test_batched_output_layer_equals_the_per_row_one(dtype, out_kind, loss_kind, k):
-    """kernels.output_delta (three passes over the batch) does output_row's arithmetic
-    in output_row's order: activations, deltas, bias gradient and loss agree bit for
-    bit, saturated logits included (softmax log loss stays exact when p underflows)."""
-    from fastmlp.engine import kernels
-
-    if out_kind == "softmax" and k == 1:
-        pytest.skip("softmax needs two outputs at least")
-    rng = np.random.default_rng(k)
-    m = 37
-    Z = (rng.standard_normal((m, k)) * 8).astype(dtype)
-    Z[0, :] = 200  # saturated: p underflows for every non-maximal class of some rows
-    Z[1, 0] = -200
-    b = rng.standard_normal(k).astype(dtype)
-    y = rng.integers(0, k, m).astype(np.int64)
-    out, loss = kernels.OUTPUT_ACTIVATIONS[out_kind], kernels.LOSSES[loss_kind]
-    scale = dtype(1 / m)
-    batched, delta, grad_b = Z.copy(), np.empty_like(Z), np.empty(k, dtype)
-    targets = kernels.make_targets(y, None, dtype)
-    total = kernels.output_delta(
-        batched, b, targets, np.arange(m, dtype=np.int64), out, loss, scale, delta, grad_b
-    )
-    rows, row_delta, row_total = Z.copy(), np.empty_like(Z), 0.0
-    for i in range(m):
-        row_total += kernels.output_row(rows[i], b, y[i], out, loss, scale, row_delta[i])
-    np.testing.assert_array_equal(batched, rows)
-    np.testing.assert_array_equal(delta, row_delta)
-    assert total == row_total and np.isfinite(total)
-    expected_grad_b = np.zeros(k, dtype)
-    for i in range(m):
-        expected_grad_b += row_delta[i]
-    np.testing.assert_array_equal(grad_b, expected_grad_b)
-
-
-def test_prefetch_stays_within_the_rows():
-    """Asking for rows past the end of the epoch's order (the last batch's "next
-    batch") reads no index beyond it: here the memory after ``rows`` holds
-    indices far outside X, so a missing clip would crash the process."""
-    from numba import njit
-
-    from fastmlp.engine import prefetch
-
-    @njit
-    def ask(X, rows, start, stop):
-        prefetch.rows_ahead(X, rows, start, stop)
-        return True
-
-    X = np.zeros((5, 3000), dtype=np.float32)
-    rows = np.array([4, 3, 2, 1, 0], dtype=np.int64)
-    padded = np.full(10**6, 2**40, dtype=np.int64)
-    padded[:5] = rows
-    assert ask(X, padded[:5], 3, 10**6) and ask(X, rows, 5, 9) and ask(X, rows, 0, 5)
-
 
 
 def _sparse_fit(seed, batch_size):

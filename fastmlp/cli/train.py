@@ -99,25 +99,24 @@ def add_parser(commands) -> None:
     common.add_report_and_data_options(train)
 
 
+# The flags whose default is the preset's value: their argparse settings, what they set.
+_PRESET_FLAGS = {
+    "hidden_layer_sizes": (dict(type=int, nargs="+", metavar="N"),
+                           "hidden layer sizes, e.g. --hidden 128 64"),
+    "activation": (dict(choices=options.ACTIVATIONS), "activation of the hidden units"),
+    "solver": (dict(choices=options.SOLVERS), "optimizer"),
+    "max_iter": (dict(type=int, metavar="N"), "passes over the training data"),
+    "batch_size": (dict(type=int, metavar="N"), "samples per step"),
+    "learning_rate_init": (dict(type=float, metavar="RATE"), "initial learning rate"),
+    "dtype": (dict(choices=options.DTYPES), "float type of the weights and arithmetic"),
+    "alpha": (dict(type=float, metavar="L2"), "strength of the L2 penalty"),
+}
+
+
 def _add_model_options(train: argparse.ArgumentParser) -> None:
-    default = common.preset_default
-    train.add_argument("--hidden", type=int, nargs="+", metavar="N",
-                       help=f"hidden layer sizes, e.g. --hidden 128 64 "
-                       f"({default('hidden_layer_sizes')})")
-    train.add_argument("--activation", choices=options.ACTIVATIONS,
-                       help=f"activation of the hidden units ({default('activation')})")
-    train.add_argument("--solver", choices=options.SOLVERS,
-                       help=f"optimizer ({default('solver')})")
-    train.add_argument("--epochs", type=int, metavar="N",
-                       help=f"passes over the training data ({default('max_iter')})")
-    train.add_argument("--batch-size", type=int, metavar="N",
-                       help=f"samples per step ({default('batch_size')})")
-    train.add_argument("--lr", type=float, metavar="RATE",
-                       help=f"initial learning rate ({default('learning_rate_init')})")
-    train.add_argument("--dtype", choices=options.DTYPES,
-                       help=f"float type of the weights and arithmetic ({default('dtype')})")
-    train.add_argument("--alpha", type=float, metavar="L2",
-                       help=f"strength of the L2 penalty ({default('alpha')})")
+    for parameter, (settings, what) in _PRESET_FLAGS.items():
+        train.add_argument(common.FLAGS[parameter], **settings,
+                           help=f"{what} ({common.preset_default(parameter)})")
     train.add_argument("--momentum", type=float, metavar="M",
                        help="momentum of the sgd solver, in [0, 1] (default: 0.9, the notebook "
                        "preset 0.0)")

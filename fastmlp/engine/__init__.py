@@ -17,7 +17,8 @@ Which path runs when:
   rows; ``sharded_minibatch_steps`` (or its serial twin on one thread) when a
   batch is cut into shards ([threads][fastmlp.engine.threads] decides). Sparse
   enough input on a processor with AVX-512 runs the first layer over the
-  listed non-zero inputs ([listing][fastmlp.engine.listing] with the vector
+  listed non-zero inputs
+  ([sparse_first_layer][fastmlp.engine.sparse_first_layer] with the vector
   loops of [simd][fastmlp.engine.simd]). SciPy sparse input arrives as CSR
   rows ([csr][fastmlp.engine.csr]), always listed, straight from their arrays.
 - ``fit`` with ``batch_size=1`` (plain SGD):

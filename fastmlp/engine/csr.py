@@ -3,9 +3,9 @@
 A text matrix of 100,000 columns and 0.1 % non-zeros is 80 GB dense in
 float32 and a few hundred megabytes in CSR. Its rows are already what the
 mini-batch steps build from dense rows before the first layer
-([fastmlp.engine.listing][fastmlp.engine.listing]): the columns and values of their
+([fastmlp.engine.sparse_first_layer][]): the columns and values of their
 non-zeros. So a batch of CSR rows is copied straight from
-``(indptr, indices, data)`` into the same [Listing][fastmlp.engine.listing.Listing]
+``(indptr, indices, data)`` into the same [Listing][fastmlp.engine.sparse_first_layer.Listing]
 (in F, times the input scale), and the listed forward and weight-gradient
 loops run on it unchanged. Prediction does the same, a chunk of rows at a
 time ([first_layer][fastmlp.engine.csr.first_layer]).
@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from fastmlp.engine import listing, prefetch
+from fastmlp.engine import prefetch, sparse_first_layer
 
 
 class Rows(NamedTuple):
@@ -135,10 +135,10 @@ def csr_first_layer(X, scale, W, n_out, Z):
     value = np.empty(size, dtype=W.dtype)
     starts = np.empty(m + 1, dtype=np.int64)
     none = np.empty(0, dtype=np.int64)
-    listed = listing.Listing(index, value, starts, none, none, none, value[:0])
+    listed = sparse_first_layer.Listing(index, value, starts, none, none, none, value[:0])
     order = np.arange(m)
     list_csr_rows(X, order, 0, m, scale, listed, False)
-    listing.forward(listed, m, W, n_out, Z)
+    sparse_first_layer.forward(listed, m, W, n_out, Z)
     return -1
 
 
@@ -147,7 +147,7 @@ def csr_first_layer(X, scale, W, n_out, Z):
 
 def list_rows(X, rows, lo, hi, scale, nonzeros, check):
     """List the rows ``X[rows[lo:hi]]`` into ``nonzeros``
-    ([listing.list_rows][fastmlp.engine.listing.list_rows] for dense X,
+    ([sparse_first_layer.list_rows][fastmlp.engine.sparse_first_layer.list_rows] for dense X,
     [list_csr_rows][fastmlp.engine.csr.list_csr_rows] for Rows). Compiled code only."""
     raise NotImplementedError("compiled code only")
 
@@ -176,7 +176,7 @@ def _list_rows(X, rows, lo, hi, scale, nonzeros, check):
     if _is_rows(X):
         return lambda X, rows, lo, hi, scale, nonzeros, check: list_csr_rows(
             X, rows, lo, hi, scale, nonzeros, check)
-    return lambda X, rows, lo, hi, scale, nonzeros, check: listing.list_rows(
+    return lambda X, rows, lo, hi, scale, nonzeros, check: sparse_first_layer.list_rows(
         X, rows, lo, hi, scale, nonzeros, check)
 
 

@@ -189,17 +189,24 @@ def bias_activation(Z, b, kind):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _add_bias(row, b):
+    """row <- row + b in place; returns the new row's maximum (softmax's shift)."""
+    m = row[0] + b[0]
+    for j in range(row.shape[0]):
+        row[j] = row[j] + b[j]
+        if row[j] > m:
+            m = row[j]
+    return m
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _softmax_row(row, b):
     """row <- softmax(row + b) in place, shifted by the row max for stability.
 
     Returns (max, log-sum-exp of the shifted row), which the loss needs.
     """
     n = row.shape[0]
-    m = row[0] + b[0]
-    for j in range(n):
-        row[j] = row[j] + b[j]
-        if row[j] > m:
-            m = row[j]
+    m = _add_bias(row, b)
     total = row.dtype.type(0)
     for j in range(n):
         row[j] = vmath.exp(row[j] - m)
@@ -255,15 +262,7 @@ def output_row(row, b, target, out_kind, loss_kind, scale, d):
             for j in range(k):
                 d[j] = (row[j] - (one if j == target else zero)) * scale
         else:
-            # d/dz_j of sum_c (p_c - y_c)^2 = p_j (g_j - sum_c g_c p_c)
-            dot = zero
-            for j in range(k):
-                err = row[j] - (one if j == target else zero)
-                loss += err * err
-                d[j] = two * err
-                dot += d[j] * row[j]
-            for j in range(k):
-                d[j] = row[j] * (d[j] - dot) * scale
+            loss = _softmax_squared_error(row, target, scale, d)
     else:
         for j in range(k):
             z = row[j] + b[j]
@@ -276,6 +275,25 @@ def output_row(row, b, target, out_kind, loss_kind, scale, d):
             else:
                 loss += (p - t) * (p - t)
                 d[j] = two * (p - t) * p * (one - p) * scale
+    return loss
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _softmax_squared_error(p, target, scale, d):
+    """One row of softmax outputs ``p`` (k,) F with squared error: d <- scale * dL/dz;
+    returns the row's loss in float64."""
+    f = p.dtype.type
+    one, two, zero = f(1), f(2), f(0)
+    # d/dz_j of sum_c (p_c - y_c)^2 = p_j (g_j - sum_c g_c p_c)
+    dot = zero
+    loss = 0.0
+    for j in range(p.shape[0]):
+        err = p[j] - (one if j == target else zero)
+        loss += err * err
+        d[j] = two * err
+        dot += d[j] * p[j]
+    for j in range(p.shape[0]):
+        d[j] = p[j] * (d[j] - dot) * scale
     return loss
 
 
@@ -334,9 +352,11 @@ def output_delta(Z, b, y, rows, out_kind, loss_kind, scale, delta, grad_b):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _row_weight(y, rows, i):
-    """Row i's sample weight, in float64; 1 without weights (exact in every product)."""
-    return 1.0 if y.weights.shape[0] == 0 else float(y.weights[rows[i]])
+def _batch_row(Z, delta, y, rows, i, scale):
+    """Row i of the batch: its outputs and deltas, its sample weight in float64 (1
+    without weights: exact in every product) and its delta scale ``scale * weight`` in F."""
+    w = 1.0 if y.weights.shape[0] == 0 else float(y.weights[rows[i]])
+    return Z[i], delta[i], w, scale * Z.dtype.type(w)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -344,16 +364,12 @@ def _softmax_delta(Z, b, y, rows, loss_kind, scale, delta):
     """output_delta's softmax output; the rows' maxima and target logits kept aside."""
     n_rows, k = Z.shape
     f = Z.dtype.type
-    one, two, zero = f(1), f(2), f(0)
+    one, zero = f(1), f(0)
     labels = y.labels
     shift = np.empty((n_rows, 2), dtype=Z.dtype)  # row maximum, z_target
     for i in range(n_rows):
         row = Z[i]
-        m = row[0] + b[0]
-        for j in range(k):
-            row[j] = row[j] + b[j]
-            if row[j] > m:
-                m = row[j]
+        m = _add_bias(row, b)
         shift[i, 0] = m
         shift[i, 1] = row[labels[rows[i]]]
         for j in range(k):
@@ -363,11 +379,8 @@ def _softmax_delta(Z, b, y, rows, loss_kind, scale, delta):
         flat[q] = vmath.exp(flat[q])
     loss = 0.0
     for i in range(n_rows):
-        row = Z[i]
-        d = delta[i]
+        row, d, w, s = _batch_row(Z, delta, y, rows, i, scale)
         target = labels[rows[i]]
-        w = _row_weight(y, rows, i)
-        s = scale * f(w)
         total = zero
         for j in range(k):
             total += row[j]
@@ -381,17 +394,8 @@ def _softmax_delta(Z, b, y, rows, loss_kind, scale, delta):
                 d[j] = row[j] * s
             d[target] = (row[target] - one) * s
         else:
-            # d/dz_j of sum_c (p_c - y_c)^2 = p_j (g_j - sum_c g_c p_c)
-            dot = zero
-            row_loss = 0.0  # per row, then added: output_row's order
-            for j in range(k):
-                err = row[j] - (one if j == target else zero)
-                row_loss += err * err
-                d[j] = two * err
-                dot += d[j] * row[j]
-            for j in range(k):
-                d[j] = row[j] * (d[j] - dot) * s
-            loss += row_loss * w
+            # per row, then added: output_row's order
+            loss += _softmax_squared_error(row, target, s, d) * w
     return loss
 
 
@@ -413,11 +417,8 @@ def _logistic_delta(Z, b, y, rows, loss_kind, scale, delta):
         flat[q] = vmath.logistic(flat[q], one)
     loss = 0.0
     for i in range(n_rows):
-        row = Z[i]
-        d = delta[i]
+        row, d, w, s = _batch_row(Z, delta, y, rows, i, scale)
         target = labels[rows[i]]
-        w = _row_weight(y, rows, i)
-        s = scale * f(w)
         row_loss = 0.0  # per row, then added: output_row's order
         if loss_kind == LOG_LOSS:
             for j in range(k):
@@ -441,16 +442,12 @@ def _identity_delta(Z, b, y, rows, scale, delta):
     delta is the residual, as scikit-learn's MLPRegressor; the reported loss
     averages the outputs, as scikit-learn's ``squared_loss`` does."""
     n_rows, k = Z.shape
-    f = Z.dtype.type
     values = y.values
     per_output = 0.5 / k
     loss = 0.0
     for i in range(n_rows):
-        row = Z[i]
-        d = delta[i]
+        row, d, w, s = _batch_row(Z, delta, y, rows, i, scale)
         target = values[rows[i]]
-        w = _row_weight(y, rows, i)
-        s = scale * f(w)
         row_loss = 0.0
         for j in range(k):
             row[j] = row[j] + b[j]

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp.engine import csr, kernels, listing, predict_kernels, simd, steps, threads
+from fastmlp.engine import csr, kernels, predict_kernels, simd, sparse_first_layer, steps, threads
 from fastmlp.exceptions import NonFiniteInputError
 
 PREDICT_CHUNK_ROWS = 4096
@@ -338,8 +338,8 @@ class Network:
         chunk = steps.chunk_samples(self.params.size)
         check = check_input and inputs.X.dtype != np.uint8
         pipelined = inputs.skip_zeros and threads.can_pipeline()
-        if pipelined:
-            slots = listing.allocate(steps.LISTING_BLOCK, d, self.dtype, 2, by_column=False)
+        slots = sparse_first_layer.allocate(steps.LISTING_BLOCK, d, self.dtype, 2,
+                                            by_column=False) if pipelined else None
         self.engine_threads = 2 if pipelined else 1
         with threads.running_on(self.engine_threads):
             for start in range(0, n, chunk):
@@ -403,15 +403,15 @@ class TrainingInput:
 
 def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
     """Whether mini-batches of X run the first layer over their non-zero inputs
-    ([fastmlp.engine.listing][fastmlp.engine.listing]): a processor with AVX-512 (the loops
+    ([fastmlp.engine.sparse_first_layer][]): a processor with AVX-512 (the loops
     hold up to 8 of its 32 vector registers; AVX2 has 16), and X sparse enough
-    for the first layer's width (``listing.listed_density``), where the listed
-    products beat BLAS (``benchmarks/listing_gate_probe.py`` measures it)."""
+    for the first layer's width (``sparse_first_layer.listed_density``), where
+    the listed products beat BLAS (``benchmarks/listing_gate_probe.py`` measures it)."""
     if isinstance(X, csr.Rows):
         return True  # CSR rows are stored listed: the dense alternative would gather them
     width = int(network.layer_shapes[0, 1])
     return (simd.COMPRESS_STORE
-            and density(X) <= listing.listed_density(width, network.dtype.itemsize))
+            and density(X) <= sparse_first_layer.listed_density(width, network.dtype.itemsize))
 
 
 def row_work(network: "Network", X) -> int:
@@ -501,7 +501,7 @@ class Workspace:
         self.shards = None
         d = self.d = X.shape[1]
         self._gather_slots: np.ndarray | None = None
-        self._nonzeros: listing.Listing | None = None
+        self._nonzeros: sparse_first_layer.Listing | None = None
         self._csr = X if isinstance(X, csr.Rows) else None
         self.lists_nonzeros = lists_nonzeros(network, X)
         if n_shards > 1:
@@ -514,16 +514,16 @@ class Workspace:
             )
 
     @property
-    def nonzeros(self) -> listing.Listing:
+    def nonzeros(self) -> sparse_first_layer.Listing:
         """The batch's (or, for split batches, each shard's) listing of non-zero
         inputs, empty unless ``lists_nonzeros``; allocated on first use, as it
         takes a few times the gather buffer's memory."""
         if self._nonzeros is None:
             shards = 0 if self.shards is None else self.shards.grads.shape[0]
             rows = self.batch_size if self.shards is None else self.shards.inputs.shape[1] // self.d
-            self._nonzeros = (listing.allocate(rows, self.d, self.dtype, shards,
-                                               entries=self.batch_entries(rows))
-                              if self.lists_nonzeros else listing.none(self.dtype, shards))
+            self._nonzeros = (sparse_first_layer.allocate(
+                rows, self.d, self.dtype, shards, entries=self.batch_entries(rows))
+                if self.lists_nonzeros else sparse_first_layer.no_listing(self.dtype, shards))
         return self._nonzeros
 
     def batch_entries(self, rows: int) -> int | None:

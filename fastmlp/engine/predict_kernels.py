@@ -8,14 +8,15 @@ and infinity as it reads it: a single row costs one dispatch.
 
 The first layer skips zero inputs where there are few non-zeros (MNIST
 images are about 19 % non-zero): each block of rows is listed (with
-the finiteness check in the same loop) and multiplied over its non-zeros with the vector loops of
-[listing.forward][fastmlp.engine.listing.forward]. A block with more non-zeros than
-``SPARSE_DENSITY`` goes to BLAS instead, and so does the rest of its chunk,
-unlisted. A later layer with few outputs (the classes) runs as dot products
-over a transposed copy of its weights (``_narrow_product``), a small one for a
-few rows in a plain loop, and the others in BLAS (SciPy's, as in training).
-Products in another order than BLAS's: results differ from the dense pass by
-rounding only.
+the finiteness check in the same loop) and multiplied over its non-zeros
+with the vector loops of
+[sparse_first_layer.forward][fastmlp.engine.sparse_first_layer.forward]. A
+block with more non-zeros than ``SPARSE_DENSITY`` goes to BLAS instead, and
+so does the rest of its chunk, unlisted. A later layer with few outputs (the
+classes) runs as dot products over a transposed copy of its weights
+(``_narrow_product``), a small one for a few rows in a plain loop, and the
+others in BLAS (SciPy's, as in training). Products in another order than
+BLAS's: results differ from the dense pass by rounding only.
 
 The network's shape is passed as one int64 array (``layer_meta``) rather
 than as tuples: a call's dispatch cost grows with the number and nesting
@@ -25,7 +26,7 @@ of its arguments, and for one row dispatch is a good part of the time.
 import numpy as np
 from numba import njit
 
-from fastmlp.engine import csr, kernels, listing
+from fastmlp.engine import csr, kernels, sparse_first_layer
 
 OUTPUTS, PROBA, LABELS = 0, 1, 2
 """What ``predict_rows`` leaves: the output units, probabilities, or class indices."""
@@ -147,7 +148,7 @@ def first_layer(X, scale, W, n_out, Z):
     value = np.empty(rows * d, dtype=W.dtype)
     starts = np.empty(rows + 1, dtype=np.int64)
     none = np.empty(0, dtype=np.int64)
-    listed = listing.Listing(index, value, starts, none, none, none, value[:0])
+    listed = sparse_first_layer.Listing(index, value, starts, none, none, none, value[:0])
     flat_Z = Z.reshape(Z.size)
     dense = False
     for r0 in range(0, m, rows):
@@ -157,13 +158,14 @@ def first_layer(X, scale, W, n_out, Z):
             count = 0
             starts[0] = 0
             for i in range(r1 - r0):
-                n = listing.list_nonzero(X[r0 + i], scale, index[count:], value[count:], True)
+                n = sparse_first_layer.list_nonzero(X[r0 + i], scale, index[count:],
+                                                    value[count:], True)
                 if n < 0:
                     return r0 + i
                 count += n
                 starts[i + 1] = count
             if count <= SPARSE_DENSITY * (r1 - r0) * d:
-                listing.forward(listed, r1 - r0, W, n_out, Zb)
+                sparse_first_layer.forward(listed, r1 - r0, W, n_out, Zb)
                 continue
             dense = True  # this block's rows are checked; later ones are checked below
         A = value[:(r1 - r0) * d].reshape((r1 - r0, d))

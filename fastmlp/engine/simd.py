@@ -1,7 +1,7 @@
 """Explicit vector loops for the first layer over a sample's non-zero inputs.
 
 The batch-1 path uses the 16-unit loops below, bit for bit the scalar
-arithmetic; mini-batches ([fastmlp.engine.listing][fastmlp.engine.listing]) use the wide
+arithmetic; mini-batches ([fastmlp.engine.sparse_first_layer][]) use the wide
 ones at the end of the module, which hold 8 registers of 512 bits of units
 and use fused multiply-adds.
 
@@ -13,7 +13,7 @@ packed, with no branch and no table; 626 -> 302 ns per MNIST row for uint8
 input, 911 -> 606 ns for float32 (a one-core microbenchmark of the loop alone,
 2026-12-04). Elsewhere LLVM would expand it
 into a branch per input, so the table-driven loop of
-[listing][fastmlp.engine.listing] is kept for those processors.
+[sparse_first_layer][fastmlp.engine.sparse_first_layer] is kept for those processors.
 
 Numba runs LLVM with its SLP vectorizer off, so a loop over exactly 16
 hidden units is unrolled into scalar code, and a loop over a width known only
@@ -302,108 +302,87 @@ def _add_scaled_row(builder, terms, k, width, first, vector, align, registers):
         builder.store(builder.call(fma, [x, term, builder.load(total)]), total)
 
 
-def _make_rows_forward(vectors: int):
+def _wide_kernel(emit):
+    """An intrinsic ``kernel(S, n_out, index, value, lo, hi, out, j0)`` over a block
+    of units from ``j0`` and the listed entries ``lo <= k < hi``, whose LLVM code
+    ``emit(builder, arrays, (lo, hi), n_out, j0, vector, align)`` writes: ``arrays``
+    are S, index, value and out, ``vector`` the type of a 512-bit register of F."""
+
     @intrinsic
-    def rows_forward(typingctx, W, n_out, index, value, lo, hi, a, j0):
-        """``a[j0:j0 + U] += value[k] * W[index[k] * n_out + j0:...]`` summed over
-        ``lo <= k < hi``, U = ``vectors`` registers of units."""
-        if not _valid(W, index, value, a):
+    def kernel(typingctx, S, n_out, index, value, lo, hi, out, j0):
+        if not _valid(S, index, value, out):
             return None
 
         def codegen(context, builder, signature, args):
-            weights, columns, values, units = _arrays(
-                context, builder, signature, args, (0, 2, 3, 6))
-            width, first_k, last_k, first = args[1], args[4], args[5], args[7]
+            arrays = _arrays(context, builder, signature, args, (0, 2, 3, 6))
             vector, align = _wide_vector(context, signature, 0)
-            offsets = [builder.add(first, ir.Constant(width.type, v * vector.count))
-                       for v in range(vectors)]
-            sums = [cgutils.alloca_once_value(builder, builder.load(
-                _vector_at(builder, units, at, vector), align=align)) for at in offsets]
-            _add_scaled_rows(builder, (weights, columns, values), first_k, last_k, width,
-                             first, vector, align, sums)
-            for at, total in zip(offsets, sums, strict=True):
-                builder.store(builder.load(total), _vector_at(builder, units, at, vector),
-                              align=align)
+            emit(builder, arrays, (args[4], args[5]), args[1], args[7], vector, align)
             return context.get_dummy_value()
 
-        return types.void(W, n_out, index, value, lo, hi, a, j0), codegen
+        return types.void(S, n_out, index, value, lo, hi, out, j0), codegen
 
-    return rows_forward
+    return kernel
 
 
-def _make_column_gradient(vectors: int):
-    @intrinsic
-    def column_gradient(typingctx, g, j0, D, n_out, rows, value, lo, hi):
-        """``g[j0:j0 + U] = sum of value[k] * D[rows[k] * n_out + j0:...]`` over
-        ``lo <= k < hi`` (0 for none), U = ``vectors`` registers of units: one
-        input's row of the weight gradient ``X.T @ D``."""
-        if not _valid(g, rows, value, D):
-            return None
+def _make_sum_rows(vectors: int, accumulate: bool):
+    """``out[j0:j0 + U]`` (plus itself with ``accumulate``, else 0) ``+= value[k] *
+    S[index[k] * n_out + j0:...]`` summed over ``lo <= k < hi``, U = ``vectors``
+    registers of units: a row of the forward product ``X @ W1`` (S = W1), or one
+    input's row of the weight gradient ``X.T @ D`` (S = D, index the batch rows of
+    the input's non-zeros)."""
 
-        def codegen(context, builder, signature, args):
-            grads, deltas, batch_rows, values = _arrays(
-                context, builder, signature, args, (0, 2, 4, 5))
-            first, width, first_k, last_k = args[1], args[3], args[6], args[7]
-            vector, align = _wide_vector(context, signature, 0)
-            zero = ir.Constant(vector, [0.0] * vector.count)
-            sums = [cgutils.alloca_once_value(builder, zero) for _ in range(vectors)]
-            _add_scaled_rows(builder, (deltas, batch_rows, values), first_k, last_k, width,
-                             first, vector, align, sums)
-            for v, total in enumerate(sums):
-                at = builder.add(first, ir.Constant(first.type, v * vector.count))
-                builder.store(builder.load(total), _vector_at(builder, grads, at, vector),
-                              align=align)
-            return context.get_dummy_value()
+    def emit(builder, arrays, ks, width, first, vector, align):
+        source, indices, values, units = arrays
+        offsets = [builder.add(first, ir.Constant(width.type, v * vector.count))
+                   for v in range(vectors)]
+        zero = ir.Constant(vector, [0.0] * vector.count)
+        sums = [cgutils.alloca_once_value(builder, builder.load(
+            _vector_at(builder, units, at, vector), align=align) if accumulate else zero)
+            for at in offsets]
+        _add_scaled_rows(builder, (source, indices, values), *ks, width, first, vector, align,
+                         sums)
+        for at, total in zip(offsets, sums, strict=True):
+            builder.store(builder.load(total), _vector_at(builder, units, at, vector),
+                          align=align)
 
-        return types.void(g, j0, D, n_out, rows, value, lo, hi), codegen
-
-    return column_gradient
+    return _wide_kernel(emit)
 
 
 def _make_rows_gradient(vectors: int):
-    @intrinsic
-    def rows_gradient(typingctx, G, n_out, index, value, lo, hi, d, j0):
-        """``G[index[k] * n_out + j0:...] += value[k] * d[j0:j0 + U]`` for each
-        ``lo <= k < hi``, U = ``vectors`` registers of units: one row's share of
-        the weight gradient ``X.T @ D``, its deltas ``d`` held in registers."""
-        if not _valid(G, index, value, d):
-            return None
+    """``G[index[k] * n_out + j0:...] += value[k] * d[j0:j0 + U]`` for each ``lo <= k <
+    hi``, U = ``vectors`` registers of units, called as ``kernel(G, n_out, index,
+    value, lo, hi, d, j0)``: one row's share of the weight gradient ``X.T @ D``,
+    its deltas ``d`` held in registers."""
 
-        def codegen(context, builder, signature, args):
-            grads, columns, values, deltas = _arrays(
-                context, builder, signature, args, (0, 2, 3, 6))
-            width, first_k, last_k, first = args[1], args[4], args[5], args[7]
-            vector, align = _wide_vector(context, signature, 0)
-            fma = _fma(builder, vector, align)
-            offsets = [ir.Constant(width.type, v * vector.count) for v in range(vectors)]
-            row_deltas = [builder.load(_vector_at(builder, deltas, builder.add(first, at),
-                                                  vector), align=align) for at in offsets]
-            step = ir.Constant(first_k.type, 1)
-            with cgutils.for_range_slice(builder, first_k, last_k, step) as (k, _):
-                index = _as_index(builder, builder.load(
-                    builder.gep(columns.data, [k], inbounds=True)), width)
-                x = _broadcast(builder, builder.load(
-                    builder.gep(values.data, [k], inbounds=True)), vector)
-                row = builder.add(builder.mul(index, width), first)
-                for at, delta in zip(offsets, row_deltas, strict=True):
-                    pointer = _vector_at(builder, grads, builder.add(row, at), vector)
-                    total = builder.load(pointer, align=align)
-                    builder.store(builder.call(fma, [x, delta, total]), pointer, align=align)
-            return context.get_dummy_value()
+    def emit(builder, arrays, ks, width, first, vector, align):
+        grads, columns, values, deltas = arrays
+        fma = _fma(builder, vector, align)
+        offsets = [ir.Constant(width.type, v * vector.count) for v in range(vectors)]
+        row_deltas = [builder.load(_vector_at(builder, deltas, builder.add(first, at),
+                                              vector), align=align) for at in offsets]
+        step = ir.Constant(ks[0].type, 1)
+        with cgutils.for_range_slice(builder, *ks, step) as (k, _):
+            index = _as_index(builder, builder.load(
+                builder.gep(columns.data, [k], inbounds=True)), width)
+            x = _broadcast(builder, builder.load(
+                builder.gep(values.data, [k], inbounds=True)), vector)
+            row = builder.add(builder.mul(index, width), first)
+            for at, delta in zip(offsets, row_deltas, strict=True):
+                pointer = _vector_at(builder, grads, builder.add(row, at), vector)
+                total = builder.load(pointer, align=align)
+                builder.store(builder.call(fma, [x, delta, total]), pointer, align=align)
 
-        return types.void(G, n_out, index, value, lo, hi, d, j0), codegen
-
-    return rows_gradient
+    return _wide_kernel(emit)
 
 
-rows_forward_wide = _make_rows_forward(WIDE_VECTORS)
-rows_forward_four = _make_rows_forward(4)
-rows_forward_two = _make_rows_forward(2)
-rows_forward_one = _make_rows_forward(1)
-column_gradient_wide = _make_column_gradient(WIDE_VECTORS)
-column_gradient_four = _make_column_gradient(4)
-column_gradient_two = _make_column_gradient(2)
-column_gradient_one = _make_column_gradient(1)
+rows_forward_wide = _make_sum_rows(WIDE_VECTORS, accumulate=True)
+rows_forward_four = _make_sum_rows(4, accumulate=True)
+rows_forward_two = _make_sum_rows(2, accumulate=True)
+rows_forward_one = _make_sum_rows(1, accumulate=True)
+column_gradient_wide = _make_sum_rows(WIDE_VECTORS, accumulate=False)
+column_gradient_four = _make_sum_rows(4, accumulate=False)
+column_gradient_two = _make_sum_rows(2, accumulate=False)
+column_gradient_one = _make_sum_rows(1, accumulate=False)
 rows_gradient_four = _make_rows_gradient(4)
 rows_gradient_two = _make_rows_gradient(2)
 rows_gradient_one = _make_rows_gradient(1)

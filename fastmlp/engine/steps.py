@@ -35,7 +35,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from fastmlp.engine import csr, fpmode, kernels, listing, prefetch, simd
+from fastmlp.engine import csr, fpmode, kernels, prefetch, simd
+from fastmlp.engine import sparse_first_layer as listing
 
 # Work per compiled call, in parameter-visits (samples x parameters): tens of
 # milliseconds, so the Python loop around the calls answers Ctrl-C promptly while
@@ -429,9 +430,9 @@ def _forward_backward(
     prefetch of the rows ``ahead`` places further on in ``rows`` (the next
     batch's share, [fastmlp.engine.prefetch][fastmlp.engine.prefetch]).
 
-    With a non-empty ``nonzeros`` ([listing.Listing][fastmlp.engine.listing.Listing]),
+    With a non-empty ``nonzeros`` ([listing.Listing][fastmlp.engine.sparse_first_layer.Listing]),
     the rows are listed instead of gathered, and the first layer's two products
-    run over their non-zeros only ([fastmlp.engine.listing][fastmlp.engine.listing]).
+    run over their non-zeros only ([fastmlp.engine.sparse_first_layer][]).
 
     Returns (False, 0.0) if ``check`` finds NaN or infinity in the rows, else
     (True, the rows' summed data loss in float64).
@@ -729,7 +730,7 @@ def pipelined_per_sample_steps(
     [per_sample_steps][fastmlp.engine.steps.per_sample_steps], so the weights are the
     same bit for bit.
 
-    ``slots`` is a [listing.Listing][fastmlp.engine.listing.Listing] by rows of two
+    ``slots`` is a [listing.Listing][fastmlp.engine.sparse_first_layer.Listing] by rows of two
     buffers (a leading axis of 2), each for a block of K samples. The other
     arguments and the result are those of
     [per_sample_steps][fastmlp.engine.steps.per_sample_steps] with ``skip_zeros``;

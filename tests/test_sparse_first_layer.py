@@ -1,5 +1,6 @@
-"""The first layer of a mini-batch over its listed non-zero inputs (fastmlp.engine.listing)
-equals the dense products within rounding, for every width of vector blocks."""
+"""The first layer of a mini-batch over its listed non-zero inputs
+(fastmlp.engine.sparse_first_layer) equals the dense products within rounding, for every
+width of vector blocks."""
 
 import warnings
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from fastmlp import MLPClassifier
-from fastmlp.engine import listing, network, simd
+from fastmlp.engine import network, simd, sparse_first_layer
 
 
 def _sparse_batch(m, d, dtype, seed=0):
@@ -21,9 +22,9 @@ def _sparse_batch(m, d, dtype, seed=0):
 
 def _listed(X, dtype, check=False):
     m, d = X.shape
-    nonzeros = listing.allocate(m + 2, d, dtype)  # room for more rows than the batch
+    nonzeros = sparse_first_layer.allocate(m + 2, d, dtype)  # room for more rows than the batch
     rows = np.arange(m, dtype=np.int64)
-    ok = listing.list_rows(X, rows, 0, m, np.dtype(dtype).type(1), nonzeros, check)
+    ok = sparse_first_layer.list_rows(X, rows, 0, m, np.dtype(dtype).type(1), nonzeros, check)
     return ok, nonzeros
 
 
@@ -44,9 +45,9 @@ def test_listed_products_equal_dense_ones(dtype, blocks):
     assert ok
     assert nonzeros.row_starts[m] == np.count_nonzero(X)
     Z = np.full((m, n_out), np.nan, dtype=dtype)
-    listing.forward(nonzeros, m, W.ravel(), n_out, Z)
+    sparse_first_layer.forward(nonzeros, m, W.ravel(), n_out, Z)
     gW = np.full(d * n_out, np.nan, dtype=dtype)
-    listing.weight_gradient(nonzeros, m, D, gW)
+    sparse_first_layer.weight_gradient(nonzeros, m, D, gW)
     tol = 1e-12 if dtype == np.float64 else 1e-5
     exact_Z = X.astype(np.float64) @ W.astype(np.float64)
     exact_gW = X.T.astype(np.float64) @ D.astype(np.float64)
@@ -112,14 +113,14 @@ def test_listed_fit_equals_the_dense_fit_and_stops_at_nan(monkeypatch, batch_siz
     monkeypatch.setattr(network, "lists_nonzeros",
                         lambda net, data: decisions.append(decide(net, data)) or decisions[-1])
     listed = fit(X)
-    monkeypatch.setattr(listing, "SPARSE_BATCH_DENSITY", 0.0)
+    monkeypatch.setattr(sparse_first_layer, "SPARSE_BATCH_DENSITY", 0.0)
     dense = fit(X)
     assert decisions == [True, False]
     np.testing.assert_allclose(listed._network.params, dense._network.params, rtol=1e-4,
                                atol=1e-5)
     if input_dtype == np.uint8:
         return  # uint8 cannot hold NaN
-    monkeypatch.setattr(listing, "SPARSE_BATCH_DENSITY", 0.25)
+    monkeypatch.setattr(sparse_first_layer, "SPARSE_BATCH_DENSITY", 0.25)
     model = fit(X, warm_start=True, shuffle=False)
     before = model._network.params.copy()
     X[590, 7] = np.nan
@@ -146,8 +147,8 @@ def test_every_width_from_1_to_130_against_a_float64_reference(dtype, density):
         D = rng.normal(size=(m, n_out)).astype(dtype)
         Z = np.full((m, n_out), np.nan, dtype=dtype)
         gW = np.full(d * n_out, np.nan, dtype=dtype)
-        listing.forward(nonzeros, m, W.ravel(), n_out, Z)
-        listing.weight_gradient(nonzeros, m, D, gW)
+        sparse_first_layer.forward(nonzeros, m, W.ravel(), n_out, Z)
+        sparse_first_layer.weight_gradient(nonzeros, m, D, gW)
         exact_Z = X.astype(np.float64) @ W.astype(np.float64)
         exact_gW = X.T.astype(np.float64) @ D.astype(np.float64)
         scale_Z, scale_gW = max(1.0, np.abs(exact_Z).max()), max(1.0, np.abs(exact_gW).max())

@@ -17,7 +17,7 @@ Listing a row is fused with the finiteness check of float input, as the
 gather it replaces was. Products in another order than BLAS's, with fused
 multiply-adds: the results differ from the dense ones by rounding only.
 
-The arrays of a [Listing][fastmlp.engine.listing.Listing] are allocated once per
+The arrays of a [Listing][fastmlp.engine.sparse_first_layer.Listing] are allocated once per
 fit for the largest batch; F is the network's float dtype.
 """
 
@@ -87,7 +87,7 @@ def allocate(
     )
 
 
-def none(dtype: np.dtype, shards: int = 0) -> Listing:
+def no_listing(dtype: np.dtype, shards: int = 0) -> Listing:
     """The empty Listing: the first layer runs in BLAS."""
     return allocate(0, 0, dtype, shards)
 
@@ -190,34 +190,15 @@ def forward(listing, m, W, n_out, Z):
     """Z (m, n_out), F = the listed batch's rows times W ((d * n_out,) F, the
     layer's weights row after row)."""
     f = Z.dtype.type
-    wide = simd.wide_units(Z.itemsize)
-    one = simd.wide_units(Z.itemsize, 1)
     starts, index, value = listing.row_starts, listing.index, listing.value
     W2 = W.reshape((W.shape[0] // n_out, n_out))
     for i in range(m):
         a = Z[i]
         for j in range(n_out):
             a[j] = f(0)
-        lo, hi = starts[i], starts[i + 1]
-        j0 = 0
-        while j0 + wide <= n_out:
-            simd.rows_forward_wide(W, n_out, index, value, lo, hi, a, j0)
-            j0 += wide
-        # what is left is under 8 registers wide: a block of 4, of 2, of 1
-        if j0 + 4 * one <= n_out:
-            simd.rows_forward_four(W, n_out, index, value, lo, hi, a, j0)
-            j0 += 4 * one
-        if j0 + 2 * one <= n_out:
-            simd.rows_forward_two(W, n_out, index, value, lo, hi, a, j0)
-            j0 += 2 * one
-        if j0 + one <= n_out:
-            simd.rows_forward_one(W, n_out, index, value, lo, hi, a, j0)
-            j0 += one
-        for k in range(lo, hi):
-            x = value[k]
-            w = W2[index[k]]
-            for j in range(j0, n_out):
-                a[j] += x * w[j]
+        kernels = (simd.rows_forward_wide, simd.rows_forward_four, simd.rows_forward_two,
+                   simd.rows_forward_one)
+        _sum_rows(kernels, (W, index, value, starts[i], starts[i + 1], a), W2, n_out, True)
 
 
 @njit(cache=True, error_model="numpy")
@@ -237,23 +218,14 @@ def weight_gradient(listing, m, D, gW):
 @njit(cache=True, error_model="numpy")
 def _weight_gradient_by_rows(listing, m, D, gW):
     n_out = D.shape[1]
-    one = simd.wide_units(D.itemsize, 1)
     starts, index, value = listing.row_starts, listing.index, listing.value
     G = gW.reshape((gW.shape[0] // n_out, n_out))
     gW[:] = D.dtype.type(0)
     for i in range(m):
         d = D[i]
         lo, hi = starts[i], starts[i + 1]
-        j0 = 0
-        if j0 + 4 * one <= n_out:
-            simd.rows_gradient_four(gW, n_out, index, value, lo, hi, d, j0)
-            j0 += 4 * one
-        if j0 + 2 * one <= n_out:
-            simd.rows_gradient_two(gW, n_out, index, value, lo, hi, d, j0)
-            j0 += 2 * one
-        if j0 + one <= n_out:
-            simd.rows_gradient_one(gW, n_out, index, value, lo, hi, d, j0)
-            j0 += one
+        j0 = _narrow_blocks(simd.rows_gradient_four, simd.rows_gradient_two,
+                            simd.rows_gradient_one, (gW, index, value, lo, hi, d), n_out, 0)
         for k in range(lo, hi):
             x = value[k]
             g = G[index[k]]
@@ -265,35 +237,59 @@ def _weight_gradient_by_rows(listing, m, D, gW):
 def _weight_gradient_by_columns(listing, m, D, gW):
     n_out = D.shape[1]
     d = listing.cursor.shape[0]
-    wide = simd.wide_units(D.itemsize)
-    one = simd.wide_units(D.itemsize, 1)
     _sort_by_column(listing, m)
     starts, rows, values = listing.column_starts, listing.column_rows, listing.column_values
     deltas = D.ravel()
     G = gW.reshape((d, n_out))
     for c in range(d):
-        g = G[c]
-        lo, hi = starts[c], starts[c + 1]
-        j0 = 0
-        while j0 + wide <= n_out:
-            simd.column_gradient_wide(g, j0, deltas, n_out, rows, values, lo, hi)
-            j0 += wide
-        if j0 + 4 * one <= n_out:
-            simd.column_gradient_four(g, j0, deltas, n_out, rows, values, lo, hi)
-            j0 += 4 * one
-        if j0 + 2 * one <= n_out:
-            simd.column_gradient_two(g, j0, deltas, n_out, rows, values, lo, hi)
-            j0 += 2 * one
-        if j0 + one <= n_out:
-            simd.column_gradient_one(g, j0, deltas, n_out, rows, values, lo, hi)
-            j0 += one
+        kernels = (simd.column_gradient_wide, simd.column_gradient_four,
+                   simd.column_gradient_two, simd.column_gradient_one)
+        terms = (deltas, rows, values, starts[c], starts[c + 1], G[c])
+        _sum_rows(kernels, terms, D, n_out, False)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _narrow_blocks(four, two, one_register, terms, n_out, j0):
+    """Units ``j0:`` of a row left after the 8-register blocks: a block of 4
+    registers, of 2, of 1 where it fits, each kernel called with the ``terms``
+    ``(S, index, value, lo, hi, out)`` as ``kernel(S, n_out, index, value, lo,
+    hi, out, j0)``. Returns the first unit left, under one register wide."""
+    S, index, value, lo, hi, out = terms
+    one = simd.wide_units(out.itemsize, 1)
+    if j0 + 4 * one <= n_out:
+        four(S, n_out, index, value, lo, hi, out, j0)
+        j0 += 4 * one
+    if j0 + 2 * one <= n_out:
+        two(S, n_out, index, value, lo, hi, out, j0)
+        j0 += 2 * one
+    if j0 + one <= n_out:
+        one_register(S, n_out, index, value, lo, hi, out, j0)
+        j0 += one
+    return j0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _sum_rows(kernels, terms, S2, n_out, add):
+    """``out (+)= value[k] * S2[index[k]]`` summed over ``lo <= k < hi``, the ``terms``
+    being ``(S, index, value, lo, hi, out)`` and S2 the (n, n_out) view of the flat
+    S: the ``kernels`` (8, 4, 2 and 1 registers of units wide) where their blocks
+    fit, a scalar loop for the rest. With ``add`` the sums add to ``out`` (the
+    kernels load it); otherwise they start at 0 (the kernels store over it)."""
+    S, index, value, lo, hi, out = terms
+    wide = simd.wide_units(out.itemsize)
+    j0 = 0
+    while j0 + wide <= n_out:
+        kernels[0](S, n_out, index, value, lo, hi, out, j0)
+        j0 += wide
+    j0 = _narrow_blocks(kernels[1], kernels[2], kernels[3], terms, n_out, j0)
+    if not add:
         for j in range(j0, n_out):
-            g[j] = D.dtype.type(0)
-        for k in range(lo, hi):
-            x = values[k]
-            row = D[rows[k]]
-            for j in range(j0, n_out):
-                g[j] += x * row[j]
+            out[j] = out.dtype.type(0)
+    for k in range(lo, hi):
+        x = value[k]
+        s = S2[index[k]]
+        for j in range(j0, n_out):
+            out[j] += x * s[j]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
