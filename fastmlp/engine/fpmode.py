@@ -86,3 +86,14 @@ else:
     @njit(cache=True)
     def restore(saved):
         """No-op off x86."""
+
+
+@njit(cache=True)
+def flushed(function, *args):
+    """``function(*args)`` (a compiled function) with subnormals flushed, the
+    caller's mode restored afterwards: how the compiled steps' entry points, and
+    each thread's share of a batch, run."""
+    saved = flush_subnormals()
+    result = function(*args)
+    restore(saved)
+    return result
