@@ -296,7 +296,7 @@ def test_flushed_runs_a_compiled_function_flushed_then_restores_the_mode():
     from fastmlp.engine import fpmode
 
     product = njit(lambda a, b: a * b)
-    flushed_product = njit(lambda a, b: fpmode.flushed(product, a, b))
+    flushed_product = njit(lambda a, b: fpmode.flushed(product, (a, b)))
     a, b = np.float32(1e-30), np.float32(1e-10)
     assert flushed_product(a, b) == (0 if fpmode.X86 else a * b)
     assert product(a, b) == a * b > 0

@@ -42,8 +42,8 @@ def sharded_minibatch_steps(source, start, stop, batch_size, model, t, alpha, sh
     by each thread around its shards: without the latter, Numba's worker
     threads would run their shards unflushed.
     """
-    return fpmode.flushed(_threaded_shards, source, start, stop, batch_size, model, t, alpha,
-                          shards, nonzeros)
+    return fpmode.flushed(_threaded_shards, (source, start, stop, batch_size, model, t, alpha,
+                                             shards, nonzeros))
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -53,8 +53,8 @@ def serial_sharded_minibatch_steps(source, start, stop, batch_size, model, t, al
     calling thread alone, the shards in turn (``prange`` is ``range`` outside a
     parallel function): the same numbers bit for bit, with no thread pool (one
     thread allowed, or Numba's threads unsafe here)."""
-    return fpmode.flushed(_shard_steps, source, start, stop, batch_size, model, t, alpha, shards,
-                          nonzeros)
+    return fpmode.flushed(_shard_steps, (source, start, stop, batch_size, model, t, alpha, shards,
+                                         nonzeros))
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -125,8 +125,8 @@ def _one_shard(source, lo, hi, model, mean, shards, s, ahead, nonzeros):
     """Shard s's share of a batch's gradient, in flushed mode: (rows finite, loss)."""
     scratch = arguments.Buffers(shards.inputs[s], shards.units[s], shards.deltas[s],
                                 shards.grads[s])
-    return fpmode.flushed(steps.forward_backward, source, lo, hi, model, mean, scratch, ahead,
-                          listing.shard(nonzeros, s))
+    return fpmode.flushed(steps.forward_backward, (source, lo, hi, model, mean, scratch, ahead,
+                                                   listing.shard(nonzeros, s)))
 
 
 @njit(cache=True, error_model="numpy")

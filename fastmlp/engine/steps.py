@@ -165,8 +165,8 @@ def minibatch_steps(source, start, stop, batch_size, model, t, alpha, buffers, n
     Subnormal numbers are flushed to zero while the steps run
     ([fastmlp.engine.fpmode][fastmlp.engine.fpmode]), and the caller's mode is restored.
     """
-    return fpmode.flushed(_steps_from_start, source, start, stop, batch_size, model, t, alpha,
-                          buffers, nonzeros)
+    return fpmode.flushed(_steps_from_start, (source, start, stop, batch_size, model, t, alpha,
+                                              buffers, nonzeros))
 
 
 @njit(cache=True, error_model="numpy")
@@ -235,8 +235,8 @@ def pipelined_minibatch_steps(
     read (the rows are always gathered). A row found not finite stops the call at
     the end of the block before it (result inf).
     """
-    return fpmode.flushed(_pipelined_batches, source, start, stop, batch_size, model, t, alpha,
-                          buffers, nonzeros, slots)
+    return fpmode.flushed(_pipelined_batches, (source, start, stop, batch_size, model, t, alpha,
+                                               buffers, nonzeros, slots))
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
