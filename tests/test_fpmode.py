@@ -32,3 +32,17 @@ def test_subnormals_flushed_during_steps_only(blobs):
 
 def _tiny_product(a, b):
     return njit(lambda a, b: a * b)(a, b)
+
+
+def test_flushed_runs_a_compiled_function_flushed_then_restores_the_mode():
+    """fpmode.flushed, the one wrapper of the compiled entry points: the function runs
+    with subnormals flushed (x86), and the caller's mode is back afterwards."""
+    from numba import njit
+
+    from fastmlp.engine import fpmode
+
+    product = njit(lambda a, b: a * b)
+    flushed_product = njit(lambda a, b: fpmode.flushed(product, (a, b)))
+    a, b = np.float32(1e-30), np.float32(1e-10)
+    assert flushed_product(a, b) == (0 if fpmode.X86 else a * b)
+    assert product(a, b) == a * b > 0

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fastmlp import MLPClassifier
-from fastmlp.engine import steps, threads
+from fastmlp.engine import predict_kernels, sample_steps, shard_steps, steps, threads
 
 
 def _problem(n=300, d=20, seed=0):
@@ -92,11 +92,16 @@ def test_nan_met_mid_epoch_leaves_no_trained_weights(batch_size, bad):
     np.testing.assert_array_equal(model._network.params, before)
 
 
+def _home(name):
+    """The module of the compiled entry point ``name``."""
+    return next(module for module in (steps, shard_steps, sample_steps) if hasattr(module, name))
+
+
 def _count_calls(monkeypatch, name):
-    """Calls of the compiled steps ``steps.<name>``, counted in the returned list."""
+    """Calls of the compiled steps ``name``, counted in the returned list."""
     calls = []
-    compiled = getattr(steps, name)
-    monkeypatch.setattr(steps, name, lambda *args: calls.append(1) or compiled(*args))
+    compiled = getattr(_home(name), name)
+    monkeypatch.setattr(_home(name), name, lambda *args: calls.append(1) or compiled(*args))
     return calls
 
 
@@ -117,7 +122,7 @@ def test_pipelined_listing_trains_as_the_serial_path(monkeypatch, dtype, input_d
     X, y = _sparse_problem()
     X = np.round(X * 255).astype(np.uint8) if input_dtype == np.uint8 else X.astype(input_dtype)
     params = dict(batch_size=1, solver="sgd", momentum=0.0, dtype=dtype, alpha=alpha)
-    monkeypatch.setattr(steps, "LISTING_BLOCK", 7)
+    monkeypatch.setattr(sample_steps, "LISTING_BLOCK", 7)
     monkeypatch.setattr(steps, "chunk_samples", lambda n_params, batch_size=1: 45)
     calls = _count_calls(monkeypatch, "pipelined_per_sample_steps")
     if not threads.can_pipeline():
@@ -181,7 +186,7 @@ def test_pipelined_listing_stops_at_nan(monkeypatch, row):
     naming it, and the weights of before the fit."""
     if not threads.can_pipeline():
         pytest.skip("needs 2 Numba threads with the omp or tbb threading layer")
-    monkeypatch.setattr(steps, "LISTING_BLOCK", 7)
+    monkeypatch.setattr(sample_steps, "LISTING_BLOCK", 7)
     calls = _count_calls(monkeypatch, "pipelined_per_sample_steps")
     X, y = _sparse_problem()
     model = _fit(X, y, batch_size=1, solver="sgd", momentum=0.0, warm_start=True,
@@ -229,7 +234,7 @@ def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(
         pytest.skip("needs 2 Numba threads with the omp or tbb threading layer")
     # a whole number of batches; 480 rows hold two blocks, so the gather is pipelined
     monkeypatch.setattr(steps, "chunk_samples", lambda n_params, batch_size=1: chunk)
-    compiled, calls = getattr(steps, name), []
+    compiled, calls = getattr(_home(name), name), []
 
     def interrupted(*args):
         calls.append(1)
@@ -237,7 +242,7 @@ def test_ctrl_c_mid_epoch_keeps_weights_and_counters_together(
             raise KeyboardInterrupt
         return compiled(*args)
 
-    monkeypatch.setattr(steps, name, interrupted)
+    monkeypatch.setattr(_home(name), name, interrupted)
     with pytest.raises(KeyboardInterrupt):
         model.partial_fit(X, y)  # keeps the optimizer, so its step count is checked too
     assert len(calls) == 3  # the epoch was cut short, not run to its end
@@ -312,9 +317,9 @@ def test_fits_in_two_python_threads_at_once_give_their_own_weights(batch_size):
     each on a second Numba thread)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    entry_points = [steps.minibatch_steps, steps.sharded_minibatch_steps,
-                    steps.pipelined_minibatch_steps, steps.per_sample_steps,
-                    steps.pipelined_per_sample_steps, steps.forward_rows]
+    entry_points = [steps.minibatch_steps, shard_steps.sharded_minibatch_steps,
+                    steps.pipelined_minibatch_steps, sample_steps.per_sample_steps,
+                    sample_steps.pipelined_per_sample_steps, predict_kernels.forward_rows]
     assert all(function.targetoptions.get("nogil") for function in entry_points)
     alone = [_sparse_fit(seed, batch_size) for seed in (0, 1)]
     with ThreadPoolExecutor(2) as executor:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from fastmlp import MLPClassifier
-from fastmlp.engine import steps, threads
+from fastmlp.engine import shard_steps, threads
 
 pytestmark = pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
 
@@ -272,7 +272,8 @@ def test_the_spin_of_waiting_threads_is_bounded_unless_the_user_chose():
 
 
 def test_entry_points_release_the_gil():
-    for function in (steps.sharded_minibatch_steps, steps.serial_sharded_minibatch_steps):
+    for function in (shard_steps.sharded_minibatch_steps,
+                     shard_steps.serial_sharded_minibatch_steps):
         assert function.targetoptions.get("nogil")
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 FLUSH_TO_ZERO = 0x8000
 DENORMALS_ARE_ZERO = 0x0040
@@ -86,3 +86,28 @@ else:
     @njit(cache=True)
     def restore(saved):
         """No-op off x86."""
+
+
+
+def flushed(function, args):
+    """``function(*args)`` with subnormals flushed, the caller's mode restored
+    afterwards: how the compiled steps' entry points, and each thread's share of
+    a batch, run. Compiled callers get it inlined (the overload below), so that
+    the function is called directly, never passed as a value: a function value
+    would keep the caller out of Numba's cache."""
+    saved = flush_subnormals()
+    try:
+        return function(*args)
+    finally:
+        restore(saved)
+
+
+@overload(flushed, inline="always")
+def _flushed(function, args):
+    def flushed_call(function, args):
+        saved = flush_subnormals()
+        result = function(*args)
+        restore(saved)
+        return result
+
+    return flushed_call

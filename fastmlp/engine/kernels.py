@@ -1,4 +1,5 @@
-"""Numba kernels: every elementwise pass of training and prediction.
+"""Numba kernels: every elementwise pass of training and prediction but the
+parameter updates (those are [fastmlp.engine.updates][fastmlp.engine.updates]'s).
 
 The matrix products go through BLAS (see [fastmlp.engine.steps][fastmlp.engine.steps]
 and [fastmlp.engine.network][fastmlp.engine.network]); everything around them lives here
@@ -485,86 +486,6 @@ def hidden_delta(D, A, kind, grad_b):
         for j in range(n_cols):
             d[j] *= derivative_from_output(a[j], kind, one, zero)
             grad_b[j] += d[j]
-
-
-# -- parameter updates -----------------------------------------------------------------
-# Parameters and gradients live in one flat buffer each, weights first, so one
-# call updates the whole network and the L2 term (add_weight_decay) touches the
-# first n_weights; the gradient passed to an update already includes it.
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _flush(x, tiny, zero):
-    """0 for subnormal x. Optimizer state of weights whose gradient is always 0
-    (MNIST's always-zero border pixels) decays geometrically into the subnormal
-    range, where arithmetic is about 100x slower."""
-    return x if abs(x) >= tiny else zero
-
-
-@njit(cache=True, error_model="numpy")
-def add_weight_decay(grads, params, decay, n_weights):
-    """grads[:n_weights] += decay * params[:n_weights]: the L2 penalty's share of
-    the gradient, for the weights (biases are not decayed); F arrays and scalar.
-
-    A pass of its own, before the optimizer's, keeps the optimizers' loops free
-    of the weight-or-bias branch, which stops LLVM from vectorizing them.
-    """
-    zero = params.dtype.type(0)
-    tiny = np.finfo(params.dtype).tiny
-    for i in range(n_weights):
-        grads[i] = _flush(grads[i] + decay * params[i], tiny, zero)
-
-
-@njit(cache=True, error_model="numpy")
-def sgd_update(params, grads, velocity, lr, momentum, nesterov):
-    """SGD step with optional (Nesterov) momentum, scikit-learn's formulation.
-
-    One call updates the whole network: parameters, gradients and velocity are
-    flat buffers, weights first. Velocity below the float's ``tiny`` is
-    flushed to 0 (subnormals are slow).
-
-    Parameters
-    ----------
-    params, grads, velocity : ndarray of shape (p,), dtype F
-        Updated in place: params and velocity.
-    lr, momentum : F scalar
-        Step size and momentum (0: plain ``p -= lr * g``).
-    nesterov : bool
-        Nesterov's momentum.
-    """
-    zero = params.dtype.type(0)
-    tiny = np.finfo(params.dtype).tiny
-    for i in range(params.shape[0]):
-        g = grads[i]
-        if momentum == zero:
-            params[i] = _flush(params[i] - lr * g, tiny, zero)
-        else:
-            v = _flush(momentum * velocity[i] - lr * g, tiny, zero)
-            velocity[i] = v
-            params[i] = _flush(params[i] + (momentum * v - lr * g if nesterov else v), tiny, zero)
-
-
-@njit(cache=True, error_model="numpy")
-def adam_update(params, grads, m, v, lr_t, beta_1, beta_2, epsilon):
-    """Adam step over the whole flat buffer; moments below ``tiny`` are flushed to 0.
-
-    Parameters
-    ----------
-    params, grads, m, v : ndarray of shape (p,), dtype F
-        Updated in place: params and the moment estimates m, v.
-    lr_t : F scalar
-        Step size with this step's bias corrections already applied.
-    beta_1, beta_2, epsilon : F scalar
-        Adam's constants.
-    """
-    one = params.dtype.type(1)
-    zero = params.dtype.type(0)
-    tiny = np.finfo(params.dtype).tiny
-    for i in range(params.shape[0]):
-        g = grads[i]
-        m[i] = _flush(beta_1 * m[i] + (one - beta_1) * g, tiny, zero)
-        v[i] = _flush(beta_2 * v[i] + (one - beta_2) * g * g, tiny, zero)
-        params[i] = _flush(params[i] - lr_t * m[i] / (np.sqrt(v[i]) + epsilon), tiny, zero)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

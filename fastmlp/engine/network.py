@@ -7,10 +7,11 @@ so one kernel call updates the whole network and a snapshot is one copy.
 
 Training runs compiled: [Network.train_batches][fastmlp.engine.network.Network.train_batches]
 and [Network.train_per_sample][fastmlp.engine.network.Network.train_per_sample] hand
-whole runs of steps to [fastmlp.engine.steps][fastmlp.engine.steps] (forward, backward and
-update with no Python in between), in buffers allocated once per fit
-([Workspace][fastmlp.engine.network.Workspace]). Prediction is compiled the same way
-([steps.forward_rows][fastmlp.engine.steps.forward_rows], on the same BLAS); only the
+whole runs of steps to [steps][fastmlp.engine.steps], [shard_steps][fastmlp.engine.shard_steps]
+or [sample_steps][fastmlp.engine.sample_steps] (forward, backward and update with no Python
+in between), in buffers allocated once per fit ([Workspace][fastmlp.engine.network.Workspace]).
+Prediction is compiled the same way
+([forward_rows][fastmlp.engine.predict_kernels.forward_rows], on the same BLAS); only the
 gradient checks (``reference.gradients``) run the kernels from Python.
 
 Shapes below: B rows in a batch, d input features, n units of a layer, k
@@ -22,7 +23,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastmlp.engine import csr, kernels, predict_kernels, simd, sparse_first_layer, steps, threads
+from fastmlp.engine import (
+    arguments,
+    csr,
+    kernels,
+    predict_kernels,
+    sample_steps,
+    shard_steps,
+    simd,
+    sparse_first_layer,
+    steps,
+    threads,
+    updates,
+)
 from fastmlp.exceptions import NonFiniteInputError
 
 PREDICT_CHUNK_ROWS = 4096
@@ -97,11 +110,11 @@ class Network:
         self.params = np.zeros(int(offsets[-1]), dtype=self.dtype)
         self.coefs, self.intercepts = self.views(self.params)
         widths = self.layer_shapes[:, 1]
-        self.layout = steps.Layout(
+        self.layout = arguments.Layout(
             self.layer_shapes, self.weight_offsets, self.bias_offsets,
             np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64), self.n_weights,
         )
-        self.kinds = steps.Kinds(self.hidden_kind, self.output_kind, self.loss_kind)
+        self.kinds = arguments.Kinds(self.hidden_kind, self.output_kind, self.loss_kind)
         # threads the last epoch was given (threads.engine_threads)
         self.engine_threads = 1
 
@@ -150,7 +163,7 @@ class Network:
         """Output activations for every row of X, in chunks to bound memory.
 
         Runs 4096 rows at a time through
-        [steps.forward_rows][fastmlp.engine.steps.forward_rows], compiled and on the
+        [forward_rows][fastmlp.engine.predict_kernels.forward_rows], compiled and on the
         same BLAS as training; uint8 input is never converted as a whole.
 
         Parameters
@@ -165,7 +178,7 @@ class Network:
             Softmax probabilities or logistic unit outputs.
         """
         if isinstance(X, csr.Rows):
-            return _csr_outputs(self, X)
+            return predict_kernels.csr_outputs(self, X)
         n = X.shape[0]
         out = np.empty((n, self.layer_sizes[-1]), dtype=self.dtype)
         chunk = min(PREDICT_CHUNK_ROWS, max(n, 1))
@@ -174,7 +187,7 @@ class Network:
         scale = input_scale(X, self.dtype)
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
-            steps.forward_rows(
+            predict_kernels.forward_rows(
                 X, start, stop, scale, self.params, self.layout, self.kinds, inputs, units,
                 out[start:stop],
             )
@@ -196,7 +209,7 @@ class Network:
 
         Runs [steps.minibatch_steps][fastmlp.engine.steps.minibatch_steps] (or, for
         batches cut into shards,
-        [steps.sharded_minibatch_steps][fastmlp.engine.steps.sharded_minibatch_steps] on
+        [sharded_minibatch_steps][fastmlp.engine.shard_steps.sharded_minibatch_steps] on
         the threads [threads.engine_threads][fastmlp.engine.threads.engine_threads]
         allows, its serial twin on one) on chunks of samples
         ([steps.chunk_samples][fastmlp.engine.steps.chunk_samples]), BLAS on one thread
@@ -250,6 +263,7 @@ class Network:
         direct = X if in_place else ws.no_direct
         chunk = steps.chunk_samples(self.params.size, ws.batch_size)
         solver, t = optimizer.compiled()
+        model = arguments.Model(self.params, self.layout, self.kinds, solver)
         check = check_input and inputs.X.dtype != np.uint8
         # batches too small to cut into shards, whose rows are gathered: a second
         # thread gathers the next block, in calls of two blocks or more
@@ -257,27 +271,24 @@ class Network:
                      and chunk >= 2 * ws.gather_rows and threads.can_pipeline())
         if ws.shards is not None:
             n_threads = threads.engine_threads(ws.shards.grads.shape[0])
-            steps_of, buffers = (steps.sharded_minibatch_steps if n_threads > 1
-                                 else steps.serial_sharded_minibatch_steps), ws.shards
+            steps_of, buffers = (shard_steps.sharded_minibatch_steps if n_threads > 1
+                                 else shard_steps.serial_sharded_minibatch_steps), ws.shards
         else:
             n_threads = 2 if pipelined else 1
             steps_of, buffers = steps.minibatch_steps, ws.buffers
+        source = arguments.Source(inputs.X, direct, y, rows, inputs.scale, check)
         total = 0.0
         with threads.single_threaded_blas(), threads.running_on(n_threads):
             for start in range(0, n, chunk):
                 stop = min(start + chunk, n)
                 if pipelined:
                     loss, t = steps.pipelined_minibatch_steps(
-                        inputs.X, y, rows, start, stop, ws.batch_size, inputs.scale,
-                        self.params, self.layout, self.kinds, solver, t, float(alpha), check,
-                        buffers, ws.nonzeros, ws.gather_slots(),
+                        source, start, stop, ws.batch_size, model, t, float(alpha), buffers,
+                        ws.nonzeros, ws.gather_slots(),
                     )
                 else:
-                    loss, t = steps_of(
-                        inputs.X, direct, y, rows, start, stop, ws.batch_size, inputs.scale,
-                        self.params, self.layout, self.kinds, solver, t, float(alpha), check,
-                        buffers, ws.nonzeros,
-                    )
+                    loss, t = steps_of(source, start, stop, ws.batch_size, model, t,
+                                       float(alpha), buffers, ws.nonzeros)
                 optimizer.steps_done(t)
                 if loss == math.inf:
                     raise NonFiniteInputError(NON_FINITE_INPUT)
@@ -299,11 +310,11 @@ class Network:
         """One epoch of plain SGD with batch size 1, compiled.
 
         The notebook's regime: each sample updates the weights before the next
-        is seen. Runs [steps.per_sample_steps][fastmlp.engine.steps.per_sample_steps]
+        is seen. Runs [per_sample_steps][fastmlp.engine.sample_steps.per_sample_steps]
         on chunks of samples ([steps.chunk_samples][fastmlp.engine.steps.chunk_samples];
         Ctrl-C is answered between them), skipping zero inputs when ``inputs.skip_zeros``; then,
         given a second thread ([threads.can_pipeline][fastmlp.engine.threads.can_pipeline]),
-        [steps.pipelined_per_sample_steps][fastmlp.engine.steps.pipelined_per_sample_steps]
+        [pipelined_per_sample_steps][fastmlp.engine.sample_steps.pipelined_per_sample_steps]
         lists the inputs' non-zeros on it, the same steps bit for bit.
 
         Parameters
@@ -327,34 +338,29 @@ class Network:
             Mean per-sample loss of the epoch (plus the L2 term at the final
             weights, for reporting).
         """
-        n_units = int(self.layer_shapes[:, 1].sum())
-        units = np.zeros(n_units, dtype=self.dtype)
-        deltas = np.zeros_like(units)
         d = inputs.X.shape[1]
-        nonzero_index, nonzero_value = np.zeros(d, np.int64), np.zeros(d, self.dtype)
-        f = self.dtype.type
+        scratch = sample_steps.allocate(int(self.layer_shapes[:, 1].sum()), d, self.dtype)
         n = rows.shape[0]
         total = 0.0
         chunk = steps.chunk_samples(self.params.size)
         check = check_input and inputs.X.dtype != np.uint8
+        source = arguments.Source(inputs.X, np.empty((0, d), self.dtype), y, rows, inputs.scale,
+                                  check)
+        model = arguments.Model(self.params, self.layout, self.kinds,
+                                updates.plain_sgd(learning_rate, self.dtype))
         pipelined = inputs.skip_zeros and threads.can_pipeline()
-        slots = sparse_first_layer.allocate(steps.LISTING_BLOCK, d, self.dtype, 2,
-                                            by_column=False) if pipelined else None
+        if pipelined:
+            slots = sample_steps.allocate_slots(d, self.dtype)
         self.engine_threads = 2 if pipelined else 1
         with threads.running_on(self.engine_threads):
             for start in range(0, n, chunk):
                 stop = min(start + chunk, n)
                 if pipelined:
-                    loss = steps.pipelined_per_sample_steps(
-                        inputs.X, y, rows, start, stop, inputs.scale, self.params, self.layout,
-                        self.kinds, f(learning_rate), f(alpha), units, deltas, slots, check,
-                    )
+                    loss = sample_steps.pipelined_per_sample_steps(
+                        source, start, stop, model, float(alpha), scratch, slots)
                 else:
-                    loss = steps.per_sample_steps(
-                        inputs.X, inputs.skip_zeros, y, rows, start, stop, inputs.scale,
-                        self.params, self.layout, self.kinds, f(learning_rate), f(alpha), units,
-                        deltas, nonzero_index, nonzero_value, check,
-                    )
+                    loss = sample_steps.per_sample_steps(
+                        source, inputs.skip_zeros, start, stop, model, float(alpha), scratch)
                 if loss == math.inf and check_input:
                     raise NonFiniteInputError(NON_FINITE_INPUT)  # or the weights blew up
                 total += loss
@@ -453,7 +459,7 @@ class Workspace:
     """Per-fit batch buffers: inputs, activations, deltas and the flat gradient.
 
     Allocated once for a batch size, as flat arrays
-    ([steps.Buffers][fastmlp.engine.steps.Buffers]) that the compiled steps carve
+    ([arguments.Buffers][fastmlp.engine.arguments.Buffers]) that the compiled steps carve
     into ``(m, n)`` blocks per layer, for any batch length ``m``. The Python
     passes (``reference.gradients``) read the same blocks through
     [batch][fastmlp.engine.network.Workspace.batch].
@@ -470,7 +476,7 @@ class Workspace:
 
     Attributes
     ----------
-    buffers : steps.Buffers
+    buffers : arguments.Buffers
         The flat buffers.
     grads : ndarray of shape (n_params,), dtype F
         The batch's gradient, laid out like ``network.params``.
@@ -487,7 +493,7 @@ class Workspace:
         self.layout = network.layout
         n_units = int(network.layer_shapes[:, 1].sum())
         self.grads = np.zeros_like(network.params)
-        self.buffers = steps.Buffers(
+        self.buffers = arguments.Buffers(
             np.empty(batch_size * X.shape[1], dtype=dtype),
             np.empty(batch_size * n_units, dtype=dtype),
             np.empty(batch_size * n_units, dtype=dtype),
@@ -506,7 +512,7 @@ class Workspace:
         self.lists_nonzeros = lists_nonzeros(network, X)
         if n_shards > 1:
             rows = -(-batch_size // n_shards)
-            self.shards = steps.Buffers(
+            self.shards = arguments.Buffers(
                 np.empty((n_shards, rows * d), dtype=dtype),
                 np.empty((n_shards, rows * n_units), dtype=dtype),
                 np.empty((n_shards, rows * n_units), dtype=dtype),
@@ -590,11 +596,3 @@ class BatchViews:
         self.activations = activations
         self.deltas = deltas
 
-
-def _csr_outputs(network: "Network", X: csr.Rows) -> np.ndarray:
-    """The network's output activations for CSR rows, over their stored entries."""
-    out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
-    scale = 1 / 255 if X.dtype == np.uint8 else 1.0
-    predict_kernels.predict_rows(X, scale, network.params, predict_kernels.layer_meta(network),
-                                 predict_kernels.OUTPUTS, out, np.empty(0, dtype=np.int64))
-    return out

@@ -1,21 +1,17 @@
 """Stochastic optimizers: SGD (with momentum) and Adam, as scikit-learn defines them.
 
 An optimizer owns its state (velocities, moments) as flat buffers shaped like
-the network's flat parameter buffer; the compiled training steps
-([fastmlp.engine.steps][fastmlp.engine.steps]) update parameters and state in one kernel
-call per step, from what [compiled][fastmlp.engine.optimizers.StochasticOptimizer.compiled]
-hands them. Learning-rate schedules and the "should we stop" decision follow
+the network's flat parameter buffer, and its compiled half,
+[fastmlp.engine.updates][fastmlp.engine.updates], owns the arithmetic: the
+[Solver][fastmlp.engine.updates.Solver] tuple and codes that
+[compiled][fastmlp.engine.optimizers.StochasticOptimizer.compiled] hands the
+compiled training steps, Adam's bias-corrected step size, the mini-batch update
+of parameters and state in one kernel call per step, and the batch-1 SGD step
+of the per-sample path. Nothing else computes a learning rate or a moment.
+Learning-rate schedules and the "should we stop" decision follow
 ``sklearn.neural_network._stochastic_optimizers`` so that hyper-parameters mean
-the same thing in both libraries.
-
-Not all of the update lives here yet: the compiled arithmetic is
-``kernels.sgd_update`` and ``kernels.adam_update``, Adam's bias-corrected step
-size (``lr_t``) is computed in ``steps._update``, the batch-1 SGD step is
-written inline in ``steps._sample_step``, and the ``Solver`` tuple with the
-``SGD``/``ADAM`` codes is defined in ``steps``. Moving them here changes the
-compiled steps' bodies and signatures, which is issue 29 item 3's work (the
-named tuples of the compiled entry points); the plain-NumPy specification of
-both updates is [fastmlp.engine.reference][fastmlp.engine.reference].
+the same thing in both libraries; the plain-NumPy specification of both updates
+is [fastmlp.engine.reference][fastmlp.engine.reference].
 """
 
 import math
@@ -24,7 +20,7 @@ import numbers
 import numpy as np
 
 from fastmlp import options
-from fastmlp.engine import steps
+from fastmlp.engine import updates
 
 
 def _empty(dtype: np.dtype) -> np.ndarray:
@@ -36,8 +32,8 @@ class StochasticOptimizer:
     """What the training loop asks of an optimizer; the shared parts of both.
 
     Subclasses implement ``compiled``, the settings and state buffers that the
-    compiled steps ([fastmlp.engine.steps][fastmlp.engine.steps]) update, and may override the
-    schedule (``iteration_ends``) and ``trigger_stopping``.
+    compiled steps update ([fastmlp.engine.updates][fastmlp.engine.updates]), and may
+    override the schedule (``iteration_ends``) and ``trigger_stopping``.
     """
 
     plain = False  # True when a step needs no state: the per-sample kernel can run it
@@ -126,7 +122,7 @@ class StochasticOptimizer:
         for name in self._state_buffers:
             getattr(self, name)[:] = state[name]
 
-    def compiled(self) -> tuple["steps.Solver", int]:
+    def compiled(self) -> tuple["updates.Solver", int]:
         """This optimizer as the compiled steps take it, and the steps taken so far."""
         raise NotImplementedError
 
@@ -207,11 +203,11 @@ class SGDOptimizer(StochasticOptimizer):
         """True when a step is ``p -= lr * g``: no velocity to carry."""
         return self.momentum == 0
 
-    def compiled(self) -> tuple["steps.Solver", int]:
+    def compiled(self) -> tuple["updates.Solver", int]:
         f, none = self.dtype.type, _empty(self.dtype)
-        solver = steps.Solver(
-            steps.SGD, float(self.learning_rate), f(self.momentum), bool(self.nesterov), f(0), f(0),
-            f(0), self.velocity, none, none,
+        solver = updates.Solver(
+            updates.SGD, float(self.learning_rate), f(self.momentum), bool(self.nesterov), f(0),
+            f(0), f(0), self.velocity, none, none,
         )
         return solver, 0
 
@@ -283,11 +279,11 @@ class AdamOptimizer(StochasticOptimizer):
         self.ms = np.zeros(n_params, dtype=self.dtype)
         self.vs = np.zeros(n_params, dtype=self.dtype)
 
-    def compiled(self) -> tuple["steps.Solver", int]:
+    def compiled(self) -> tuple["updates.Solver", int]:
         # the rate stays float64: the compiled steps apply the bias corrections
         f = self.dtype.type
-        solver = steps.Solver(
-            steps.ADAM, float(self.learning_rate), f(0), False, f(self.beta_1),
+        solver = updates.Solver(
+            updates.ADAM, float(self.learning_rate), f(0), False, f(self.beta_1),
             f(self.beta_2), f(self.epsilon), _empty(self.dtype), self.ms, self.vs,
         )
         return solver, self.t

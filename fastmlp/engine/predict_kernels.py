@@ -21,12 +21,16 @@ BLAS's: results differ from the dense pass by rounding only.
 The network's shape is passed as one int64 array (``layer_meta``) rather
 than as tuples: a call's dispatch cost grows with the number and nesting
 of its arguments, and for one row dispatch is a good part of the time.
+
+[forward_rows][fastmlp.engine.predict_kernels.forward_rows] is the plain dense
+pass of [Network.forward][fastmlp.engine.network.Network.forward], on the BLAS
+that training uses.
 """
 
 import numpy as np
 from numba import njit
 
-from fastmlp.engine import csr, kernels, sparse_first_layer
+from fastmlp.engine import arguments, csr, kernels, sparse_first_layer
 
 OUTPUTS, PROBA, LABELS = 0, 1, 2
 """What ``predict_rows`` leaves: the output units, probabilities, or class indices."""
@@ -245,3 +249,62 @@ def _argmax_rows(P, labels):
             if row[j] > row[best]:
                 best = j
         labels[i] = best
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def forward_rows(X, start, stop, scale, params, layout, kinds, inputs, units, out):
+    """Output activations of rows ``start:stop`` of X, in order, into out.
+
+    Prediction's pass, compiled like training's so that its products go to the
+    same BLAS (SciPy's, through ``np.dot``): a predict or score between two
+    epochs then never wakes NumPy's OpenBLAS thread pool beside the one training
+    uses.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        uint8, float32 or float64, C-contiguous.
+    start, stop : int
+        The rows to run.
+    scale : F scalar
+        1/255 for uint8 X, else 1.
+    params : ndarray of shape (p,), dtype F
+        The flat parameter buffer.
+    layout, kinds
+        See [Layout][fastmlp.engine.arguments.Layout] and
+        [Kinds][fastmlp.engine.arguments.Kinds].
+    inputs : ndarray of shape (>= (stop - start) * d,), dtype F
+        Scratch for the converted rows.
+    units : ndarray of shape (>= (stop - start) * sum of hidden widths,), dtype F
+        Scratch for the hidden activations.
+    out : ndarray of shape (stop - start, k), dtype F
+        Receives softmax probabilities or logistic outputs.
+    """
+    m = stop - start
+    d = X.shape[1]
+    last = layout.shapes.shape[0] - 1
+    A = inputs[:m * d].reshape((m, d))
+    for i in range(m):
+        src = X[start + i]
+        dst = A[i]
+        for j in range(d):
+            dst[j] = src[j] * scale
+    prev = A
+    for layer in range(last + 1):
+        W, b = arguments.layer(params, layout, layer)
+        Z = out if layer == last else arguments.block(units, layout, layer, m)
+        np.dot(prev, W, Z)
+        if layer < last:
+            kernels.bias_activation(Z, b, kinds.hidden)
+        else:
+            kernels.output_activation(Z, b, kinds.output)
+        prev = Z
+
+
+def csr_outputs(network, X: csr.Rows) -> np.ndarray:
+    """A network's output activations for CSR rows, over their stored entries."""
+    out = np.empty((X.shape[0], network.layer_sizes[-1]), dtype=network.dtype)
+    scale = 1 / 255 if X.dtype == np.uint8 else 1.0
+    predict_rows(X, scale, network.params, layer_meta(network), OUTPUTS, out,
+                 np.empty(0, dtype=np.int64))
+    return out
