@@ -71,7 +71,7 @@ class Source(NamedTuple):
 
     X : (n, d), C-contiguous, uint8, float32 or float64, or CSR rows
         ([fastmlp.engine.csr][fastmlp.engine.csr], always listed).
-    direct : (n, d) or (0, d) F, X itself when its rows can be used in place
+    in_place_X : (n, d) or (0, d) F, X itself when its rows can be used in place
         (dtype F, C-contiguous, ``rows`` in order), else an empty array (always,
         for the per-sample steps).
     y : [kernels.Targets][fastmlp.engine.kernels.Targets] (mini-batches) or
@@ -83,7 +83,7 @@ class Source(NamedTuple):
     """
 
     X: np.ndarray
-    direct: np.ndarray
+    in_place_X: np.ndarray
     y: kernels.Targets | np.ndarray
     rows: np.ndarray
     scale: float

@@ -260,7 +260,7 @@ class Network:
         in_order = n == X.shape[0] and bool(np.all(rows[1:] > rows[:-1]))
         in_place = (in_order and isinstance(X, np.ndarray) and X.dtype == self.dtype
                     and X.flags.c_contiguous)
-        direct = X if in_place else ws.no_direct
+        in_place_X = X if in_place else ws.not_in_place
         chunk = steps.chunk_samples(self.params.size, ws.batch_size)
         solver, t = optimizer.compiled()
         model = arguments.Model(self.params, self.layout, self.kinds, solver)
@@ -276,7 +276,7 @@ class Network:
         else:
             n_threads = 2 if pipelined else 1
             steps_of, buffers = steps.minibatch_steps, ws.buffers
-        source = arguments.Source(inputs.X, direct, y, rows, inputs.scale, check)
+        source = arguments.Source(inputs.X, in_place_X, y, rows, inputs.scale, check)
         total = 0.0
         with threads.single_threaded_blas(), threads.running_on(n_threads):
             for start in range(0, n, chunk):
@@ -482,7 +482,7 @@ class Workspace:
         The batch's gradient, laid out like ``network.params``.
     grad_coefs, grad_intercepts : list of ndarray
         Per-layer views of ``grads``.
-    no_direct : ndarray of shape (0, d), dtype F
+    not_in_place : ndarray of shape (0, d), dtype F
         What the compiled steps get instead of X when its rows cannot be read in place.
     """
 
@@ -500,7 +500,7 @@ class Workspace:
             self.grads,
         )
         self.grad_coefs, self.grad_intercepts = network.views(self.grads)
-        self.no_direct = np.empty((0, X.shape[1]), dtype=dtype)
+        self.not_in_place = np.empty((0, X.shape[1]), dtype=dtype)
         self._views: dict[int, BatchViews] = {}
         n_shards = threads.n_shards(batch_size, network.params.size, dtype.itemsize,
                                     row_work(network, X))

@@ -71,7 +71,7 @@ def per_sample_steps(source, skip_zeros, start, stop, model, alpha, scratch):
     source : arguments.Source
         X (uint8, float32 or float64), its class indices ``y`` ((n,) int64),
         the epoch's ``rows``, ``scale`` and ``check`` (check each sample's input
-        for NaN or infinity first, once per fit); ``direct`` is not read
+        for NaN or infinity first, once per fit); ``in_place_X`` is not read
         ([Source][fastmlp.engine.arguments.Source]).
     skip_zeros : bool
         Run the first layer over each sample's non-zero inputs only.

@@ -70,7 +70,7 @@ def _shard_steps(source, start, stop, batch_size, model, t, alpha, shards, nonze
     # the parallel loop's named tuples, one level deep and built in its sight
     X = arguments.rebuilt(source.X)
     y = arguments.rebuilt(source.y)
-    direct, rows, scale, check = source.direct, source.rows, source.scale, source.check
+    in_place_X, rows, scale, check = source.in_place_X, source.rows, source.scale, source.check
     params = model.params
     layout = arguments.rebuilt(model.layout)
     kinds = arguments.rebuilt(model.kinds)
@@ -92,7 +92,7 @@ def _shard_steps(source, start, stop, batch_size, model, t, alpha, shards, nonze
         mean = f(1.0 / weight)
         for s in prange(k):
             passed[s], losses[s] = _one_shard(
-                arguments.Source(X, direct, y, rows, scale, check), b_start + s * m // k,
+                arguments.Source(X, in_place_X, y, rows, scale, check), b_start + s * m // k,
                 b_start + (s + 1) * m // k, arguments.Model(params, layout, kinds, solver), mean,
                 shards, s, batch_size, nonzeros,
             )

@@ -121,7 +121,7 @@ def weight_sum(y, rows, lo, hi):
 def minibatch_steps(source, start, stop, batch_size, model, t, alpha, buffers, nonzeros):
     """Mini-batch steps over ``rows[start:stop]``, batch after batch, in place.
 
-    Per batch: gather and scale the rows (or, with ``direct``, read them in
+    Per batch: gather and scale the rows (or, with ``in_place_X``, read them in
     place), the forward products (BLAS) with fused bias + activation passes,
     the fused output layer (activation, loss, delta, bias gradient), the
     backward products with fused hidden deltas, and one optimizer step.
@@ -129,7 +129,7 @@ def minibatch_steps(source, start, stop, batch_size, model, t, alpha, buffers, n
     Parameters
     ----------
     source : arguments.Source
-        X (CSR rows are always listed: ``nonzeros`` non-empty), ``direct``, the
+        X (CSR rows are always listed: ``nonzeros`` non-empty), ``in_place_X``, the
         targets and sample weights ``y`` ([Targets][fastmlp.engine.kernels.Targets]),
         the epoch's ``rows``, ``scale`` and ``check`` (check each gathered batch
         for NaN or infinity first, once per fit); see
@@ -232,7 +232,7 @@ def pipelined_minibatch_steps(
     then the two swap buffers. ``slots`` ((2, K * d), F) holds the two
     blocks of K rows, K a multiple of ``batch_size``. The steps are those of
     [minibatch_steps][fastmlp.engine.steps.minibatch_steps], bit for bit; BLAS must
-    stay on one thread meanwhile, as for split batches. ``source.direct`` is not
+    stay on one thread meanwhile, as for split batches. ``source.in_place_X`` is not
     read (the rows are always gathered). A row found not finite stops the call at
     the end of the block before it (result inf).
     """
@@ -302,7 +302,7 @@ def forward_backward(source, lo, hi, model, mean, scratch, ahead, nonzeros):
     """Gradient of the rows ``rows[lo:hi]``' share of a batch's mean loss, in
     ``scratch.grads``.
 
-    Gathers the rows (or, with ``direct``, reads them in place), runs the
+    Gathers the rows (or, with ``in_place_X``, reads them in place), runs the
     forward products (BLAS) with fused bias + activation passes, the fused
     output layer and the backward products with fused hidden deltas. ``mean``
     is 1 / (the whole batch's length or sum of weights), so the gradients of a
@@ -320,7 +320,7 @@ def forward_backward(source, lo, hi, model, mean, scratch, ahead, nonzeros):
     Returns (False, 0.0) if ``check`` finds NaN or infinity in the rows, else
     (True, the rows' summed data loss in float64).
     """
-    X, direct, y, rows, scale, check = source
+    X, in_place_X, y, rows, scale, check = source
     params, layout, kinds = model.params, model.layout, model.kinds
     inputs, units, deltas, grads = scratch
     n_layers = layout.shapes.shape[0]
@@ -333,8 +333,8 @@ def forward_backward(source, lo, hi, model, mean, scratch, ahead, nonzeros):
         if not csr.list_rows(X, rows, lo, hi, scale, nonzeros, check):
             return False, 0.0
         csr.rows_ahead(X, rows, lo + ahead, hi + ahead)
-    elif direct.shape[0] > 0:
-        A = direct[lo:hi]
+    elif in_place_X.shape[0] > 0:
+        A = in_place_X[lo:hi]
         if check:
             for i in range(m):
                 if not kernels.all_finite(A[i], scale, A):
