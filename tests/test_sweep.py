@@ -527,8 +527,11 @@ def test_ctrl_c_cancels_closes_the_embedded_cluster_and_exits_130(mirror_env):
             "--grid", "hidden_layer_sizes=128,256",
             "--grid", "random_state=" + ",".join(str(seed) for seed in range(64)),
             "--epochs", "20"]  # 128 short fits: interrupted long before the end of the sweep
+    # as in a terminal, Ctrl-C is live in the sweep even when this run inherited it ignored
+    # (a background job of a non-interactive shell): Python then never raises on it
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True, env=os.environ.copy())
+                               start_new_session=True, env=os.environ.copy(),
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         parent = psutil.Process(process.pid)
         deadline = time.monotonic() + 2 * TIMEOUT
