@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 import pytest
 
-from fastmlp.engine import network, reference, threads
+from fastmlp.engine import first_layer, reference, simd, threads
 from fastmlp.engine.network import Network, TrainingInput, Workspace
 from fastmlp.engine.optimizers import AdamOptimizer, SGDOptimizer
 
@@ -153,7 +153,7 @@ def _optimizers(spec, net, lr, ref_params):
     return engine, reference.SGD(ref_params, lr, spec["momentum"], spec["nesterov"])
 
 
-@pytest.mark.parametrize("listed", [False, True])
+@pytest.mark.parametrize("listed", ["blas", "rows"])
 @pytest.mark.parametrize("sharded", [False, True])
 @pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
 @pytest.mark.parametrize("batch_size", [N_SAMPLES, 3])
@@ -171,33 +171,51 @@ def test_train_batches_step_matches_reference(
     batch_size=8 is a single step; 3 gives steps of 3, 3 and 2 samples, so the
     optimizer state (velocity, moments) and the short last batch are exercised.
     ``sharded`` splits every batch between threads (shards of 4 + 4, 1 + 2 and
-    1 + 1 rows), as batches of 128 rows or more are split. ``listed`` runs the
-    first layer over the non-zero inputs (half of them here), as mini-batches of
-    sparse input such as MNIST do.
+    1 + 1 rows), as batches of 128 rows or more are split. ``listed="rows"`` runs
+    the first layer over each row's non-zero inputs (half of them here), as
+    mini-batches of CSR input do.
     """
     _epoch_against_reference(monkeypatch, hidden, output, loss, optimizer, alpha, batch_size,
                              dtype, tol, sharded, listed, LAYERS)
 
 
+@pytest.mark.parametrize("listed", ["rows", "blocks"])
 @pytest.mark.parametrize("sharded", [False, True])
 @pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("hidden", ["logistic", "relu"])
 def test_listed_wide_first_layer_matches_reference(monkeypatch, hidden, optimizer, dtype, tol,
-                                                   sharded):
+                                                   sharded, listed):
     """A first layer of 144 units lists through every block of the vector loops: 128 +
-    16 float32 units (a block of 8 registers, then one), 2 x 64 + 2 x 8 float64."""
+    16 float32 units (a block of 8 registers, then one), 2 x 64 + 2 x 8 float64; by
+    blocks of rows, 9 (float32) or 18 (float64) registers one after another."""
     _epoch_against_reference(monkeypatch, hidden, "softmax", "log_loss", optimizer, 0.1, 3,
-                             dtype, tol, sharded, True, (30, 144, 3))
+                             dtype, tol, sharded, listed, (30, 144, 3))
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("batch_size", [N_SAMPLES, 3])
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS[::3])
+def test_first_layer_by_blocks_matches_reference(monkeypatch, hidden, output, loss, optimizer,
+                                                 batch_size, dtype, tol, sharded):
+    """A first layer of 16 units (one float32 register, two float64) by blocks of
+    rows: blocks of 8, 3 and 2 rows, shards of 4 and 1 rows, half the inputs 0."""
+    _epoch_against_reference(monkeypatch, hidden, output, loss, optimizer, 0.1, batch_size,
+                             dtype, tol, sharded, "blocks", (6, 16, 4, 3))
 
 
 def _epoch_against_reference(monkeypatch, hidden, output, loss, optimizer, alpha, batch_size,
                              dtype, tol, sharded, listed, layers):
     monkeypatch.setattr(threads, "n_shards", lambda batch, n_params, itemsize=4, work_params=None:
                         2 if sharded and batch >= 2 else 1)
-    monkeypatch.setattr(network, "lists_nonzeros", lambda net, X: listed)
+    if listed == "blocks" and not simd.COMPRESS_STORE:
+        pytest.skip("the first layer runs by blocks of rows only with AVX-512")
+    monkeypatch.setattr(first_layer, "lists_nonzeros", lambda net, X: listed == "rows")
+    monkeypatch.setattr(first_layer, "lists_by_blocks", lambda net, X: listed == "blocks")
     _, coefs, intercepts, X, y = make_problem(hidden, seed=3, dtype=dtype, layers=layers,
-                                              zeros=0.5 if listed else 0.0)
+                                              zeros=0.5 if listed != "blas" else 0.0)
     net = build(layers, hidden, output, loss, dtype, coefs, intercepts)
     # the reference starts from exactly the engine's (possibly float32) parameters
     ref = [np.array(a, dtype=np.float64) for a in net.coefs + net.intercepts]
@@ -207,7 +225,8 @@ def _epoch_against_reference(monkeypatch, hidden, output, loss, optimizer, alpha
 
     workspace = Workspace(net, batch_size, X)
     assert (workspace.shards is not None) == sharded
-    assert (workspace.nonzeros.index.size > 0) == listed
+    assert (workspace.nonzeros.index.size > 0) == (listed != "blas")
+    assert workspace.lists_by_blocks == (listed == "blocks")
     epoch_loss = net.train_batches(
         workspace, TrainingInput(X, net.dtype), y, rows, engine_opt, alpha
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fastmlp import MLPClassifier
-from fastmlp.engine import network, simd, sparse_first_layer
+from fastmlp.engine import first_layer, network, simd, sparse_first_layer
 
 
 def _sparse_batch(m, d, dtype, seed=0):
@@ -82,10 +82,10 @@ def test_mnist_like_input_lists_its_non_zeros_on_wide_first_layers():
         return network.Network((100, width, 10), "relu", "softmax", "log_loss", dtype)
 
     # the vector loops hold 8 of AVX-512's 32 registers; elsewhere BLAS is kept
-    assert network.lists_nonzeros(net(128, np.float32), sparse) == simd.COMPRESS_STORE
-    assert network.lists_nonzeros(net(64, np.float64), sparse) == simd.COMPRESS_STORE
-    assert not network.lists_nonzeros(net(16, np.float32), sparse)
-    assert not network.lists_nonzeros(net(128, np.float32), dense)
+    assert first_layer.lists_nonzeros(net(128, np.float32), sparse) == simd.COMPRESS_STORE
+    assert first_layer.lists_nonzeros(net(64, np.float64), sparse) == simd.COMPRESS_STORE
+    assert not first_layer.lists_nonzeros(net(16, np.float32), sparse)
+    assert not first_layer.lists_nonzeros(net(128, np.float32), dense)
 
 
 @pytest.mark.parametrize("input_dtype", [np.float32, np.uint8])
@@ -109,8 +109,9 @@ def test_listed_fit_equals_the_dense_fit_and_stops_at_nan(monkeypatch, batch_siz
             return MLPClassifier(**params, **more).fit(data, y)
 
     decisions = []
-    decide = network.lists_nonzeros
-    monkeypatch.setattr(network, "lists_nonzeros",
+    decide = first_layer.lists_nonzeros
+    monkeypatch.setattr(first_layer, "lists_by_blocks", lambda net, data: False)
+    monkeypatch.setattr(first_layer, "lists_nonzeros",
                         lambda net, data: decisions.append(decide(net, data)) or decisions[-1])
     listed = fit(X)
     monkeypatch.setattr(sparse_first_layer, "SPARSE_BATCH_DENSITY", 0.0)

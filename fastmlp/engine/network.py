@@ -26,11 +26,12 @@ import numpy as np
 from fastmlp.engine import (
     arguments,
     csr,
+    first_layer,
     kernels,
+    narrow_first_layer,
     predict_kernels,
     sample_steps,
     shard_steps,
-    simd,
     sparse_first_layer,
     steps,
     threads,
@@ -379,7 +380,7 @@ class TrainingInput:
     ``SPARSE_DENSITY`` of the entries are non-zero, the first layer skips the
     zero inputs of each sample (``skip_zeros``): on MNIST, about 150 of 784
     pixels per image are non-zero. Mini-batches decide for themselves, with a
-    stricter threshold ([lists_nonzeros][fastmlp.engine.network.lists_nonzeros]).
+    stricter threshold ([first_layer.lists_nonzeros][fastmlp.engine.first_layer.lists_nonzeros]).
 
     Parameters
     ----------
@@ -404,55 +405,7 @@ class TrainingInput:
     def __init__(self, X: np.ndarray, dtype: np.dtype, sparse_first_layer: bool = False) -> None:
         self.X = X
         self.scale = input_scale(X, dtype)
-        self.skip_zeros = sparse_first_layer and density(X) <= SPARSE_DENSITY
-
-
-def lists_nonzeros(network: "Network", X: np.ndarray) -> bool:
-    """Whether mini-batches of X run the first layer over their non-zero inputs
-    ([fastmlp.engine.sparse_first_layer][]): a processor with AVX-512 (the loops
-    hold up to 8 of its 32 vector registers; AVX2 has 16), and X sparse enough
-    for the first layer's width (``sparse_first_layer.listed_density``), where
-    the listed products beat BLAS (``benchmarks/listing_gate_probe.py`` measures it)."""
-    if isinstance(X, csr.Rows):
-        return True  # CSR rows are stored listed: the dense alternative would gather them
-    width = int(network.layer_shapes[0, 1])
-    return (simd.COMPRESS_STORE
-            and density(X) <= sparse_first_layer.listed_density(width, network.dtype.itemsize))
-
-
-def row_work(network: "Network", X) -> int:
-    """Parameters a training row visits: all of them, but for CSR rows only the
-    first layer's weights of their stored entries (sets how a batch is cut,
-    [threads.n_shards][fastmlp.engine.threads.n_shards])."""
-    n_params = int(network.params.size)
-    if not isinstance(X, csr.Rows):
-        return n_params
-    d, width = (int(v) for v in network.layer_shapes[0])
-    entries_per_row = int(X.indptr[-1] - X.indptr[0]) / max(1, int(X.shape[0]))
-    return max(1, int(n_params - d * width + math.ceil(entries_per_row) * width))
-
-
-def density(X: np.ndarray, max_rows: int = 256) -> float:
-    """Fraction of non-zero entries, estimated on evenly spaced rows.
-
-    Decides whether the per-sample path skips zero inputs (``SPARSE_DENSITY``).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, d)
-        Any dtype.
-    max_rows : int, default=256
-        About this many rows are read (every ``n // max_rows``-th): enough for
-        a decision between thresholds far apart, and cheap next to an epoch.
-
-    Returns
-    -------
-    float
-        In [0, 1]; about 0.19 for MNIST.
-    """
-    step = max(1, X.shape[0] // max_rows)
-    sample = X[::step]
-    return float(np.count_nonzero(sample)) / max(sample.size, 1)
+        self.skip_zeros = sparse_first_layer and first_layer.density(X) <= SPARSE_DENSITY
 
 
 class Workspace:
@@ -472,7 +425,7 @@ class Workspace:
         B, the largest batch.
     X : ndarray of shape (n, d)
         The training input; its width and density are used (the listing of
-        non-zeros, [lists_nonzeros][fastmlp.engine.network.lists_nonzeros]).
+        non-zeros, [first_layer.lists_nonzeros][fastmlp.engine.first_layer.lists_nonzeros]).
 
     Attributes
     ----------
@@ -503,13 +456,14 @@ class Workspace:
         self.not_in_place = np.empty((0, X.shape[1]), dtype=dtype)
         self._views: dict[int, BatchViews] = {}
         n_shards = threads.n_shards(batch_size, network.params.size, dtype.itemsize,
-                                    row_work(network, X))
+                                    first_layer.row_work(network, X))
         self.shards = None
         d = self.d = X.shape[1]
         self._gather_slots: np.ndarray | None = None
         self._nonzeros: sparse_first_layer.Listing | None = None
         self._csr = X if isinstance(X, csr.Rows) else None
-        self.lists_nonzeros = lists_nonzeros(network, X)
+        self.lists_by_blocks = first_layer.lists_by_blocks(network, X)
+        self.lists_nonzeros = not self.lists_by_blocks and first_layer.lists_nonzeros(network, X)
         if n_shards > 1:
             rows = -(-batch_size // n_shards)
             self.shards = arguments.Buffers(
@@ -522,14 +476,19 @@ class Workspace:
     @property
     def nonzeros(self) -> sparse_first_layer.Listing:
         """The batch's (or, for split batches, each shard's) listing of non-zero
-        inputs, empty unless ``lists_nonzeros``; allocated on first use, as it
+        inputs (by rows or by blocks), empty unless ``lists_nonzeros`` or
+        ``lists_by_blocks``; allocated on first use, as it
         takes a few times the gather buffer's memory."""
         if self._nonzeros is None:
             shards = 0 if self.shards is None else self.shards.grads.shape[0]
             rows = self.batch_size if self.shards is None else self.shards.inputs.shape[1] // self.d
-            self._nonzeros = (sparse_first_layer.allocate(
-                rows, self.d, self.dtype, shards, entries=self.batch_entries(rows))
-                if self.lists_nonzeros else sparse_first_layer.no_listing(self.dtype, shards))
+            if self.lists_by_blocks:
+                self._nonzeros = narrow_first_layer.allocate(rows, self.d, self.dtype, shards)
+            elif self.lists_nonzeros:
+                self._nonzeros = sparse_first_layer.allocate(
+                    rows, self.d, self.dtype, shards, entries=self.batch_entries(rows))
+            else:
+                self._nonzeros = sparse_first_layer.no_listing(self.dtype, shards)
         return self._nonzeros
 
     def batch_entries(self, rows: int) -> int | None:

@@ -37,6 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from fastmlp.engine import arguments, csr, fpmode, kernels, updates
+from fastmlp.engine import narrow_first_layer as blocks
 from fastmlp.engine import sparse_first_layer as listing
 
 # Work per compiled call, in parameter-visits (samples x parameters): tens of
@@ -327,7 +328,7 @@ def forward_backward(source, lo, hi, model, mean, scratch, ahead, nonzeros):
     last = n_layers - 1
     d = X.shape[1]
     m = hi - lo
-    listed = nonzeros.index.shape[0] > 0
+    listed = nonzeros.index.shape[0] > 0 and not blocks.by_blocks(nonzeros)
     if listed:
         A = inputs[:0].reshape((0, d))  # the rows are not gathered
         if not csr.list_rows(X, rows, lo, hi, scale, nonzeros, check):
@@ -350,9 +351,8 @@ def forward_backward(source, lo, hi, model, mean, scratch, ahead, nonzeros):
     for layer in range(n_layers):
         W, b = arguments.layer(params, layout, layer)
         Z = arguments.block(units, layout, layer, m)
-        if layer == 0 and listed:
-            listing.forward(nonzeros, m, arguments.flat_layer(params, layout, 0)[0], Z.shape[1],
-                            Z)
+        if layer == 0:
+            _first_layer_forward(A, nonzeros, params, layout, Z)
         else:
             np.dot(prev, W, Z)
         if layer < last:
@@ -368,9 +368,8 @@ def forward_backward(source, lo, hi, model, mean, scratch, ahead, nonzeros):
         delta = arguments.block(deltas, layout, layer, m)
         below = A if layer == 0 else arguments.block(units, layout, layer - 1, m)
         gW, _ = arguments.layer(grads, layout, layer)
-        if layer == 0 and listed:
-            listing.weight_gradient(nonzeros, m, delta,
-                                    arguments.flat_layer(grads, layout, 0)[0])
+        if layer == 0:
+            _first_layer_gradient(A, nonzeros, delta, grads, layout)
         else:
             np.dot(below.T, delta, gW)
         if layer > 0:
@@ -380,3 +379,28 @@ def forward_backward(source, lo, hi, model, mean, scratch, ahead, nonzeros):
             _, gb = arguments.layer(grads, layout, layer - 1)
             kernels.hidden_delta(below_delta, below, kinds.hidden, gb)
     return True, loss
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _first_layer_forward(A, nonzeros, params, layout, Z):
+    """Z = A @ W1: by blocks of rows ([fastmlp.engine.narrow_first_layer][]), over
+    the rows' listed non-zeros ([fastmlp.engine.sparse_first_layer][]), or in BLAS."""
+    W1 = arguments.flat_layer(params, layout, 0)[0]
+    if blocks.by_blocks(nonzeros):
+        blocks.forward(A, nonzeros, W1, Z)
+    elif nonzeros.index.shape[0] > 0:
+        listing.forward(nonzeros, Z.shape[0], W1, Z.shape[1], Z)
+    else:
+        np.dot(A, arguments.layer(params, layout, 0)[0], Z)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _first_layer_gradient(A, nonzeros, delta, grads, layout):
+    """W1's gradient A.T @ delta, into ``grads``, the way ``_first_layer_forward`` ran."""
+    gW1 = arguments.flat_layer(grads, layout, 0)[0]
+    if blocks.by_blocks(nonzeros):
+        blocks.weight_gradient(A, nonzeros, delta, gW1)
+    elif nonzeros.index.shape[0] > 0:
+        listing.weight_gradient(nonzeros, delta.shape[0], delta, gW1)
+    else:
+        np.dot(A.T, delta, arguments.layer(grads, layout, 0)[0])
