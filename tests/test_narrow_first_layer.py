@@ -93,21 +93,26 @@ def test_dense_input_equals_blas_on_odd_row_counts():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_whole_register_widths_run_by_blocks_and_others_do_not(dtype):
+def test_whole_register_widths_run_by_blocks_unless_listed_by_rows(dtype):
+    """Dense input: every width of whole registers runs by blocks, no other width
+    does. Sparse input: one register of units still runs by blocks; wider layers
+    are listed by rows, which skips more of scattered zeros."""
     itemsize = np.dtype(dtype).itemsize
     lanes = blocks.units_per_register(itemsize)
-    X = np.zeros((4, 30), dtype=dtype)
+    dense = np.ones((4, 30), dtype=dtype)
+    sparse = np.zeros((4, 30), dtype=dtype)
     for width in range(1, 131):
         net = Network((30, width, 3), "relu", "softmax", "log_loss", dtype)
-        expected = width % lanes == 0
-        assert first_layer.lists_by_blocks(net, X) == expected, width
-        workspace = Workspace(net, 16, X)
-        assert workspace.lists_by_blocks == expected
-        # the listing by rows is never chosen beside it
-        assert not (workspace.lists_by_blocks and workspace.lists_nonzeros)
+        whole = width % lanes == 0
+        assert first_layer.lists_by_blocks(net, dense) == whole, width
+        workspace = Workspace(net, 16, dense)
+        assert workspace.lists_by_blocks == whole and not workspace.lists_nonzeros
+        by_rows = Workspace(net, 16, sparse)
+        assert by_rows.lists_by_blocks == (width == lanes)
+        assert by_rows.lists_nonzeros == (width >= 2 * lanes)
     wide = Network((30, lanes * (blocks.MOST_REGISTERS + 1), 3), "relu", "softmax",
                    "log_loss", dtype)
-    assert not first_layer.lists_by_blocks(wide, X)
+    assert not first_layer.lists_by_blocks(wide, dense)
 
 
 @pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])

@@ -3,11 +3,11 @@
 Three ways ([steps][fastmlp.engine.steps] runs the one the workspace's
 listing names):
 
-- by blocks of rows ([fastmlp.engine.narrow_first_layer][]): a first layer of
-  whole 512-bit registers of units, up to ``narrow_first_layer.MOST_REGISTERS``,
-  on dense X, whatever its density;
 - over each row's listed non-zeros ([fastmlp.engine.sparse_first_layer][]):
-  CSR rows, and wider layers on sparse enough X;
+  CSR rows, and layers of two registers of units or more on sparse enough X;
+- by blocks of rows ([fastmlp.engine.narrow_first_layer][]): the other first
+  layers of whole 512-bit registers of units, up to
+  ``narrow_first_layer.MOST_REGISTERS``, whatever the density;
 - in BLAS: everything else.
 """
 
@@ -33,11 +33,14 @@ def lists_nonzeros(network, X: np.ndarray) -> bool:
 
 def lists_by_blocks(network, X) -> bool:
     """Whether mini-batches of X run the first layer by blocks of rows
-    ([fastmlp.engine.narrow_first_layer][]): a narrow first layer
-    (``narrow_first_layer.fits``) on dense X, whatever its density. CSR rows are
-    listed by rows instead, as they are stored."""
-    return (not isinstance(X, csr.Rows)
-            and narrow_first_layer.fits(int(network.layer_shapes[0, 1]), network.dtype.itemsize))
+    ([fastmlp.engine.narrow_first_layer][]): a first layer of whole registers of
+    units (``narrow_first_layer.fits``) that is not listed by rows
+    (``lists_nonzeros``): one register of units at any density, wider ones on
+    input too dense for the listing by rows. Where both apply, the listing by
+    rows skips more zeros: a block lists every column any of its 8 rows needs,
+    most of them on scattered non-zeros (``benchmarks/listing_gate_probe.py``)."""
+    return (narrow_first_layer.fits(int(network.layer_shapes[0, 1]), network.dtype.itemsize)
+            and not lists_nonzeros(network, X))
 
 
 def row_work(network, X) -> int:

@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit
 
 from fastmlp import options
-from fastmlp.engine import vmath
+from fastmlp.engine import prefetch, vmath
 
 IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX = 0, 1, 2, 3, 4
 SQUARED_ERROR, LOG_LOSS = 0, 1
@@ -147,6 +147,7 @@ def gather_rows(X, rows, start, stop, scale, out):
     """
     d = X.shape[1]
     for i in range(stop - start):
+        prefetch.gather_ahead(X, rows, start + i, stop)
         src = X[rows[start + i]]
         dst = out[i]
         for j in range(d):

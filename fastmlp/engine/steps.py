@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from fastmlp.engine import arguments, csr, fpmode, kernels, updates
+from fastmlp.engine import arguments, csr, fpmode, kernels, prefetch, updates
 from fastmlp.engine import narrow_first_layer as blocks
 from fastmlp.engine import sparse_first_layer as listing
 
@@ -80,6 +80,7 @@ def _gather_checked(X, rows, start, stop, scale, out, check):
     zero = f(0)
     d = X.shape[1]
     for i in range(stop - start):
+        prefetch.gather_ahead(X, rows, start + i, stop)
         src = X[rows[start + i]]
         dst = out[i]
         bad = False
