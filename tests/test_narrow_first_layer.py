@@ -94,25 +94,39 @@ def test_dense_input_equals_blas_on_odd_row_counts():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_whole_register_widths_run_by_blocks_unless_listed_by_rows(dtype):
-    """Dense input: every width of whole registers runs by blocks, no other width
-    does. Sparse input: one register of units still runs by blocks; wider layers
-    are listed by rows, which skips more of scattered zeros."""
+    """Dense input, or non-zeros clustered in a few columns as MNIST's are: every
+    width of whole registers runs by blocks, no other width does. Non-zeros
+    scattered at random: one register of units still runs by blocks; wider layers
+    are listed by rows, which skips more of them."""
     itemsize = np.dtype(dtype).itemsize
     lanes = blocks.units_per_register(itemsize)
-    dense = np.ones((4, 30), dtype=dtype)
-    sparse = np.zeros((4, 30), dtype=dtype)
+    rng = np.random.default_rng(8)
+    dense = np.ones((400, 30), dtype=dtype)
+    clustered = np.zeros((400, 30), dtype=dtype)
+    clustered[:, :10] = rng.random((400, 10)) < 0.5  # 17 % non-zero, a third of the columns
+    scattered = (rng.random((400, 30)) < 0.05).astype(dtype)
     for width in range(1, 131):
         net = Network((30, width, 3), "relu", "softmax", "log_loss", dtype)
         whole = width % lanes == 0
-        assert first_layer.lists_by_blocks(net, dense) == whole, width
-        workspace = Workspace(net, 16, dense)
-        assert workspace.lists_by_blocks == whole and not workspace.lists_nonzeros
-        by_rows = Workspace(net, 16, sparse)
+        for X in (dense, clustered):
+            workspace = Workspace(net, 16, X)
+            assert workspace.lists_by_blocks == whole, width
+            assert not (workspace.lists_by_blocks and workspace.lists_nonzeros)
+        by_rows = Workspace(net, 16, scattered)
         assert by_rows.lists_by_blocks == (width == lanes)
         assert by_rows.lists_nonzeros == (width >= 2 * lanes)
     wide = Network((30, lanes * (blocks.MOST_REGISTERS + 1), 3), "relu", "softmax",
                    "log_loss", dtype)
     assert not first_layer.lists_by_blocks(wide, dense)
+
+
+def test_block_density_counts_the_columns_a_block_of_8_rows_lists():
+    X = np.zeros((64, 10))
+    X[::8, 0] = 1.0  # one row in every block
+    X[3, 1] = 1.0  # one block only
+    assert first_layer.block_density(X) == pytest.approx((8 + 1) / (8 * 10))
+    assert first_layer.density(X) == pytest.approx(9 / 640)
+    assert first_layer.block_density(np.ones((3, 4))) == 1.0  # under a block: the density
 
 
 @pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])

@@ -462,8 +462,8 @@ class Workspace:
         self._gather_slots: np.ndarray | None = None
         self._nonzeros: sparse_first_layer.Listing | None = None
         self._csr = X if isinstance(X, csr.Rows) else None
-        self.lists_nonzeros = first_layer.lists_nonzeros(network, X)
-        self.lists_by_blocks = not self.lists_nonzeros and first_layer.lists_by_blocks(network, X)
+        self.lists_by_blocks = first_layer.lists_by_blocks(network, X)
+        self.lists_nonzeros = not self.lists_by_blocks and first_layer.lists_nonzeros(network, X)
         if n_shards > 1:
             rows = -(-batch_size // n_shards)
             self.shards = arguments.Buffers(
