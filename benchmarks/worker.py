@@ -135,9 +135,26 @@ def fastmlp_params(spec: dict) -> dict:
     return params
 
 
+def force_first_layer(path: str | None, width: int, dtype: str) -> None:
+    """Send every fit's first layer down one path: "blocks", "rows" (listed by
+    rows) or "blas"; None leaves the choice to ``fastmlp.engine.first_layer``
+    (``benchmarks/first_layer_fits.py`` compares them)."""
+    if path is None:
+        return
+    from fastmlp.engine import first_layer, narrow_first_layer
+
+    if path not in ("blocks", "rows", "blas"):
+        raise ValueError(f"first_layer must be 'blocks', 'rows' or 'blas', not {path!r}")
+    if path == "blocks" and not narrow_first_layer.fits(width, np.dtype(dtype).itemsize):
+        raise ValueError(f"a first layer of {width} {dtype} units cannot run by blocks")
+    first_layer.lists_by_blocks = lambda network, X: path == "blocks"
+    first_layer.lists_nonzeros = lambda network, X: path == "rows"
+
+
 def fastmlp_epochs(spec: dict, x, y) -> list[float]:
     from fastmlp import MLPClassifier, MLPRegressor
 
+    force_first_layer(spec.get("first_layer"), spec["hidden"][0], spec["dtype"])
     params = dict(fastmlp_params(spec), max_iter=1)
     estimator = MLPRegressor if spec["recipe"] == "regression" else MLPClassifier
 
