@@ -129,3 +129,23 @@ def test_text_table_gives_rates_and_ratios_and_says_why_a_peer_did_not_run():
     assert "| scikit-learn | 100000-128-20 | 128 | 110 | 100–120 | 10.0× |" in text
     assert "not run: PyTorch not installed" in lines[3]
     assert text_report.text_table([], report.si, report.table) is None
+
+
+def test_worker_forces_a_first_layer_path_and_refuses_impossible_ones(monkeypatch):
+    import pytest
+    import worker
+
+    from fastmlp.engine import first_layer
+
+    # restored after the test: force_first_layer replaces them for the process
+    monkeypatch.setattr(first_layer, "lists_by_blocks", first_layer.lists_by_blocks)
+    monkeypatch.setattr(first_layer, "lists_nonzeros", first_layer.lists_nonzeros)
+    spec = {"hidden": [16], "dtype": "float32"}
+    worker.force_first_layer(spec)  # no first_layer key: nothing forced
+    assert first_layer.lists_by_blocks.__module__ == "fastmlp.engine.first_layer"
+    worker.force_first_layer({**spec, "first_layer": "rows"})
+    assert first_layer.lists_nonzeros(None, None) and not first_layer.lists_by_blocks(None, None)
+    with pytest.raises(ValueError, match="cannot run by blocks"):
+        worker.force_first_layer({"hidden": [10], "dtype": "float32", "first_layer": "blocks"})
+    with pytest.raises(ValueError, match="must be 'blocks', 'rows' or 'blas'"):
+        worker.force_first_layer({**spec, "first_layer": "gpu"})

@@ -135,14 +135,16 @@ def fastmlp_params(spec: dict) -> dict:
     return params
 
 
-def force_first_layer(path: str | None, width: int, dtype: str) -> None:
-    """Send every fit's first layer down one path: "blocks", "rows" (listed by
-    rows) or "blas"; None leaves the choice to ``fastmlp.engine.first_layer``
-    (``benchmarks/first_layer_fits.py`` compares them)."""
+def force_first_layer(spec: dict) -> None:
+    """Send every fit's first layer down the spec's ``first_layer`` path: "blocks",
+    "rows" (listed by rows) or "blas"; without it the choice stays with
+    ``fastmlp.engine.first_layer`` (``benchmarks/first_layer_fits.py`` compares them)."""
+    path = spec.get("first_layer")
     if path is None:
         return
     from fastmlp.engine import first_layer, narrow_first_layer
 
+    width, dtype = spec["hidden"][0], spec["dtype"]
     if path not in ("blocks", "rows", "blas"):
         raise ValueError(f"first_layer must be 'blocks', 'rows' or 'blas', not {path!r}")
     if path == "blocks" and not narrow_first_layer.fits(width, np.dtype(dtype).itemsize):
@@ -154,7 +156,7 @@ def force_first_layer(path: str | None, width: int, dtype: str) -> None:
 def fastmlp_epochs(spec: dict, x, y) -> list[float]:
     from fastmlp import MLPClassifier, MLPRegressor
 
-    force_first_layer(spec.get("first_layer"), spec["hidden"][0], spec["dtype"])
+    force_first_layer(spec)
     params = dict(fastmlp_params(spec), max_iter=1)
     estimator = MLPRegressor if spec["recipe"] == "regression" else MLPClassifier
 
