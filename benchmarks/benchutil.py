@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable
@@ -219,6 +220,20 @@ def text_spec(system: str, smoke: bool) -> dict:
 def interleaved(items: list, round_index: int) -> list:
     """A B C in even rounds, C B A in odd ones."""
     return list(items) if round_index % 2 == 0 else list(reversed(items))
+
+
+def median_rows(runs: list[tuple], results: dict, baseline) -> list[str]:
+    """Markdown rows ``| name | variant | median | range | vs baseline |`` of the
+    samples/s in ``results[name, variant]``, each against its name's ``baseline``
+    variant (itself where that was not run)."""
+    rows = []
+    for name, variant in runs:
+        values = results[name, variant]
+        base = statistics.median(results.get((name, baseline), values))
+        median = statistics.median(values)
+        rows.append(f"| {name} | {variant} | {median / 1e3:,.0f} k | {min(values) / 1e3:,.0f}-"
+                    f"{max(values) / 1e3:,.0f} k | {median / base:.2f}x |")
+    return rows
 
 
 def run_worker(spec: dict, in_process: bool = False) -> dict:

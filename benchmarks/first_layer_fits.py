@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchutil import cpu_model, interleaved, run_worker  # noqa: E402
+from benchutil import cpu_model, interleaved, median_rows, run_worker  # noqa: E402
 
 FITS = {
     "notebook net, batch 128": {"recipe": "notebook", "hidden": [16], "batch": 128},
@@ -60,12 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{cpu_model()}, {args.threads} thread(s), {args.input} input; "
           f"medians of {args.rounds} interleaved rounds")
     print("| fit | path | samples/s | range | vs auto |\n|---|---|---|---|---|")
-    for name, path in runs:
-        values = results[name, path]
-        auto = statistics.median(results.get((name, "auto"), values))
-        median = statistics.median(values)
-        print(f"| {name} | {path} | {median / 1e3:,.0f} k | {min(values) / 1e3:,.0f}-"
-              f"{max(values) / 1e3:,.0f} k | {median / auto:.2f}x |")
+    print("\n".join(median_rows(runs, results, "auto")))
     return 0
 
 

@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchutil import WORKER, cpu_model, interleaved  # noqa: E402
+from benchutil import WORKER, cpu_model, interleaved, median_rows  # noqa: E402
 
 FITS = {
     "notebook net, batch 1024": {"recipe": "notebook", "hidden": [16], "batch": 1024},
@@ -77,12 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{cpu_model()}, {os.cpu_count()} cores; {args.load} busy-loop processes; "
           f"medians of {args.rounds} interleaved rounds")
     print("| fit | threads | samples/s | range | vs 1 thread |\n|---|---|---|---|---|")
-    for name, n in runs:
-        values = results[name, n]
-        base = statistics.median(results.get((name, counts[0]), values))
-        median = statistics.median(values)
-        print(f"| {name} | {n} | {median / 1e3:,.0f} k | {min(values) / 1e3:,.0f}-"
-              f"{max(values) / 1e3:,.0f} k | {median / base:.2f}x |")
+    print("\n".join(median_rows(runs, results, counts[0])))
     return 0
 
 
